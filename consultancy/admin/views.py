@@ -1,0 +1,87 @@
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+import sqlalchemy as sa
+from flask_login import current_user
+
+from consultancy.admin import bp
+from consultancy.admin.forms import AuditFilterForm, NewUserForm, UserForm
+from consultancy.admin.services import (
+    AuditFilter, UserError, audit_query, create_user, update_user,
+)
+from consultancy.audit import ACTION_LABELS
+from consultancy.extensions import db
+from consultancy.forms import choices
+from consultancy.models import Role, User
+from consultancy.permissions import role_required
+
+
+def _fields(form) -> dict:
+    return dict(email=form.email.data, name=form.name.data, role=Role(form.role.data),
+                language=form.language.data, active=form.active.data,
+                password=form.password.data)
+
+
+@bp.route("/users")
+@role_required(Role.ADMIN)
+def users():
+    page = db.paginate(sa.select(User).order_by(User.name, User.id),
+                       per_page=current_app.config["ITEMS_PER_PAGE"])
+    return render_template("admin/users.html", page=page)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def user_new():
+    form = NewUserForm()
+    if form.validate_on_submit():
+        try:
+            user = create_user(**_fields(form))
+        except UserError as error:
+            getattr(form, error.field).errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("User %(name)s created.", name=user.name), "success")
+            return redirect(url_for("admin.users"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("admin/user_form.html", form=form, user=None), status
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def user_edit(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = UserForm(obj=user)
+    if request.method == "GET":
+        form.role.data = user.role.value
+    if form.validate_on_submit():
+        try:
+            update_user(user, current_user, **_fields(form))
+        except UserError as error:
+            getattr(form, error.field).errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("Changes to %(name)s saved.", name=user.name), "success")
+            return redirect(url_for("admin.users"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("admin/user_form.html", form=form, user=user), status
+
+
+@bp.route("/audit")
+@role_required(Role.ADMIN)
+def audit_log():
+    form = AuditFilterForm(request.args)
+    users = db.session.execute(sa.select(User.id, User.name).order_by(User.name)).all()
+    form.user.choices = choices([("", _("All users"))] + [(str(u.id), u.name) for u in users])
+    criteria = AuditFilter()
+    if form.validate():
+        criteria = AuditFilter(
+            user_id=int(form.user.data) if form.user.data else None,
+            table=form.table.data or None,
+            record_id=form.record.data or None,
+            date_from=form.date_from.data,
+            date_to=form.date_to.data,
+        )
+    page = db.paginate(audit_query(criteria), per_page=current_app.config["ITEMS_PER_PAGE"])
+    args = {key: value for key, value in request.args.items() if key != "page"}
+    return render_template("admin/audit.html", form=form, page=page, args=args,
+                           action_labels=ACTION_LABELS)

@@ -1,0 +1,149 @@
+"""The audit trail: one session listener records every change to a domain record.
+
+Entries are written on the flush's own connection, so they commit or roll back
+with the change they describe. Authentication events, which change no record,
+go through `record_event`.
+"""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from flask import g, has_app_context, has_request_context, request
+from flask_sqlalchemy.session import Session
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import ColumnProperty
+
+from consultancy.extensions import db
+from consultancy.models import AuditEntry
+from consultancy.models.types import utcnow
+
+REDACTED = "***"
+
+ACTION_LABELS = {
+    "create": _l("Created"),
+    "update": _l("Changed"),
+    "delete": _l("Deleted"),
+    "login": _l("Signed in"),
+    "login_failed": _l("Sign-in refused"),
+    "login_throttled": _l("Sign-in blocked (too many attempts)"),
+    "logout": _l("Signed out"),
+}
+
+
+def set_actor(user_id: int | None) -> None:
+    """Name the user on whose behalf the current request or command changes data."""
+    g.audit_actor_id = user_id
+
+
+def _actor_id() -> int | None:
+    return g.get("audit_actor_id") if has_app_context() else None
+
+
+def _client_address() -> str | None:
+    return request.remote_addr if has_request_context() else None
+
+
+def _json_value(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return str(value)
+
+
+def _is_audited(obj: Any) -> bool:
+    return getattr(obj, "__audited__", True)
+
+
+def _columns(obj: Any):
+    mapper = inspect(obj).mapper
+    ignored = getattr(obj, "__audit_ignored__", frozenset())
+    for prop in mapper.iterate_properties:
+        if isinstance(prop, ColumnProperty) and prop.key not in ignored:
+            yield prop.key
+
+
+def _shown(obj: Any, key: str, value: Any) -> Any:
+    if key in getattr(obj, "__audit_redacted__", frozenset()):
+        return REDACTED
+    return _json_value(value)
+
+
+def _snapshot(obj: Any, created: bool) -> dict[str, list]:
+    """Every loaded column as [None, value] for a new record, [value, None] for a deleted one."""
+    state = inspect(obj)
+    changes = {}
+    for key in _columns(obj):
+        if key in state.dict:
+            shown = _shown(obj, key, state.dict[key])
+            changes[key] = [None, shown] if created else [shown, None]
+    return changes
+
+
+def _diff(obj: Any) -> dict[str, list]:
+    state = inspect(obj)
+    changes = {}
+    for key in _columns(obj):
+        history = state.attrs[key].history
+        if not history.has_changes():
+            continue
+        old = history.deleted[0] if history.deleted else None
+        new = history.added[0] if history.added else None
+        if old != new:
+            changes[key] = [_shown(obj, key, old), _shown(obj, key, new)]
+    return changes
+
+
+def _row(action: str, obj: Any, changes: dict[str, list]) -> dict[str, Any]:
+    # The identity key is only assigned after the flush; the primary key is already set.
+    identity = inspect(obj).mapper.primary_key_from_instance(obj)
+    return {
+        "at": utcnow(),
+        "actor_id": _actor_id(),
+        "action": action,
+        "table_name": obj.__table__.name,
+        "record_id": ":".join(str(part) for part in identity),
+        "changes": changes,
+        "client_address": _client_address(),
+    }
+
+
+def _after_flush(session: Session, _flush_context) -> None:
+    # Still inside the flush: new/dirty/deleted and attribute history describe what
+    # was just written, and new records already have their primary keys.
+    rows = [_row("create", obj, _snapshot(obj, created=True))
+            for obj in session.new if _is_audited(obj)]
+    for obj in session.dirty:
+        if _is_audited(obj) and (changes := _diff(obj)):
+            rows.append(_row("update", obj, changes))
+    rows += [_row("delete", obj, _snapshot(obj, created=False))
+             for obj in session.deleted if _is_audited(obj)]
+    if rows:
+        session.connection().execute(sa.insert(AuditEntry), rows)
+
+
+def record_event(action: str, user_id: int | None = None, note: str | None = None) -> None:
+    """Record an event that changes no domain record (a login, a refused login)."""
+    db.session.add(AuditEntry(
+        at=utcnow(),
+        actor_id=user_id if user_id is not None else _actor_id(),
+        action=action,
+        table_name="users" if user_id is not None else None,
+        record_id=str(user_id) if user_id is not None else None,
+        note=note[:255] if note else None,
+        client_address=_client_address(),
+    ))
+
+
+def init_app(app) -> None:
+    if not event.contains(Session, "after_flush", _after_flush):
+        event.listen(Session, "after_flush", _after_flush)

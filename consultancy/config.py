@@ -1,0 +1,84 @@
+"""Settings: defaults here, then instance/config.py, then the environment, then the caller's."""
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Config
+
+
+class Defaults:
+    ENV = "development"
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_RECORD_QUERIES = False
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    WTF_I18N_ENABLED = False  # WTForms' messages come from our own catalogue (consultancy.forms)
+
+    BABEL_DEFAULT_LOCALE = "da"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Copenhagen"
+
+    BOOTSTRAP_SERVE_LOCAL = True
+    BOOTSTRAP_BOOTSWATCH_THEME = None
+
+    LOGIN_THROTTLE_LIMIT = 5
+    LOGIN_THROTTLE_WINDOW = timedelta(minutes=15)
+    PASSWORD_MIN_LENGTH = 10
+    ITEMS_PER_PAGE = 25
+
+    # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted.
+    TRUSTED_PROXIES = 0
+
+
+def database_url(url: str) -> str:
+    """Accept the common spellings of a PostgreSQL URL and use psycopg 3 for them."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def load(config: Config, instance_path: str, overrides: Mapping[str, Any] | None) -> None:
+    config.from_object(Defaults)
+    config.from_pyfile("config.py", silent=True)
+    config.from_prefixed_env()  # FLASK_ENV, FLASK_SECRET_KEY, FLASK_SQLALCHEMY_DATABASE_URI ...
+    if os.environ.get("DATABASE_URL"):
+        config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    if os.environ.get("SECRET_KEY"):
+        config["SECRET_KEY"] = os.environ["SECRET_KEY"]
+    if overrides:
+        config.update(overrides)
+
+    production = config["ENV"] == "production"
+    if production:
+        config["SESSION_COOKIE_SECURE"] = True
+        config["PREFERRED_URL_SCHEME"] = "https"
+        if not config.get("SECRET_KEY"):
+            raise RuntimeError(
+                "SECRET_KEY must be set in production (environment variable SECRET_KEY)."
+            )
+    elif not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = development_secret(Path(instance_path))
+
+    config.setdefault(
+        "SQLALCHEMY_DATABASE_URI", f"sqlite:///{Path(instance_path) / 'consultancy.db'}"
+    )
+    config["SQLALCHEMY_DATABASE_URI"] = database_url(config["SQLALCHEMY_DATABASE_URI"])
+
+
+def development_secret(instance: Path) -> str:
+    """A key generated once into instance/ and reused, so sessions survive restarts."""
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,48 @@
+"""Error pages in the application's layout, never with a stack trace."""
+from __future__ import annotations
+
+from flask import render_template
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from consultancy.extensions import db
+
+MESSAGES = {
+    400: (_l("Bad request"), _l("The request could not be understood. Go back and try again.")),
+    403: (_l("Access denied"), _l("You do not have access to this page.")),
+    404: (_l("Page not found"), _l("The page does not exist or has been moved.")),
+    405: (_l("Not allowed"), _l("This page cannot be used in that way.")),
+    429: (_l("Too many attempts"), _l("Too many attempts. Wait a while and try again.")),
+    500: (_l("Something went wrong"),
+          _l("An error occurred on our side. It has been logged; please try again later.")),
+}
+
+
+def render_error(code: int, message: str | None = None):
+    title, default_message = MESSAGES.get(code, MESSAGES[500])
+    return render_template("errors/error.html", code=code, title=title,
+                           message=message or default_message), code
+
+
+def _http_error(error: HTTPException):
+    return render_error(error.code or 500)
+
+
+def _csrf_error(_error: CSRFError):
+    return render_error(400, _l(
+        "The form had expired or was sent from somewhere else. Reload the page and try again."
+    ))
+
+
+def _server_error(error: InternalServerError):
+    db.session.rollback()
+    return render_error(500)
+
+
+def init_app(app) -> None:
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(InternalServerError, _server_error)
+    for code in MESSAGES:
+        if code != 500:
+            app.register_error_handler(code, _http_error)

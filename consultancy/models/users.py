@@ -1,0 +1,87 @@
+"""Accounts and roles."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, validates
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from consultancy.extensions import db
+from consultancy.models.types import UTCDateTime, utcnow
+
+
+class Role(str, enum.Enum):
+    ADMIN = "admin"
+    TEAM = "team"
+    CONSULTANT = "consultant"
+    EVALUATOR = "evaluator"
+
+    @property
+    def label(self) -> str:
+        return str(ROLE_LABELS[self])
+
+
+ROLE_LABELS = {
+    Role.ADMIN: _l("Administrator"),
+    Role.TEAM: _l("Team Dagtilbud"),
+    Role.CONSULTANT: _l("Practice consultant"),
+    Role.EVALUATOR: _l("External evaluator"),
+}
+
+LANGUAGES = ("da", "en")
+
+
+def normalise_email(email: str) -> str:
+    """Emails are unique regardless of case; store them one way."""
+    return email.strip().lower()
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    # The hash is a secret: the audit trail records that it changed, never its value.
+    __audit_redacted__ = frozenset({"password_hash"})
+    __audit_ignored__ = frozenset({"last_login_at"})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    role: Mapped[Role] = mapped_column(
+        sa.Enum(Role, native_enum=False, length=16, create_constraint=True, name="role",
+                values_callable=lambda roles: [r.value for r in roles])
+    )
+    active: Mapped[bool] = mapped_column(default=True)
+    language: Mapped[str] = mapped_column(sa.String(8), default="da")
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    # Bumped when the password changes or the account is deactivated, so that every
+    # session cookie issued before stops working.
+    session_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email} {self.role.value}>"
+
+    @validates("email")
+    def _normalise_email(self, _key: str, email: str) -> str:
+        return normalise_email(email)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+        self.session_version = (self.session_version or 0) + 1
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles

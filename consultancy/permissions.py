@@ -1,0 +1,69 @@
+"""Who may do what: the only place that says so.
+
+Every view declares its access with one decorator: `public`, `signed_in` or
+`role_required(...)`. One `before_request` hook enforces the declaration, and a view
+that declares nothing is refused to everyone, so a forgotten decorator fails closed.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from flask import abort, current_app, request
+from flask_login import current_user
+
+from consultancy import audit
+from consultancy.extensions import login_manager
+from consultancy.models import Role
+
+PUBLIC = "public"
+ACCESS_ATTRIBUTE = "access"
+
+
+def _declare(access) -> Callable:
+    def decorator(view: Callable) -> Callable:
+        setattr(view, ACCESS_ATTRIBUTE, access)
+        return view
+    return decorator
+
+
+public = _declare(PUBLIC)
+"""Open to anyone, signed in or not."""
+
+signed_in = _declare(frozenset(Role))
+"""Open to every signed-in user, whatever the role."""
+
+
+def role_required(*roles: Role) -> Callable:
+    """Open to signed-in users with one of `roles`."""
+    return _declare(frozenset(roles))
+
+
+def access_of(endpoint: str | None):
+    """The declared access of an endpoint: PUBLIC, a set of roles, or None if undeclared."""
+    if endpoint is None:
+        return PUBLIC  # no route matched: let the 404 handler answer
+    if endpoint == "static" or endpoint.endswith(".static"):
+        return PUBLIC
+    view = current_app.view_functions.get(endpoint)
+    return getattr(view, ACCESS_ATTRIBUTE, None)
+
+
+def enforce_access():
+    access = access_of(request.endpoint)
+    if access == PUBLIC:
+        if current_user.is_authenticated:
+            audit.set_actor(current_user.id)
+        return None
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    audit.set_actor(current_user.id)
+    if access is None:
+        current_app.logger.error("view %s declares no access rule", request.endpoint)
+        abort(403)
+    if current_user.role not in access:
+        abort(403)
+    return None
+
+
+def init_app(app) -> None:
+    app.before_request(enforce_access)

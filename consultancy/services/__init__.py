@@ -1,0 +1,1 @@
+"""Operations that know nothing of requests: views, the CLI and the scheduler share them."""

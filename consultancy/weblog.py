@@ -1,0 +1,62 @@
+"""Structured logging: one JSON line per request to stderr."""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from datetime import datetime, timezone
+
+from flask import g, request
+from flask_login import current_user
+
+request_log = logging.getLogger("consultancy.request")
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        line = {
+            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        line.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False)
+
+
+def configure_logging() -> None:
+    logger = logging.getLogger("consultancy")
+    if not any(getattr(handler, "consultancy", False) for handler in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(JsonFormatter())
+        handler.consultancy = True
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False  # one line per event, whatever the root logger does
+
+
+def _start_timer() -> None:
+    g.request_started = time.perf_counter()
+
+
+def _log_request(response):
+    started = g.get("request_started")
+    duration_ms = round((time.perf_counter() - started) * 1000, 1) if started else None
+    user_id = current_user.id if current_user and current_user.is_authenticated else None
+    request_log.info("request", extra={"fields": {
+        "method": request.method,
+        "path": request.path,
+        "status": response.status_code,
+        "duration_ms": duration_ms,
+        "user_id": user_id,
+    }})
+    return response
+
+
+def init_app(app) -> None:
+    configure_logging()
+    app.before_request(_start_timer)
+    app.after_request(_log_request)

@@ -1,0 +1,209 @@
+"""Fixtures: an app on a freshly migrated database per test, clients per role, factories.
+
+SQLite (default): migrations run once into a template file, copied for every test.
+PostgreSQL (TEST_DATABASE_URL): migrations run once; every test runs inside a
+transaction that is rolled back, the app's sessions joining it through savepoints.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask_login import FlaskLoginClient
+from flask_migrate import upgrade
+
+from consultancy import create_app
+from consultancy.config import database_url
+from consultancy.extensions import db
+from consultancy.models import Role, User
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+ON_POSTGRES = bool(TEST_DATABASE_URL)
+PASSWORD = "correct horse battery"
+
+
+def app_config(url: str, **overrides) -> dict:
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test secret",
+        "SQLALCHEMY_DATABASE_URI": url,
+        "WTF_CSRF_ENABLED": False,
+        "SERVER_NAME": "localhost",
+    }
+    config.update(overrides)
+    return config
+
+
+def migrate_database(url: str, instance_path: Path) -> None:
+    app = create_app(app_config(url), instance_path=str(instance_path))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database(tmp_path_factory):
+    """The URL of a migrated database, or of the template to copy (SQLite)."""
+    instance = tmp_path_factory.mktemp("instance")
+    if ON_POSTGRES:
+        url = database_url(TEST_DATABASE_URL)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('template') / 'template.db'}"
+    migrate_database(url, instance)
+    return url
+
+
+@contextmanager
+def _joined_transaction(app):
+    """Run the app's sessions inside one outer transaction that is rolled back."""
+    with app.app_context():
+        engine = db.engine
+        connection = engine.connect()
+        outer = connection.begin()
+        db.session.configure(join_transaction_mode="create_savepoint")
+        # Flask-SQLAlchemy's get_bind ignores session.bind; swap the engine it returns.
+        db._app_engines[app][None] = connection
+    try:
+        yield connection
+    finally:
+        with app.app_context():
+            db.session.remove()
+        outer.rollback()
+        connection.close()
+        db._app_engines[app][None] = engine
+        engine.dispose()
+
+
+def _app_for(url: str, instance: Path, **overrides):
+    app = create_app(app_config(url, **overrides), instance_path=str(instance))
+    app.test_client_class = FlaskLoginClient
+    return app
+
+
+@pytest.fixture
+def make_app(database, tmp_path):
+    """Build apps on this test's database; several apps share it, like several workers."""
+    if ON_POSTGRES:
+        shared = {}
+
+        @contextmanager
+        def joined(app):
+            with app.app_context():
+                real = db.engine
+                db._app_engines[app][None] = shared["connection"]
+            try:
+                yield
+            finally:
+                db._app_engines[app][None] = real
+                real.dispose()
+
+        with ExitStack() as stack:
+            def build(**overrides):
+                app = _app_for(database, tmp_path / "instance", **overrides)
+                if "connection" not in shared:
+                    shared["connection"] = stack.enter_context(_joined_transaction(app))
+                else:
+                    stack.enter_context(joined(app))
+                return app
+            yield build
+    else:
+        path = tmp_path / "test.db"
+        shutil.copyfile(database.removeprefix("sqlite:///"), path)
+        apps = []
+
+        def build(**overrides):
+            app = _app_for(f"sqlite:///{path}", tmp_path / "instance", **overrides)
+            apps.append(app)
+            return app
+        yield build
+        for app in apps:
+            with app.app_context():
+                db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_user(app):
+    """Create a committed user; returns it detached with its columns loaded."""
+    counter = iter(range(1, 10_000))
+
+    def make(role: Role = Role.CONSULTANT, *, email: str | None = None, name: str | None = None,
+             password: str = PASSWORD, active: bool = True, language: str = "da") -> User:
+        number = next(counter)
+        with app.app_context():
+            user = User(email=email or f"{role.value}{number}@example.dk",
+                        name=name or f"{role.value.title()} {number}", role=role,
+                        active=active, language=language)
+            user.set_password(password)
+            db.session.add(user)
+            db.session.commit()
+            db.session.refresh(user)
+            db.session.expunge(user)
+        return user
+    return make
+
+
+@pytest.fixture
+def login_client(app, make_user):
+    """A test client signed in as a new user of `role` (or as `user`)."""
+    def login(role: Role = Role.CONSULTANT, user: User | None = None, **user_fields):
+        user = user or make_user(role, **user_fields)
+        client = app.test_client(user=user)
+        client.user = user
+        return client
+    return login
+
+
+@pytest.fixture
+def admin_client(login_client):
+    return login_client(Role.ADMIN)
+
+
+@pytest.fixture
+def team_client(login_client):
+    return login_client(Role.TEAM)
+
+
+@pytest.fixture
+def consultant_client(login_client):
+    return login_client(Role.CONSULTANT)
+
+
+@pytest.fixture
+def evaluator_client(login_client):
+    return login_client(Role.EVALUATOR)
+
+
+@pytest.fixture
+def query_counter(app):
+    """Counts the SQL statements run while the context is open."""
+    @contextmanager
+    def count():
+        statements = []
+
+        def record(_conn, _cursor, statement, *_args):
+            statements.append(statement)
+        sa.event.listen(sa.Engine, "before_cursor_execute", record)
+        try:
+            yield statements
+        finally:
+            sa.event.remove(sa.Engine, "before_cursor_execute", record)
+    return count

@@ -1,0 +1,135 @@
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from consultancy import audit
+from consultancy.extensions import db
+from consultancy.models import AuditEntry, Role, User
+
+
+def entries(app, **where):
+    with app.app_context():
+        query = sa.select(AuditEntry).order_by(AuditEntry.id)
+        for column, value in where.items():
+            query = query.where(getattr(AuditEntry, column) == value)
+        return db.session.scalars(query).all()
+
+
+def test_create_update_delete_are_recorded_with_values(app):
+    with app.test_request_context():
+        audit.set_actor(None)
+        user = User(email="a@example.dk", name="A", role=Role.TEAM, password_hash="x")
+        db.session.add(user)
+        db.session.commit()
+        user_id = user.id
+        user.name = "B"
+        db.session.commit()
+        db.session.delete(user)
+        db.session.commit()
+    created, updated, deleted = entries(app, table_name="users", record_id=str(user_id))
+    assert created.action == "create"
+    assert created.changes["email"] == [None, "a@example.dk"]
+    assert created.changes["password_hash"] == [None, "***"]
+    assert updated.action == "update" and updated.changes == {"name": ["A", "B"]}
+    assert deleted.action == "delete" and deleted.changes["name"] == ["B", None]
+
+
+def test_an_entry_is_part_of_the_changes_transaction(app):
+    with app.app_context():
+        db.session.add(User(email="gone@example.dk", name="Gone", role=Role.TEAM,
+                            password_hash="x"))
+        db.session.flush()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 1
+        db.session.rollback()
+    assert entries(app) == []
+
+
+def test_fields_that_did_not_change_are_not_recorded(app, make_user):
+    user = make_user()
+    with app.app_context():
+        loaded = db.session.get(User, user.id)
+        loaded.name = loaded.name
+        db.session.commit()
+    assert entries(app, action="update") == []
+
+
+def test_login_events_are_recorded_with_the_client_address(app, client, make_user):
+    user = make_user()
+    client.post("/login", data={"email": user.email, "password": "wrong"},
+                environ_base={"REMOTE_ADDR": "192.0.2.44"})
+    failed = entries(app, action="login_failed")[0]
+    assert failed.client_address == "192.0.2.44"
+    assert failed.record_id == str(user.id) and failed.note == user.email
+
+
+@pytest.fixture
+def audit_history(app, make_user):
+    """Three entries by two users on two days."""
+    alice = make_user(Role.ADMIN, name="Alice")
+    bob = make_user(Role.TEAM, name="Bob")
+    day = datetime(2026, 3, 10, 12, tzinfo=timezone.utc)
+    with app.app_context():
+        db.session.execute(sa.delete(AuditEntry))
+        db.session.add_all([
+            AuditEntry(at=day, actor_id=alice.id, action="update", table_name="users",
+                       record_id=str(bob.id), changes={"name": ["Bo", "Bob"]}),
+            AuditEntry(at=day + timedelta(days=1), actor_id=bob.id, action="update",
+                       table_name="users", record_id=str(alice.id),
+                       changes={"language": ["da", "en"]}),
+            AuditEntry(at=day + timedelta(days=1), actor_id=alice.id, action="login",
+                       table_name="users", record_id=str(alice.id)),
+        ])
+        db.session.commit()
+    return alice, bob
+
+
+def test_admin_reads_and_filters_the_audit_log(login_client, audit_history):
+    alice, bob = audit_history
+    client = login_client(user=alice)
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert page.count("<td class=\"text-nowrap\">") == 3
+    assert "10-03-2026 13:00" in page  # shown in Copenhagen time, Danish date
+
+    by_bob = client.get(f"/admin/audit?user={bob.id}").get_data(as_text=True)
+    assert by_bob.count("<td class=\"text-nowrap\">") == 1 and "language" in by_bob
+
+    on_record = client.get(f"/admin/audit?table=users&record={bob.id}").get_data(as_text=True)
+    assert on_record.count("<td class=\"text-nowrap\">") == 1 and "Bo" in on_record
+
+    first_day = client.get("/admin/audit?date_from=2026-03-10&date_to=2026-03-10")
+    assert first_day.get_data(as_text=True).count("<td class=\"text-nowrap\">") == 1
+
+
+def test_a_bad_audit_filter_says_so(login_client, audit_history):
+    client = login_client(user=audit_history[0])
+    page = client.get("/admin/audit?date_from=10.03.2026").get_data(as_text=True)
+    assert "Ikke en gyldig dato." in page
+
+
+def test_audit_log_runs_the_same_queries_whatever_its_length(app, admin_client, query_counter):
+    def add(count):
+        with app.app_context():
+            db.session.add_all(AuditEntry(actor_id=admin_client.user.id, action="login",
+                                          table_name="users", record_id="1")
+                               for _ in range(count))
+            db.session.commit()
+    add(2)
+    with query_counter() as few:
+        admin_client.get("/admin/audit")
+    add(60)
+    with query_counter() as many:
+        admin_client.get("/admin/audit")
+    assert len(few) == len(many)
+
+
+def test_audit_dates_are_filtered_by_copenhagen_days(app):
+    from consultancy.admin.services import AuditFilter, audit_query
+    with app.app_context():
+        # 23:30 UTC on 9 March is 00:30 on 10 March in Copenhagen.
+        db.session.add(AuditEntry(at=datetime(2026, 3, 9, 23, 30, tzinfo=timezone.utc),
+                                  action="login"))
+        db.session.commit()
+        on_the_10th = db.session.scalars(audit_query(AuditFilter(
+            date_from=date(2026, 3, 10), date_to=date(2026, 3, 10)))).all()
+    assert len(on_the_10th) == 1

@@ -1,0 +1,16 @@
+from consultancy import create_app
+
+
+def test_health_reports_database_ok(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_health_is_503_when_the_database_does_not_answer(tmp_path):
+    app = create_app({"SECRET_KEY": "x", "TESTING": True,
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/missing/dir/x.db"},
+                     instance_path=str(tmp_path / "instance"))
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "error", "database": "unavailable"}
