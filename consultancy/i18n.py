@@ -8,6 +8,7 @@ from babel.dates import format_date as babel_format_date
 from flask import has_request_context, session
 from flask_babel import format_datetime as babel_format_datetime
 from flask_babel import format_decimal, get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from consultancy.extensions import babel
@@ -51,6 +52,15 @@ def format_number(value: int | float | Decimal | None) -> str:
     return "" if value is None else format_decimal(value)
 
 
+def format_value(value) -> str:
+    """A stored value as a reader expects it: yes/no for booleans, a dash for nothing."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    return str(value)
+
+
 def choose_language(language: str) -> None:
     """Remember the language for this browser and, when signed in, on the user."""
     if language not in LANGUAGES:
@@ -63,7 +73,7 @@ def choose_language(language: str) -> None:
 def init_app(app) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.filters.update(
-        date=format_date, datetime=format_datetime, number=format_number,
+        date=format_date, datetime=format_datetime, number=format_number, value=format_value,
     )
     app.jinja_env.globals.update(
         current_language=current_language, language_names=LANGUAGE_NAMES,
