@@ -34,6 +34,7 @@ def create_app(config: Mapping[str, Any] | None = None,
     from consultancy import audit, cli, errors, i18n, permissions, weblog, web_security
     from consultancy.extensions import bootstrap, csrf, db, login_manager, migrate
 
+    weblog.init_app(app)  # first, so that its timer runs before any other hook can refuse
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
@@ -44,17 +45,18 @@ def create_app(config: Mapping[str, Any] | None = None,
     login_manager.login_message = _l("Please sign in to see this page.")
     login_manager.login_message_category = "info"
     audit.init_app(app)
-    weblog.init_app(app)
     permissions.init_app(app)
     web_security.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
 
     from consultancy.admin import bp as admin_bp
+    from consultancy.applications import bp as applications_bp
     from consultancy.auth import bp as auth_bp
     from consultancy.main import bp as main_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(applications_bp)
     return app

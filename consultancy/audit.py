@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from flask import g, has_app_context, has_request_context, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_sqlalchemy.session import Session
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import ColumnProperty
@@ -41,7 +41,12 @@ def set_actor(user_id: int | None) -> None:
 
 
 def _actor_id() -> int | None:
-    return g.get("audit_actor_id") if has_app_context() else None
+    if not has_app_context():
+        return None
+    if "audit_actor_id" not in g and has_request_context() and current_user \
+            and current_user.is_authenticated:
+        g.audit_actor_id = current_user.id  # a signed-in user acting on a public page
+    return g.get("audit_actor_id")
 
 
 def _client_address() -> str | None:
@@ -55,8 +60,6 @@ def _json_value(value: Any) -> Any:
         return value.value
     if isinstance(value, (datetime, date)):
         return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
     return str(value)
 
 
@@ -144,6 +147,40 @@ def record_event(action: str, user_id: int | None = None, note: str | None = Non
     ))
 
 
+def _bulk_statement(state) -> None:
+    """Bulk UPDATE/DELETE bypass the flush; record one summary entry for them."""
+    if not (state.is_update or state.is_delete) or state.is_from_statement:
+        return None
+    mapper = state.bind_mapper
+    if mapper is None or not getattr(mapper.class_, "__audited__", True):
+        return None
+    result = state.invoke_statement()
+    state.session.connection().execute(sa.insert(AuditEntry), [{
+        "at": utcnow(), "actor_id": _actor_id(), "client_address": _client_address(),
+        "action": "update" if state.is_update else "delete",
+        "table_name": mapper.local_table.name, "record_id": None, "changes": None,
+        "note": f"bulk statement, {result.rowcount} rows",
+    }])
+    return result
+
+
+def _noop(*_args):
+    return None
+
+
+def _load_old_values() -> None:
+    """Make every audited column remember its old value even when it was not loaded."""
+    for mapper in db.Model.registry.mappers:
+        if not getattr(mapper.class_, "__audited__", True):
+            continue
+        for prop in mapper.column_attrs:
+            attribute = getattr(mapper.class_, prop.key)
+            if not event.contains(attribute, "set", _noop):
+                event.listen(attribute, "set", _noop, active_history=True)
+
+
 def init_app(app) -> None:
     if not event.contains(Session, "after_flush", _after_flush):
         event.listen(Session, "after_flush", _after_flush)
+        event.listen(Session, "do_orm_execute", _bulk_statement)
+    _load_old_values()

@@ -8,9 +8,13 @@ from babel.messages.frontend import CommandLineInterface
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
+from consultancy import demo
 from consultancy.admin.services import UserError, create_user
+from consultancy.applications.cli import applications_cli
 from consultancy.extensions import db
-from consultancy.models import Role, User
+from consultancy.models import LANGUAGES, Role, User
+from consultancy.models.types import utcnow
+from consultancy.services.clock import local_today
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 demo_cli = AppGroup("demo", help="Demo data for trying the application.")
@@ -21,6 +25,7 @@ ROLE_CHOICE = click.Choice([role.value for role in Role])
 DEMO_USERS = [
     ("admin@demo.example", "Ada Admin", Role.ADMIN),
     ("team@demo.example", "Tove Team", Role.TEAM),
+    ("team2@demo.example", "Tobias Team", Role.TEAM),
     ("konsulent@demo.example", "Karen Konsulent", Role.CONSULTANT),
     ("konsulent2@demo.example", "Kasper Konsulent", Role.CONSULTANT),
     ("evaluator@demo.example", "Eva Evaluator", Role.EVALUATOR),
@@ -32,25 +37,15 @@ DEMO_PASSWORD = "demo-praksis"
 @click.argument("email")
 @click.option("--name", required=True, help="Full name.")
 @click.option("--role", required=True, type=ROLE_CHOICE)
-@click.option("--language", default="da", type=click.Choice(["da", "en"]), show_default=True)
+@click.option("--language", default="da", type=click.Choice(list(LANGUAGES)), show_default=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
               help="Asked for when not given.")
 def users_create(email: str, name: str, role: str, language: str, password: str) -> None:
     """Create a user account."""
-    from email_validator import EmailNotValidError, validate_email
-    from flask import current_app
-
-    try:
-        validate_email(email, check_deliverability=False)
-    except EmailNotValidError as error:
-        raise click.BadParameter(str(error), param_hint="EMAIL") from error
-    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
-    if len(password) < minimum:
-        raise click.BadParameter(f"use at least {minimum} characters", param_hint="--password")
     try:
         user = create_user(email, name, Role(role), password, language=language)
     except UserError as error:
-        raise click.ClickException(error.message) from error
+        raise click.ClickException(f"{error.field}: {error.message}") from error
     db.session.commit()
     click.echo(f"created user {user.id}: {user.email} ({user.role.value})")
 
@@ -67,16 +62,23 @@ def users_list() -> None:
 
 @demo_cli.command("load")
 def demo_load() -> None:
-    """Create one demo user per role, unless they exist (safe to run again)."""
+    """Create demo users and demo applications, unless they exist (safe to run again)."""
     existing = set(db.session.scalars(sa.select(User.email)))
     for email, name, role in DEMO_USERS:
         if email not in existing:
             create_user(email, name, role, DEMO_PASSWORD)
+    try:
+        summary = demo.load(local_today(), utcnow())
+    except demo.DemoError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
     db.session.commit()
     click.echo("Demo logins (password for new demo users: %s):" % DEMO_PASSWORD)
     for email, _name, role in DEMO_USERS:
         state = "existing, password unchanged" if email in existing else "created"
         click.echo(f"  {role.value:<11} {email:<26} ({state})")
+    for line in summary.lines():
+        click.echo(line)
 
 
 PACKAGE = Path(__file__).parent
@@ -106,5 +108,5 @@ def translate_compile() -> None:
 
 
 def init_app(app) -> None:
-    for group in (users_cli, demo_cli, translate_cli):
+    for group in (users_cli, demo_cli, translate_cli, applications_cli):
         app.cli.add_command(group)

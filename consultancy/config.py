@@ -14,7 +14,6 @@ from flask import Config
 class Defaults:
     ENV = "development"
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
-    SQLALCHEMY_RECORD_QUERIES = False
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -32,6 +31,8 @@ class Defaults:
 
     LOGIN_THROTTLE_LIMIT = 5
     LOGIN_THROTTLE_WINDOW = timedelta(minutes=15)
+    APPLY_RATE_LIMIT = 5  # public applications per client address and window
+    APPLY_RATE_WINDOW = timedelta(hours=1)
     PASSWORD_MIN_LENGTH = 10
     ITEMS_PER_PAGE = 25
 
@@ -66,6 +67,10 @@ def load(config: Config, instance_path: str, overrides: Mapping[str, Any] | None
             raise RuntimeError(
                 "SECRET_KEY must be set in production (environment variable SECRET_KEY)."
             )
+        if not config.get("SQLALCHEMY_DATABASE_URI"):
+            raise RuntimeError(
+                "DATABASE_URL must be set in production (e.g. postgresql+psycopg://...)."
+            )
     elif not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = development_secret(Path(instance_path))
 
@@ -78,7 +83,11 @@ def load(config: Config, instance_path: str, overrides: Mapping[str, Any] | None
 def development_secret(instance: Path) -> str:
     """A key generated once into instance/ and reused, so sessions survive restarts."""
     path = instance / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+    try:
+        # Created with its mode in one step; a second process starting at once reads the first's.
+        descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secrets.token_hex(32))
     return path.read_text().strip()

@@ -3,10 +3,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 from flask import g
 from flask_wtf import FlaskForm
+from wtforms import DecimalField, HiddenField, PasswordField, StringField
 from wtforms.fields.choices import SelectChoice
+
+from consultancy.validators import no_cpr
 
 from consultancy.i18n import current_language
 
@@ -22,10 +26,40 @@ def _wtforms_translations() -> NullTranslations:
     return cache[language]
 
 
+def _typed_text(field) -> bool:
+    """Fields a person types free text into (hidden and password fields are not)."""
+    return isinstance(field, StringField) and not isinstance(field, (HiddenField, PasswordField))
+
+
 class Form(FlaskForm):
+    """Every form refuses CPR numbers in every text field, without each field asking."""
+
     class Meta(FlaskForm.Meta):
         def get_translations(self, form):
             return _wtforms_translations()
+
+    def validate(self, extra_validators=None):
+        extra = {name: list(validators) for name, validators in (extra_validators or {}).items()}
+        for field in self:
+            if _typed_text(field):
+                extra.setdefault(field.short_name, []).append(no_cpr)
+        return super().validate(extra_validators=extra)
+
+
+class DecimalCommaField(DecimalField):
+    """A decimal typed the Danish way (12,5) or the English way (12.5)."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and isinstance(valuelist[0], str):
+            valuelist = [valuelist[0].strip().replace(" ", "").replace(",", ".")]
+        super().process_formdata(valuelist)
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        return format_decimal(self.data, locale=current_language())
 
 
 class ButtonForm(Form):
@@ -35,3 +69,10 @@ class ButtonForm(Form):
 def choices(pairs) -> list[SelectChoice]:
     """Options for a SelectField from (value, label) pairs."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+def optional_int(value) -> int | None:
+    """Coerce a select's value to int, the empty placeholder to None."""
+    if value in ("", None):
+        return None
+    return int(value)

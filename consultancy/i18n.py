@@ -16,7 +16,7 @@ from consultancy.models import LANGUAGES
 
 # Danish users read dates as DD-MM-YYYY; Babel's Danish default is dd.MM.y.
 DATE_FORMATS = {"da": "dd-MM-yyyy", "en": "d MMM yyyy"}
-LANGUAGE_NAMES = {"da": "Dansk", "en": "English"}
+LANGUAGE_NAMES = LANGUAGES
 
 
 def select_locale() -> str | None:

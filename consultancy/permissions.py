@@ -51,9 +51,7 @@ def access_of(endpoint: str | None):
 def enforce_access():
     access = access_of(request.endpoint)
     if access == PUBLIC:
-        if current_user.is_authenticated:
-            audit.set_actor(current_user.id)
-        return None
+        return None  # the user is loaded only if the view needs it (healthz must not)
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     audit.set_actor(current_user.id)

@@ -7,8 +7,7 @@ import sys
 import time
 from datetime import datetime, timezone
 
-from flask import g, request
-from flask_login import current_user
+from flask import g, request, session
 
 request_log = logging.getLogger("consultancy.request")
 
@@ -45,7 +44,9 @@ def _start_timer() -> None:
 def _log_request(response):
     started = g.get("request_started")
     duration_ms = round((time.perf_counter() - started) * 1000, 1) if started else None
-    user_id = current_user.id if current_user and current_user.is_authenticated else None
+    # From the session, not the user object: logging must not query (or fail with) the database.
+    session_id = session.get("_user_id")
+    user_id = int(session_id.partition(":")[0]) if session_id else None
     request_log.info("request", extra={"fields": {
         "method": request.method,
         "path": request.path,

@@ -2,6 +2,7 @@
 import logging
 from logging.config import fileConfig
 
+import sqlalchemy as sa
 from alembic import context
 from flask import current_app
 
@@ -19,10 +20,15 @@ def get_engine():
     return target_db.engine
 
 
-def render_item(type_, obj, _autogen_context):
-    """Write the plain column type into migrations, so they never import application code."""
-    if type_ == "type" and isinstance(obj, UTCDateTime):
+def render_item(type_, obj, autogen_context):
+    """Write plain column types into migrations, so they never import application code."""
+    if type_ != "type":
+        return False
+    if isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
+    if isinstance(obj, sa.JSON) and "postgresql" in getattr(obj, "_variant_mapping", {}):
+        autogen_context.imports.add("from sqlalchemy.dialects import postgresql")
+        return 'sa.JSON().with_variant(postgresql.JSONB(), "postgresql")'
     return False
 
 

@@ -207,3 +207,67 @@ def query_counter(app):
         finally:
             sa.event.remove(sa.Engine, "before_cursor_execute", record)
     return count
+
+
+@pytest.fixture
+def make_round(app):
+    """An application round for the one-year type, open today unless told otherwise."""
+    from datetime import timedelta
+
+    from consultancy.applications.services import current_criteria_set
+    from consultancy.models import EngagementType, Round
+    from consultancy.services.clock import local_today
+
+    def make(name="Runde efterår", opens_in_days=-10, closes_in_days=20, capacity=2):
+        today = local_today()
+        with app.app_context():
+            one_year = db.session.scalar(sa.select(EngagementType).where(
+                EngagementType.code == "one_year"))
+            round_ = Round(name=name, engagement_type=one_year,
+                           opens_on=today + timedelta(days=opens_in_days),
+                           closes_on=today + timedelta(days=closes_in_days),
+                           capacity=capacity, planned_start=today + timedelta(days=60),
+                           criteria_set=current_criteria_set())
+            db.session.add(round_)
+            db.session.commit()
+            return round_.id
+    return make
+
+
+def application_data(**changes):
+    """Valid application data for a municipality applying for a mini course."""
+    from decimal import Decimal
+
+    from consultancy.applications.services import ApplicationData, UnitData
+    from consultancy.models import ApplicantKind, Ownership, UnitKind
+
+    data = dict(
+        engagement_type_id=2, applicant_kind=ApplicantKind.MUNICIPALITY, municipality_code=773,
+        applicant_name=None, contact_name="Mette Madsen", contact_email="mette@morsoe.example",
+        contact_phone="12345678", documented_need="Vi har brug for at styrke læringsmiljøet.",
+        motivation="Personalet er motiveret.", leadership_backing="Ledelsen bakker op.",
+        resource_hours_per_month=Decimal("6"), resource_participants="Leder og to pædagoger",
+        consent=True,
+        units=[UnitData(name="Børnehuset Mælkebøtten", kind=UnitKind.INTEGRATED,
+                        ownership=Ownership.MUNICIPAL, children=60,
+                        vulnerable_share=Decimal("30"))],
+    )
+    data.update(changes)
+    return ApplicationData(**data)
+
+
+@pytest.fixture
+def make_application(app):
+    """Submit an application through the service; returns its id."""
+    from consultancy.applications import services
+    from consultancy.models import Channel
+    from consultancy.models.types import utcnow
+    from consultancy.services.clock import local_today
+
+    def make(**changes) -> int:
+        with app.test_request_context():
+            application = services.submit(application_data(**changes), Channel.WEB, utcnow(),
+                                          local_today())
+            db.session.commit()
+            return application.id
+    return make

@@ -133,3 +133,24 @@ def test_audit_dates_are_filtered_by_copenhagen_days(app):
         on_the_10th = db.session.scalars(audit_query(AuditFilter(
             date_from=date(2026, 3, 10), date_to=date(2026, 3, 10)))).all()
     assert len(on_the_10th) == 1
+
+
+def test_the_old_value_is_recorded_even_when_it_was_not_loaded(app, make_user):
+    user = make_user(Role.TEAM)
+    with app.app_context():
+        loaded = db.session.get(User, user.id)
+        db.session.commit()  # expires every attribute
+        loaded.role = Role.ADMIN
+        db.session.commit()
+    assert entries(app, action="update")[-1].changes == {"role": ["team", "admin"]}
+
+
+def test_bulk_statements_on_audited_tables_leave_a_summary(app, make_user):
+    make_user(name="A")
+    make_user(name="B")
+    with app.app_context():
+        db.session.execute(sa.update(User).values(language="en"))
+        db.session.commit()
+    summary = entries(app, action="update")[-1]
+    assert summary.table_name == "users" and summary.note == "bulk statement, 2 rows"
+

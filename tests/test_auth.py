@@ -212,3 +212,49 @@ def test_a_deactivated_users_session_ends_at_once(app, admin_client, login_clien
     with app.app_context():
         assert db.session.get(User, user.id).active is False
     assert consultant.get("/").status_code == 302
+
+
+def test_a_burst_of_simultaneous_failures_is_still_throttled_at_five(make_app, tmp_path):
+    """Ten wrong passwords at once, each on its own connection: at most five are checked."""
+    import threading
+
+    from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL
+
+    if ON_POSTGRES:  # committed data is needed, outside the test's rolled-back transaction
+        from consultancy import create_app
+        from consultancy.config import database_url
+        from tests.conftest import app_config
+        app = create_app(app_config(database_url(TEST_DATABASE_URL)),
+                         instance_path=str(tmp_path))
+    else:
+        app = make_app()
+    statuses = []
+    start = threading.Barrier(10)
+
+    def attempt():
+        client = app.test_client()
+        start.wait()
+        statuses.append(client.post("/login", data={
+            "email": "burst@example.dk", "password": "wrong"}).status_code)
+    threads = [threading.Thread(target=attempt) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if ON_POSTGRES:
+        with app.app_context():
+            db.session.execute(sa.delete(ThrottleEvent))
+            db.session.execute(sa.delete(AuditEntry))
+            db.session.commit()
+            db.engine.dispose()
+    assert sorted(statuses) == [401] * 5 + [429] * 5
+
+
+def test_ipv6_clients_are_counted_per_64_network(client, make_user):
+    user = make_user()
+    for host in range(5):
+        client.post("/login", data={"email": f"x{host}@example.dk", "password": "x"},
+                    environ_base={"REMOTE_ADDR": f"2001:db8:1:2::{host + 1}"})
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD},
+                           environ_base={"REMOTE_ADDR": "2001:db8:1:2::99"})
+    assert response.status_code == 429

@@ -40,7 +40,7 @@ def test_session_cookie_is_httponly_and_samesite_lax(client, make_user):
 
 def test_production_cookies_are_secure(make_app, make_user):
     user = make_user(Role.TEAM)
-    app = make_app(ENV="production", SESSION_COOKIE_SECURE=True)
+    app = make_app(ENV="production")
     response = app.test_client().post(
         "/login", data={"email": user.email, "password": "correct horse battery"},
         base_url="https://localhost")

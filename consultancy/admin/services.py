@@ -3,18 +3,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
 from consultancy.extensions import db
 from consultancy.models import AuditEntry, Role, User
 from consultancy.models.users import normalise_email
-
-COPENHAGEN = ZoneInfo("Europe/Copenhagen")
-
+from consultancy.services.clock import COPENHAGEN
 
 class UserError(ValueError):
     """A change the rules refuse; `field` names the form field it concerns."""
@@ -32,8 +31,28 @@ def email_taken(email: str, except_user: User | None = None) -> bool:
     return db.session.scalar(query) is not None
 
 
+NAME_MAX_LENGTH = 120
+
+
+def check_account(email: str, name: str, password: str | None) -> None:
+    """The rules every account meets, whether it comes from a form or the command line."""
+    if not name.strip():
+        raise UserError("name", _("Enter a name."))
+    if len(name.strip()) > NAME_MAX_LENGTH:
+        raise UserError("name", _("Use at most %(count)d characters.", count=NAME_MAX_LENGTH))
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise UserError("email", _("Enter a valid email address, e.g. name@kommune.dk.")) \
+            from error
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if password is not None and len(password) < minimum:
+        raise UserError("password", _("Use at least %(count)d characters.", count=minimum))
+
+
 def create_user(email: str, name: str, role: Role, password: str, language: str = "da",
                 active: bool = True) -> User:
+    check_account(email, name, password)
     if email_taken(email):
         raise UserError("email", _("A user with this email address already exists."))
     user = User(email=email, name=name.strip(), role=role, language=language, active=active)
@@ -49,6 +68,7 @@ def update_user(user: User, acting: User, *, email: str, name: str, role: Role,
         raise UserError("role", _("You cannot remove your own administrator role."))
     if user.id == acting.id and not active:
         raise UserError("active", _("You cannot deactivate your own account."))
+    check_account(email, name, password or None)
     if email_taken(email, except_user=user):
         raise UserError("email", _("A user with this email address already exists."))
     user.email = email

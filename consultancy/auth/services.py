@@ -31,15 +31,16 @@ class LoginResult:
     user: User | None = None
 
 
-def _subjects(email: str, client_address: str | None) -> list[str]:
-    return [f"email:{email}", f"address:{client_address or 'unknown'}"]
-
-
 def authenticate(email: str, password: str, client_address: str | None, now: datetime,
                  limit: int, window: timedelta) -> LoginResult:
+    """Check a sign-in. Every refused attempt is counted against the email and the address;
+    after `limit` of them within `window`, further attempts are throttled unchecked."""
     email = normalise_email(email)
-    subjects = _subjects(email, client_address)
-    if throttle.is_limited(LOGIN_BUCKET, subjects, limit, window, now):
+    email_subject = f"email:{email}"
+    attempt = throttle.begin(LOGIN_BUCKET, [email_subject, throttle.address_subject(
+        client_address)], limit, window, now)
+    if attempt.limited:
+        throttle.cancel(attempt)  # a blocked attempt does not extend the block
         audit.record_event("login_throttled", note=email)
         return LoginResult(Outcome.THROTTLED)
 
@@ -51,21 +52,17 @@ def authenticate(email: str, password: str, client_address: str | None, now: dat
         password_ok = user.check_password(password)
 
     if not password_ok:
-        throttle.record(LOGIN_BUCKET, subjects, window, now)
         audit.record_event("login_failed", user_id=user.id if user else None, note=email)
         return LoginResult(Outcome.REFUSED)
+    throttle.cancel(attempt)
     if not user.active:
         audit.record_event("login_failed", user_id=user.id, note="inactive")
         return LoginResult(Outcome.INACTIVE, user)
 
-    throttle.forget(LOGIN_BUCKET, subjects[:1])
+    throttle.forget(LOGIN_BUCKET, [email_subject])
     user.last_login_at = now
     audit.record_event("login", user_id=user.id)
     return LoginResult(Outcome.SIGNED_IN, user)
-
-
-def record_logout(user: User) -> None:
-    audit.record_event("logout", user_id=user.id)
 
 
 def change_password(user: User, current: str, new: str) -> bool:

@@ -5,7 +5,7 @@ from flask_login import current_user, login_user, logout_user
 from consultancy import audit
 from consultancy.auth import bp
 from consultancy.auth.forms import LoginForm, PasswordChangeForm
-from consultancy.auth.services import Outcome, authenticate, change_password, record_logout
+from consultancy.auth.services import Outcome, authenticate, change_password
 from consultancy.extensions import db, login_manager
 from consultancy.forms import ButtonForm
 from consultancy.models import User
@@ -69,7 +69,7 @@ def login():
 @signed_in
 def logout():
     if ButtonForm().validate_on_submit():
-        record_logout(current_user)
+        audit.record_event("logout", user_id=current_user.id)
         db.session.commit()
         logout_user()
         flash(_("You are signed out."), "info")

@@ -1,11 +1,14 @@
-from flask import jsonify, redirect, render_template, url_for
+from flask import flash, jsonify, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
+from consultancy.applications import services as applications
 from consultancy.extensions import db
 from consultancy.i18n import choose_language
 from consultancy.main import bp
 from consultancy.main.forms import LanguageForm
 from consultancy.navigation import safe_next
+from consultancy.models import Role
 from consultancy.permissions import public, signed_in
 from consultancy.services.health import database_answers
 
@@ -13,7 +16,11 @@ from consultancy.services.health import database_answers
 @bp.route("/")
 @signed_in
 def index():
-    return render_template("main/index.html", user=current_user)
+    context = {}
+    if current_user.role is Role.TEAM:
+        context = {"awaiting": applications.awaiting_scores(current_user),
+                   "by_status": applications.count_by_status()}
+    return render_template("main/index.html", user=current_user, **context)
 
 
 @bp.route("/language", methods=["POST"])
@@ -23,6 +30,8 @@ def language():
     if form.validate_on_submit():
         choose_language(form.language.data)
         db.session.commit()
+    else:
+        flash(_("Choose Danish or English."), "danger")
     return redirect(safe_next(form.next.data) or url_for("main.index"))
 
 

@@ -1,4 +1,5 @@
 """Column types shared by the models."""
+import enum
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
@@ -33,3 +34,26 @@ class UTCDateTime(sa.types.TypeDecorator):
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+class LabelledEnum(str, enum.Enum):
+    """An enum stored by value, with a translated label for people."""
+
+    @property
+    def label(self) -> str:
+        return str(_LABELS[type(self), self.value])
+
+
+_LABELS: dict[tuple[type, str], object] = {}
+
+
+def set_labels(labels: dict[LabelledEnum, object]) -> None:
+    """Register the (lazily translated) labels of an enum's members."""
+    for member, label in labels.items():
+        _LABELS[type(member), member.value] = label
+
+
+def enum_column(enum_class: type[enum.Enum], name: str, length: int = 24) -> sa.Enum:
+    """A portable enum: a checked VARCHAR holding the member values, alike on both databases."""
+    return sa.Enum(enum_class, native_enum=False, length=length, create_constraint=True, name=name,
+                   values_callable=lambda members: [member.value for member in members])

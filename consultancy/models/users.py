@@ -1,7 +1,6 @@
 """Accounts and roles."""
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -11,28 +10,24 @@ from sqlalchemy.orm import Mapped, mapped_column, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from consultancy.extensions import db
-from consultancy.models.types import UTCDateTime, utcnow
+from consultancy.models.types import LabelledEnum, UTCDateTime, enum_column, set_labels, utcnow
 
 
-class Role(str, enum.Enum):
+class Role(LabelledEnum):
     ADMIN = "admin"
     TEAM = "team"
     CONSULTANT = "consultant"
     EVALUATOR = "evaluator"
 
-    @property
-    def label(self) -> str:
-        return str(ROLE_LABELS[self])
 
-
-ROLE_LABELS = {
+set_labels({
     Role.ADMIN: _l("Administrator"),
     Role.TEAM: _l("Team Dagtilbud"),
     Role.CONSULTANT: _l("Practice consultant"),
     Role.EVALUATOR: _l("External evaluator"),
-}
+})
 
-LANGUAGES = ("da", "en")
+LANGUAGES = {"da": "Dansk", "en": "English"}  # code: the language's own name
 
 
 def normalise_email(email: str) -> str:
@@ -49,10 +44,7 @@ class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
     name: Mapped[str] = mapped_column(sa.String(120))
-    role: Mapped[Role] = mapped_column(
-        sa.Enum(Role, native_enum=False, length=16, create_constraint=True, name="role",
-                values_callable=lambda roles: [r.value for r in roles])
-    )
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role", length=16))
     active: Mapped[bool] = mapped_column(default=True)
     language: Mapped[str] = mapped_column(sa.String(8), default="da")
     password_hash: Mapped[str] = mapped_column(sa.String(255))
@@ -82,6 +74,3 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:
         return self.active
-
-    def has_role(self, *roles: Role) -> bool:
-        return self.role in roles

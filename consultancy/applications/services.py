@@ -1,0 +1,391 @@
+"""Applications from submission to decision. Callers own the transaction (they commit)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
+
+from consultancy.extensions import db
+from consultancy.i18n import format_date
+from consultancy.models import (
+    ApplicantKind, Application, ApplicationStatus, ApplicationUnit, Channel, CriteriaSet, Criterion,
+    DaycareUnit, Engagement, EngagementType, EngagementUnit, Intake, Municipality, Ownership,
+    Review, Role, Round, Score, UnitKind, User,
+)
+from consultancy.rules import eligibility
+from consultancy.rules.applications import DECISIONS, RoundState, can_move, round_state
+from consultancy.services.numbering import (
+    application_reference, engagement_reference, next_number,
+)
+
+
+class ApplicationError(ValueError):
+    """A rule the input breaks; `field` names the form field it concerns (None: the form)."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+@dataclass
+class UnitData:
+    name: str
+    kind: UnitKind
+    ownership: Ownership
+    children: int
+    vulnerable_share: Decimal
+
+
+@dataclass
+class ApplicationData:
+    engagement_type_id: int
+    applicant_kind: ApplicantKind
+    municipality_code: int
+    applicant_name: str | None
+    contact_name: str
+    contact_email: str
+    contact_phone: str
+    documented_need: str
+    motivation: str
+    leadership_backing: str
+    resource_hours_per_month: Decimal
+    resource_participants: str
+    consent: bool
+    units: list[UnitData] = field(default_factory=list)
+    round_id: int | None = None
+
+
+# --- rounds and criteria -------------------------------------------------------------------
+
+def current_criteria_set() -> CriteriaSet:
+    return db.session.scalars(sa.select(CriteriaSet).order_by(CriteriaSet.version.desc())
+                              .limit(1)).one()
+
+
+def open_round(engagement_type: EngagementType, today: date) -> Round | None:
+    """The open round of a type (the one closing first, should rounds overlap)."""
+    return db.session.scalars(
+        sa.select(Round).where(Round.engagement_type_id == engagement_type.id,
+                               Round.opens_on <= today, Round.closes_on >= today)
+        .order_by(Round.closes_on, Round.id).limit(1)).first()
+
+
+def next_round(engagement_type: EngagementType, today: date) -> Round | None:
+    return db.session.scalars(
+        sa.select(Round).where(Round.engagement_type_id == engagement_type.id,
+                               Round.opens_on > today)
+        .order_by(Round.opens_on).limit(1)).first()
+
+
+# --- submission --------------------------------------------------------------------------
+
+def _unit_for(municipality_code: int, data: UnitData) -> DaycareUnit:
+    """The registered unit of that name in the municipality, or a new one."""
+    unit = db.session.scalars(sa.select(DaycareUnit).where(
+        DaycareUnit.municipality_code == municipality_code,
+        sa.func.lower(DaycareUnit.name) == data.name.strip().lower())).first()
+    if unit is None:
+        unit = DaycareUnit(name=data.name.strip(), municipality_code=municipality_code,
+                           ownership=data.ownership, kind=data.kind, children=data.children)
+        db.session.add(unit)
+    else:
+        unit.kind, unit.ownership, unit.children = data.kind, data.ownership, data.children
+    return unit
+
+
+def check_intake(data: ApplicationData, today: date) -> tuple[EngagementType, Round | None]:
+    """The type's intake rules: who may apply, and whether a round must be open."""
+    engagement_type = db.session.get(EngagementType, data.engagement_type_id)
+    if engagement_type is None or not engagement_type.active:
+        raise ApplicationError(_("Choose a type of course."), "engagement_type")
+    if db.session.get(Municipality, data.municipality_code) is None:
+        raise ApplicationError(_("Choose a municipality."), "municipality")
+    if (data.applicant_kind is ApplicantKind.INSTITUTION
+            and not engagement_type.institutions_may_apply):
+        raise ApplicationError(
+            _("Only municipalities can apply for this type of course."), "applicant_kind")
+    if data.applicant_kind is ApplicantKind.INSTITUTION and any(
+            unit.ownership is Ownership.MUNICIPAL for unit in data.units):
+        raise ApplicationError(
+            _("A self-owned or private daycare applies for its own units only; "
+              "municipal units are applied for by the municipality."), "applicant_kind")
+    round_ = None
+    if engagement_type.intake is Intake.ROUNDS:
+        if data.round_id is not None:
+            round_ = db.session.get(Round, data.round_id)
+        else:
+            round_ = open_round(engagement_type, today)
+        if round_ is None:
+            upcoming = next_round(engagement_type, today)
+            message = _("There is no open application round for this type of course.")
+            if upcoming:
+                message += " " + _("The next round opens %(date)s.",
+                                   date=format_date(upcoming.opens_on))
+            raise ApplicationError(message, "engagement_type")
+    return engagement_type, round_
+
+
+def submit(data: ApplicationData, channel: Channel, now: datetime, today: date) -> Application:
+    engagement_type, round_ = check_intake(data, today)
+    if not data.consent and channel is Channel.WEB:
+        raise ApplicationError(_("You must accept the privacy notice."), "consent")
+    if not data.units:
+        raise ApplicationError(_("Add at least one participating daycare unit."), "units")
+    municipality = db.session.get(Municipality, data.municipality_code)
+    applicant_name = (data.applicant_name or "").strip()
+    if data.applicant_kind is ApplicantKind.MUNICIPALITY:
+        applicant_name = f"{municipality.name} Kommune"
+    elif not applicant_name:
+        raise ApplicationError(_("Enter the name of the daycare that applies."),
+                               "applicant_name")
+
+    number = next_number("ANS", today.year)
+    application = Application(
+        reference=application_reference(today.year, number), year=today.year, number=number,
+        engagement_type=engagement_type, round=round_,
+        criteria_set=round_.criteria_set if round_ else current_criteria_set(),
+        channel=channel, status=ApplicationStatus.SUBMITTED, submitted_at=now,
+        applicant_kind=data.applicant_kind, applicant_name=applicant_name,
+        municipality_code=data.municipality_code,
+        contact_name=data.contact_name.strip(), contact_email=data.contact_email.strip(),
+        contact_phone=data.contact_phone.strip(),
+        documented_need=data.documented_need.strip(), motivation=data.motivation.strip(),
+        leadership_backing=data.leadership_backing.strip(),
+        resource_hours_per_month=data.resource_hours_per_month,
+        resource_participants=data.resource_participants.strip(),
+        consent_at=now if data.consent else None,
+    )
+    seen = set()
+    for position, unit_data in enumerate(data.units, start=1):
+        key = unit_data.name.strip().lower()
+        if key in seen:
+            raise ApplicationError(_("The unit %(name)s is listed twice.", name=unit_data.name),
+                                   "units")
+        seen.add(key)
+        application.units.append(ApplicationUnit(
+            unit=_unit_for(data.municipality_code, unit_data), position=position,
+            children=unit_data.children, vulnerable_share=unit_data.vulnerable_share))
+    db.session.add(application)
+    db.session.flush()
+    return application
+
+
+# --- review ------------------------------------------------------------------------------
+
+def reviewers() -> list[User]:
+    return list(db.session.scalars(sa.select(User).where(
+        User.role == Role.TEAM, User.active.is_(True)).order_by(User.name)))
+
+
+def assign_reviewer(application: Application, reviewer: User, now: datetime) -> Review:
+    if reviewer.role is not Role.TEAM or not reviewer.active:
+        raise ApplicationError(_("Only active Team Dagtilbud users can review."), "reviewer")
+    if application.status not in (ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW):
+        raise ApplicationError(_("The application has been decided."))
+    if any(review.reviewer_id == reviewer.id for review in application.reviews):
+        raise ApplicationError(_("%(name)s already reviews this application.",
+                                 name=reviewer.name), "reviewer")
+    review = Review(reviewer=reviewer, assigned_at=now)
+    application.reviews.append(review)
+    if application.status is ApplicationStatus.SUBMITTED:
+        application.status = ApplicationStatus.UNDER_REVIEW
+    db.session.flush()
+    return review
+
+
+def remove_reviewer(review: Review) -> None:
+    if review.submitted_at is not None:
+        raise ApplicationError(_("A reviewer who has submitted scores cannot be removed."))
+    db.session.delete(review)
+    db.session.flush()
+
+
+def submit_scores(review: Review, scores: dict[int, tuple[int, str]], now: datetime) -> None:
+    """Record one reviewer's score and justification for every criterion of the set."""
+    application = review.application
+    if application.status is not ApplicationStatus.UNDER_REVIEW:
+        raise ApplicationError(_("Scores can only be given while the application is under "
+                                 "review."))
+    criteria = application.criteria_set.criteria
+    missing = [c for c in criteria if c.id not in scores]
+    if missing:
+        raise ApplicationError(_("Score every criterion."))
+    existing = {score.criterion_id: score for score in review.scores}
+    for criterion in criteria:
+        value, justification = scores[criterion.id]
+        if not 0 <= value <= eligibility.MAX_SCORE:
+            raise ApplicationError(_("A score is between 0 and 3."))
+        score = existing.get(criterion.id)
+        if score is None:
+            review.scores.append(Score(criterion=criterion, value=value,
+                                       justification=justification.strip()))
+        else:
+            score.value, score.justification = value, justification.strip()
+    review.submitted_at = now
+    db.session.flush()
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What the submitted reviews say about an application."""
+    means: dict[str, float]
+    total: float | None
+    minimums_met: bool | None
+    disagreements: list[str]
+    submitted_reviews: int
+
+
+def assess(application: Application) -> Assessment:
+    criteria = application.criteria_set.criteria
+    rules = [eligibility.CriterionRule(c.code, c.weight, c.minimum) for c in criteria]
+    code_of = {c.id: c.code for c in criteria}
+    submitted = [r for r in application.reviews if r.submitted_at is not None]
+    means = eligibility.criterion_means(
+        (code_of[s.criterion_id], s.value) for r in submitted for s in r.scores)
+    by_reviewer = {r.reviewer_id: {code_of[s.criterion_id]: s.value for s in r.scores}
+                   for r in submitted}
+    return Assessment(means=means, total=eligibility.weighted_total(rules, means),
+                      minimums_met=eligibility.minimums_met(rules, means),
+                      disagreements=eligibility.disagreements(by_reviewer),
+                      submitted_reviews=len(submitted))
+
+
+def prescreen(application: Application) -> eligibility.Prescreen:
+    return eligibility.prescreen([u.vulnerable_share for u in application.units],
+                                 application.criteria_set.vulnerable_share_threshold)
+
+
+# --- decision ----------------------------------------------------------------------------
+
+DECISION_LABELS = {
+    ApplicationStatus.APPROVED: _l("Approve"),
+    ApplicationStatus.WAITLISTED: _l("Waitlist"),
+    ApplicationStatus.REJECTED: _l("Reject"),
+}
+
+
+def decide(application: Application, decision: ApplicationStatus, note: str, actor: User,
+           now: datetime) -> Engagement | None:
+    """Approve, waitlist or reject; approving opens the engagement case."""
+    if decision not in DECISIONS or not can_move(application.status, decision):
+        raise ApplicationError(_("The application cannot be %(decision)s now (it is %(status)s).",
+                                 decision=decision.label.lower(),
+                                 status=application.status.label.lower()), "decision")
+    if not note.strip():
+        raise ApplicationError(_("Give a justification for the decision."), "note")
+    application.status = decision
+    application.decided_at = now
+    application.decided_by = actor
+    application.decision_note = note.strip()
+    engagement = open_engagement(application, now) if decision is ApplicationStatus.APPROVED \
+        else None
+    db.session.flush()
+    return engagement
+
+
+def withdraw(application: Application, note: str, actor: User, now: datetime) -> None:
+    if not can_move(application.status, ApplicationStatus.WITHDRAWN):
+        raise ApplicationError(_("A decided application cannot be withdrawn."))
+    if not note.strip():
+        raise ApplicationError(_("Say why the application is withdrawn."), "note")
+    application.status = ApplicationStatus.WITHDRAWN
+    application.decided_at = now
+    application.decided_by = actor
+    application.decision_note = note.strip()
+    db.session.flush()
+
+
+def open_engagement(application: Application, now: datetime) -> Engagement:
+    year = (application.round.planned_start.year
+            if application.round and application.round.planned_start else now.year)
+    number = next_number("FORL", year)
+    engagement = Engagement(
+        reference=engagement_reference(year, number), year=year, number=number,
+        engagement_type=application.engagement_type, application=application,
+        municipality_code=application.municipality_code,
+        applicant_name=application.applicant_name,
+        start_date=application.round.planned_start if application.round else None,
+        units=[EngagementUnit(unit=link.unit) for link in application.units],
+    )
+    db.session.add(engagement)
+    return engagement
+
+
+# --- lists -------------------------------------------------------------------------------
+
+def with_reviews(query: sa.Select) -> sa.Select:
+    """Load what a list of applications shows in a fixed number of queries."""
+    return query.options(
+        selectinload(Application.reviews).selectinload(Review.scores),
+        selectinload(Application.units).joinedload(ApplicationUnit.unit),
+        selectinload(Application.criteria_set).selectinload(CriteriaSet.criteria),
+        selectinload(Application.engagement),
+    )
+
+
+@dataclass(frozen=True)
+class RankedApplication:
+    application: Application
+    assessment: Assessment
+    place: int
+    within_capacity: bool
+
+
+def ranking(round_: Round) -> list[RankedApplication]:
+    applications = db.session.scalars(with_reviews(
+        sa.select(Application).where(
+            Application.round_id == round_.id,
+            Application.status != ApplicationStatus.WITHDRAWN)
+    )).all()
+    assessments = {a.id: assess(a) for a in applications}
+    tie_codes = {c.code for c in round_.criteria_set.criteria if c.breaks_ties}
+    candidates = [eligibility.Candidate(
+        application_id=a.id, total=assessments[a.id].total,
+        tie_breaker=max((assessments[a.id].means.get(code, 0) for code in tie_codes),
+                        default=None),
+        submitted_order=a.submitted_at.timestamp()) for a in applications]
+    by_id = {a.id: a for a in applications}
+    return [RankedApplication(by_id[c.application_id], assessments[c.application_id], place,
+                              place <= round_.capacity)
+            for place, c in enumerate(eligibility.rank(candidates), start=1)]
+
+
+def round_state_of(round_: Round, today: date) -> RoundState:
+    return round_state(round_.opens_on, round_.closes_on, today)
+
+
+def new_criteria_version(current: CriteriaSet, name: str, threshold: Decimal,
+                         settings: dict[str, tuple[int, int]]) -> CriteriaSet:
+    """Copy the newest set into a new version with other weights and minimums."""
+    created = CriteriaSet(version=current.version + 1, name=name.strip(),
+                          vulnerable_share_threshold=threshold)
+    for criterion in current.criteria:
+        weight, minimum = settings[criterion.code]
+        created.criteria.append(Criterion(
+            position=criterion.position, code=criterion.code, name_da=criterion.name_da,
+            name_en=criterion.name_en, description_da=criterion.description_da,
+            description_en=criterion.description_en, anchors=criterion.anchors,
+            weight=weight, minimum=minimum, breaks_ties=criterion.breaks_ties))
+    db.session.add(created)
+    db.session.flush()
+    return created
+
+
+def awaiting_scores(reviewer: User) -> list[Application]:
+    """Applications under review where this reviewer has not yet submitted scores."""
+    return list(db.session.scalars(
+        sa.select(Application).join(Review).where(
+            Review.reviewer_id == reviewer.id, Review.submitted_at.is_(None),
+            Application.status == ApplicationStatus.UNDER_REVIEW)
+        .order_by(Application.submitted_at)))
+
+
+def count_by_status() -> dict[ApplicationStatus, int]:
+    return dict(db.session.execute(
+        sa.select(Application.status, sa.func.count()).group_by(Application.status)).all())

@@ -1,0 +1,150 @@
+"""Rounds, their ranking and export, daycare units and criteria sets."""
+import sqlalchemy as sa
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from consultancy.applications import bp, services
+from consultancy.applications.forms import CriteriaSetForm, RoundForm, UnitEditForm
+from consultancy.extensions import db
+from consultancy.forms import choices
+from consultancy.i18n import current_language
+from consultancy.models import (
+    Application, CriteriaSet, DaycareUnit, EngagementType, Intake, Ownership, Role, Round, UnitKind,
+)
+from consultancy.permissions import role_required
+from consultancy.services.clock import local_today
+
+
+def _round_choices(form: RoundForm) -> None:
+    language = current_language()
+    types = db.session.scalars(sa.select(EngagementType).where(
+        EngagementType.intake == Intake.ROUNDS).order_by(EngagementType.id)).all()
+    form.engagement_type.choices = choices((t.id, t.name(language)) for t in types)
+    sets = db.session.scalars(sa.select(CriteriaSet).order_by(CriteriaSet.version.desc())).all()
+    form.criteria_set.choices = choices(
+        (s.id, _("Version %(version)d: %(name)s", version=s.version, name=s.name))
+        for s in sets)
+
+
+@bp.route("/rounds")
+@role_required(Role.TEAM)
+def rounds():
+    all_rounds = db.session.scalars(sa.select(Round).order_by(Round.opens_on.desc())).all()
+    counts = dict(db.session.execute(
+        sa.select(Application.round_id, sa.func.count()).group_by(Application.round_id)).all())
+    today = local_today()
+    return render_template("applications/rounds.html", rounds=all_rounds, counts=counts,
+                           states={r.id: services.round_state_of(r, today) for r in all_rounds})
+
+
+def _save_round(round_: Round | None):
+    form = RoundForm(obj=round_)
+    _round_choices(form)
+    if request.method == "GET" and round_ is not None:
+        form.engagement_type.data = round_.engagement_type_id
+        form.criteria_set.data = round_.criteria_set_id
+    if form.validate_on_submit():
+        round_ = round_ or Round()
+        round_.name = form.name.data.strip()
+        round_.engagement_type_id = form.engagement_type.data
+        round_.opens_on, round_.closes_on = form.opens_on.data, form.closes_on.data
+        round_.capacity = form.capacity.data
+        round_.planned_start = form.planned_start.data
+        round_.criteria_set_id = form.criteria_set.data
+        db.session.add(round_)
+        db.session.commit()
+        flash(_("Round %(name)s saved.", name=round_.name), "success")
+        return redirect(url_for("applications.round_ranking", round_id=round_.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template("applications/round_form.html", form=form, round=round_), status
+
+
+@bp.route("/rounds/new", methods=["GET", "POST"])
+@role_required(Role.TEAM)
+def round_new():
+    return _save_round(None)
+
+
+@bp.route("/rounds/<int:round_id>/edit", methods=["GET", "POST"])
+@role_required(Role.TEAM)
+def round_edit(round_id: int):
+    return _save_round(db.get_or_404(Round, round_id))
+
+
+@bp.route("/rounds/<int:round_id>")
+@role_required(Role.TEAM)
+def round_ranking(round_id: int):
+    round_ = db.get_or_404(Round, round_id)
+    return render_template("applications/ranking.html", round=round_,
+                           ranked=services.ranking(round_),
+                           state=services.round_state_of(round_, local_today()),
+                           language=current_language())
+
+
+@bp.route("/rounds/<int:round_id>/export.<fmt>")
+@role_required(Role.TEAM)
+def round_export(round_id: int, fmt: str):
+    from consultancy.applications.exchange import export_frame
+    from consultancy.exports import write_table
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    round_ = db.get_or_404(Round, round_id)
+    content = write_table(export_frame(round_.id), fmt)
+    mimetype = ("text/csv" if fmt == "csv" else
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response = current_app.response_class(content, mimetype=mimetype)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="applications-round-{round_.id}.{fmt}"')
+    return response
+
+
+@bp.route("/units")
+@role_required(Role.TEAM)
+def units():
+    page = db.paginate(sa.select(DaycareUnit).order_by(DaycareUnit.name, DaycareUnit.id),
+                       per_page=current_app.config["ITEMS_PER_PAGE"])
+    return render_template("applications/units.html", page=page)
+
+
+@bp.route("/units/<int:unit_id>", methods=["GET", "POST"])
+@role_required(Role.TEAM)
+def unit_edit(unit_id: int):
+    unit = db.get_or_404(DaycareUnit, unit_id)
+    form = UnitEditForm(obj=unit)
+    if request.method == "GET":
+        form.kind.data, form.ownership.data = unit.kind.value, unit.ownership.value
+    if form.validate_on_submit():
+        unit.name = form.name.data.strip()
+        unit.kind, unit.ownership = UnitKind(form.kind.data), Ownership(form.ownership.data)
+        unit.children = form.children.data
+        db.session.commit()
+        flash(_("%(name)s saved.", name=unit.name), "success")
+        return redirect(url_for("applications.units"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("applications/unit_form.html", form=form, unit=unit), status
+
+
+@bp.route("/criteria")
+@role_required(Role.TEAM, Role.ADMIN)
+def criteria_sets():
+    sets = db.session.scalars(sa.select(CriteriaSet).order_by(CriteriaSet.version.desc())).all()
+    return render_template("applications/criteria.html", sets=sets,
+                           language=current_language())
+
+
+@bp.route("/criteria/new", methods=["GET", "POST"])
+@role_required(Role.TEAM, Role.ADMIN)
+def criteria_new():
+    """A new version of the set, starting from the newest; old scores keep their version."""
+    current = services.current_criteria_set()
+    form = CriteriaSetForm.for_set(current)
+    if form.validate_on_submit():
+        created = services.new_criteria_version(current, form.name.data,
+                                                form.vulnerable_share_threshold.data,
+                                                form.criterion_settings())
+        db.session.commit()
+        flash(_("Criteria version %(version)d created.", version=created.version), "success")
+        return redirect(url_for("applications.criteria_sets"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("applications/criteria_form.html", form=form, current=current,
+                           language=current_language()), status

@@ -1,0 +1,325 @@
+import sqlalchemy as sa
+from flask import (
+    abort, current_app, flash, redirect, render_template, request, session, url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from consultancy import throttle
+from consultancy.applications import bp, services
+from consultancy.applications.forms import (
+    ApplicationForm, DecisionForm, ReviewerForm, WithdrawForm, score_form,
+)
+from consultancy.applications.services import ApplicationData, ApplicationError, UnitData
+from consultancy.extensions import db
+from consultancy.forms import ButtonForm, choices
+from consultancy.i18n import current_language
+from consultancy.models import (
+    ApplicantKind, Application, ApplicationStatus, Channel, EngagementType, Intake,
+    Municipality, Ownership, Review, Role, UnitKind, User,
+)
+from consultancy.models.types import utcnow
+from consultancy.services.clock import local_today
+from consultancy.permissions import public, role_required
+
+APPLY_BUCKET = "apply"
+
+
+# --- the application form, public and for staff ----------------------------------------
+
+def _prepare(form: ApplicationForm) -> None:
+    municipalities = db.session.execute(
+        sa.select(Municipality.code, Municipality.name).order_by(Municipality.name)).all()
+    form.municipality.choices = choices(
+        [("", _("Choose a municipality"))] + [(m.code, m.name) for m in municipalities])
+    language = current_language()
+    types = db.session.scalars(sa.select(EngagementType).where(EngagementType.active)
+                               .order_by(EngagementType.id)).all()
+    form.engagement_type.choices = choices(
+        [("", _("Choose a type of course"))] + [(t.id, t.name(language)) for t in types])
+
+
+def _data(form: ApplicationForm) -> ApplicationData:
+    return ApplicationData(
+        engagement_type_id=form.engagement_type.data,
+        applicant_kind=ApplicantKind(form.applicant_kind.data),
+        municipality_code=form.municipality.data,
+        applicant_name=form.applicant_name.data,
+        contact_name=form.contact_name.data, contact_email=form.contact_email.data,
+        contact_phone=form.contact_phone.data, documented_need=form.documented_need.data,
+        motivation=form.motivation.data, leadership_backing=form.leadership_backing.data,
+        resource_hours_per_month=form.resource_hours_per_month.data,
+        resource_participants=form.resource_participants.data, consent=form.consent.data,
+        units=[UnitData(name=u.form.name.data, kind=UnitKind(u.form.kind.data),
+                        ownership=Ownership(u.form.ownership.data),
+                        children=u.form.children.data,
+                        vulnerable_share=u.form.vulnerable_share.data) for u in form.units],
+    )
+
+
+def _show_error(form: ApplicationForm, error: ApplicationError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None and field is not form.units:
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+def _handle_form(form: ApplicationForm, channel: Channel):
+    """Add/remove unit rows or submit. Returns the new application, or None to re-render."""
+    if form.add_unit.data:
+        if len(form.units) < form.units.max_entries:
+            form.units.append_entry()
+        return None
+    removed = form.remove_requested()
+    if removed is not None:
+        if len(form.units) > 1:
+            entries = [entry.data for index, entry in enumerate(form.units) if index != removed]
+            while len(form.units):
+                form.units.pop_entry()
+            for data in entries:
+                form.units.append_entry(data)
+        return None
+    if not form.validate_on_submit():
+        return None
+    try:
+        application = services.submit(_data(form), channel, utcnow(), local_today())
+    except ApplicationError as error:
+        db.session.rollback()
+        _show_error(form, error)
+        return None
+    return application
+
+
+@bp.route("/apply", methods=["GET", "POST"])
+@public
+def apply():
+    form = ApplicationForm()
+    _prepare(form)
+    status = 200
+    if request.method == "POST":
+        config = current_app.config
+        attempt = throttle.begin(APPLY_BUCKET, [throttle.address_subject(request.remote_addr)],
+                                 config["APPLY_RATE_LIMIT"], config["APPLY_RATE_WINDOW"],
+                                 utcnow())
+        if attempt.limited:
+            db.session.rollback()
+            form.form_errors.append(_(
+                "Too many applications from your network. Try again in an hour, or write to "
+                "Team Dagtilbud."))
+            return render_template("applications/apply.html", form=form), 429
+        application = _handle_form(form, Channel.WEB)
+        if application is not None:
+            db.session.commit()
+            session["receipt"] = application.reference
+            return redirect(url_for("applications.receipt"))
+        db.session.rollback()  # only submitted applications count against the limit
+        status = 400 if (form.errors or form.form_errors) else 200
+    return render_template("applications/apply.html", form=form), status
+
+
+@bp.route("/apply/receipt")
+@public
+def receipt():
+    reference = session.get("receipt")
+    if reference is None:
+        return redirect(url_for("applications.apply"))
+    application = db.session.scalar(
+        sa.select(Application).where(Application.reference == reference))
+    if application is None:
+        abort(404)
+    return render_template("applications/receipt.html", application=application)
+
+
+@bp.route("/privacy")
+@public
+def privacy():
+    return render_template("applications/privacy.html")
+
+
+@bp.route("/applications/new", methods=["GET", "POST"])
+@role_required(Role.TEAM)
+def staff_new():
+    form = ApplicationForm()
+    _prepare(form)
+    if request.method == "POST":
+        application = _handle_form(form, Channel.STAFF)
+        if application is not None:
+            db.session.commit()
+            flash(_("Application %(reference)s registered.", reference=application.reference),
+                  "success")
+            return redirect(url_for("applications.detail", application_id=application.id))
+    status = 400 if request.method == "POST" and (form.errors or form.form_errors) else 200
+    return render_template("applications/apply.html", form=form, staff=True), status
+
+
+# --- lists -------------------------------------------------------------------------------
+
+@bp.route("/applications")
+@role_required(Role.TEAM)
+def index():
+    statuses = [s for s in ApplicationStatus]
+    status = request.args.get("status")
+    query = sa.select(Application).order_by(Application.submitted_at.desc(), Application.id)
+    if status in {s.value for s in statuses}:
+        query = query.where(Application.status == ApplicationStatus(status))
+    type_id = request.args.get("type", type=int)
+    if type_id:
+        query = query.where(Application.engagement_type_id == type_id)
+    round_id = request.args.get("round", type=int)
+    if round_id:
+        query = query.where(Application.round_id == round_id)
+    page = db.paginate(services.with_reviews(query),
+                       per_page=current_app.config["ITEMS_PER_PAGE"])
+    assessments = {a.id: services.assess(a) for a in page.items}
+    types = db.session.scalars(sa.select(EngagementType).order_by(EngagementType.id)).all()
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template("applications/index.html", page=page, assessments=assessments,
+                           statuses=statuses, types=types, args=args, status=status,
+                           type_id=type_id)
+
+
+@bp.route("/applications/queue")
+@role_required(Role.TEAM)
+def queue():
+    """Applications for continuous-intake types, oldest first, until decided."""
+    query = (sa.select(Application).join(Application.engagement_type)
+             .where(EngagementType.intake == Intake.CONTINUOUS,
+                    Application.status.in_([ApplicationStatus.SUBMITTED,
+                                            ApplicationStatus.UNDER_REVIEW,
+                                            ApplicationStatus.WAITLISTED]))
+             .order_by(Application.submitted_at, Application.id))
+    page = db.paginate(services.with_reviews(query),
+                       per_page=current_app.config["ITEMS_PER_PAGE"])
+    assessments = {a.id: services.assess(a) for a in page.items}
+    return render_template("applications/queue.html", page=page, assessments=assessments)
+
+
+# --- one application ---------------------------------------------------------------------
+
+def _load(application_id: int) -> Application:
+    return db.session.scalars(services.with_reviews(
+        sa.select(Application).where(Application.id == application_id))).first() or abort(404)
+
+
+def _own_review(application: Application) -> Review | None:
+    return next((r for r in application.reviews if r.reviewer_id == current_user.id), None)
+
+
+@bp.route("/applications/<int:application_id>")
+@role_required(Role.TEAM)
+def detail(application_id: int):
+    application = _load(application_id)
+    own = _own_review(application)
+    # Reviewers score independently: until their own scores are in, they see no one else's.
+    scores_visible = own is None or own.submitted_at is not None
+    reviewer_form = ReviewerForm()
+    assigned = {r.reviewer_id for r in application.reviews}
+    reviewer_form.reviewer.choices = choices(
+        (u.id, u.name) for u in services.reviewers() if u.id not in assigned)
+    return render_template(
+        "applications/detail.html", application=application, own_review=own,
+        scores_visible=scores_visible, assessment=services.assess(application),
+        prescreen=services.prescreen(application), reviewer_form=reviewer_form,
+        decision_form=DecisionForm(), withdraw_form=WithdrawForm(), button=ButtonForm(),
+        language=current_language())
+
+
+def _act(application: Application, action) -> None:
+    try:
+        action()
+    except ApplicationError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    else:
+        db.session.commit()
+
+
+@bp.route("/applications/<int:application_id>/reviewers", methods=["POST"])
+@role_required(Role.TEAM)
+def assign(application_id: int):
+    application = _load(application_id)
+    form = ReviewerForm()
+    form.reviewer.choices = choices((u.id, u.name) for u in services.reviewers())
+    if form.validate_on_submit():
+        reviewer = db.session.get(User, form.reviewer.data)
+        _act(application, lambda: services.assign_reviewer(application, reviewer, utcnow()))
+    else:
+        flash(_("Choose a reviewer."), "danger")
+    return redirect(url_for("applications.detail", application_id=application.id))
+
+
+@bp.route("/applications/<int:application_id>/reviewers/<int:review_id>/remove",
+          methods=["POST"])
+@role_required(Role.TEAM)
+def unassign(application_id: int, review_id: int):
+    application = _load(application_id)
+    review = next((r for r in application.reviews if r.id == review_id), None) or abort(404)
+    if ButtonForm().validate_on_submit():
+        _act(application, lambda: services.remove_reviewer(review))
+    return redirect(url_for("applications.detail", application_id=application.id))
+
+
+@bp.route("/applications/<int:application_id>/score", methods=["GET", "POST"])
+@role_required(Role.TEAM)
+def score(application_id: int):
+    application = _load(application_id)
+    review = _own_review(application)
+    if review is None:
+        abort(403)  # only an assigned reviewer scores
+    criteria = application.criteria_set.criteria
+    form = score_form(criteria, current_language(), scores=review.scores)
+    if form.validate_on_submit():
+        scores = {c.id: (int(form[f"score_{c.id}"].data), form[f"justification_{c.id}"].data)
+                  for c in criteria}
+        try:
+            services.submit_scores(review, scores, utcnow())
+        except ApplicationError as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("Your scores are submitted."), "success")
+            return redirect(url_for("applications.detail", application_id=application.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template("applications/score.html", application=application,
+                           criteria=criteria, form=form), status
+
+
+@bp.route("/applications/<int:application_id>/decision", methods=["POST"])
+@role_required(Role.TEAM)
+def decision(application_id: int):
+    application = _load(application_id)
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        for error in form.errors.values():
+            for message in error:
+                flash(message, "danger")
+        return redirect(url_for("applications.detail", application_id=application.id))
+    try:
+        engagement = services.decide(application, ApplicationStatus(form.decision.data),
+                                     form.note.data, current_user, utcnow())
+    except ApplicationError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    else:
+        db.session.commit()
+        flash(_("Decision recorded: %(decision)s.", decision=application.status.label),
+              "success")
+        if engagement is not None:
+            flash(_("Engagement %(reference)s created.", reference=engagement.reference),
+                  "success")
+    return redirect(url_for("applications.detail", application_id=application.id))
+
+
+@bp.route("/applications/<int:application_id>/withdraw", methods=["POST"])
+@role_required(Role.TEAM)
+def withdraw(application_id: int):
+    application = _load(application_id)
+    form = WithdrawForm()
+    if form.validate_on_submit():
+        _act(application, lambda: services.withdraw(application, form.note.data, current_user,
+                                                    utcnow()))
+    else:
+        flash(_("Say why the application is withdrawn."), "danger")
+    return redirect(url_for("applications.detail", application_id=application.id))

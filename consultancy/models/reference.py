@@ -1,0 +1,100 @@
+"""Reference data: municipalities, daycare units and engagement types."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from consultancy.extensions import db
+from consultancy.models.types import LabelledEnum, enum_column, set_labels
+
+
+class Region(LabelledEnum):
+    HOVEDSTADEN = "hovedstaden"
+    SJAELLAND = "sjaelland"
+    SYDDANMARK = "syddanmark"
+    MIDTJYLLAND = "midtjylland"
+    NORDJYLLAND = "nordjylland"
+
+
+class Ownership(LabelledEnum):
+    MUNICIPAL = "municipal"
+    SELF_OWNED = "self_owned"
+    PRIVATE = "private"
+
+
+class UnitKind(LabelledEnum):
+    NURSERY = "nursery"
+    KINDERGARTEN = "kindergarten"
+    INTEGRATED = "integrated"
+    CHILDMINDING = "childminding"
+
+
+class Intake(LabelledEnum):
+    ROUNDS = "rounds"
+    CONTINUOUS = "continuous"
+
+
+set_labels({
+    Region.HOVEDSTADEN: _l("Capital Region"),
+    Region.SJAELLAND: _l("Region Zealand"),
+    Region.SYDDANMARK: _l("Region of Southern Denmark"),
+    Region.MIDTJYLLAND: _l("Central Denmark Region"),
+    Region.NORDJYLLAND: _l("North Denmark Region"),
+    Ownership.MUNICIPAL: _l("Municipal"),
+    Ownership.SELF_OWNED: _l("Self-owned"),
+    Ownership.PRIVATE: _l("Private"),
+    UnitKind.NURSERY: _l("Nursery (vuggestue)"),
+    UnitKind.KINDERGARTEN: _l("Kindergarten (børnehave)"),
+    UnitKind.INTEGRATED: _l("Integrated daycare (integreret)"),
+    UnitKind.CHILDMINDING: _l("Childminding (dagpleje)"),
+    Intake.ROUNDS: _l("Application rounds"),
+    Intake.CONTINUOUS: _l("Continuous"),
+})
+
+
+class Municipality(db.Model):
+    __tablename__ = "municipalities"
+
+    code: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    region: Mapped[Region] = mapped_column(enum_column(Region, "region"))
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DaycareUnit(db.Model):
+    __tablename__ = "daycare_units"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(160))
+    municipality_code: Mapped[int] = mapped_column(
+        sa.ForeignKey("municipalities.code"), index=True)
+    ownership: Mapped[Ownership] = mapped_column(enum_column(Ownership, "ownership"))
+    kind: Mapped[UnitKind] = mapped_column(enum_column(UnitKind, "unit_kind"))
+    children: Mapped[int] = mapped_column(sa.CheckConstraint("children >= 0", name="children"))
+
+    municipality: Mapped[Municipality] = relationship(lazy="joined")
+
+
+class EngagementType(db.Model):
+    """A kind of course; rules that differ by type read these settings, never the code."""
+
+    __tablename__ = "engagement_types"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    name_da: Mapped[str] = mapped_column(sa.String(120))
+    name_en: Mapped[str] = mapped_column(sa.String(120))
+    intake: Mapped[Intake] = mapped_column(enum_column(Intake, "intake"))
+    default_length_months: Mapped[int]
+    default_hours: Mapped[Decimal | None] = mapped_column(sa.Numeric(6, 2))
+    # Whether a self-owned or private daycare may apply itself; municipalities always may.
+    institutions_may_apply: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    def name(self, language: str) -> str:
+        return self.name_da if language == "da" else self.name_en

@@ -1,0 +1,1 @@
+"""Pure rules: no database, no Flask. The services feed them plain values."""

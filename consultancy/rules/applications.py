@@ -1,0 +1,45 @@
+"""Round phases and the application status workflow."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+
+from consultancy.models.applications import ApplicationStatus as S
+from consultancy.models.types import LabelledEnum, set_labels
+
+
+class RoundState(LabelledEnum):
+    UPCOMING = "upcoming"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+set_labels({RoundState.UPCOMING: _l("Upcoming"), RoundState.OPEN: _l("Open"),
+            RoundState.CLOSED: _l("Closed")})
+
+
+def round_state(opens_on: date, closes_on: date, today: date) -> RoundState:
+    """Open from the opening day through the closing day, both included."""
+    if today < opens_on:
+        return RoundState.UPCOMING
+    if today > closes_on:
+        return RoundState.CLOSED
+    return RoundState.OPEN
+
+
+TRANSITIONS: dict[S, frozenset[S]] = {
+    S.SUBMITTED: frozenset({S.UNDER_REVIEW, S.WITHDRAWN}),
+    S.UNDER_REVIEW: frozenset({S.APPROVED, S.WAITLISTED, S.REJECTED, S.WITHDRAWN}),
+    # A waitlisted application can still get a place that frees up, or be turned down.
+    S.WAITLISTED: frozenset({S.APPROVED, S.REJECTED, S.WITHDRAWN}),
+    S.APPROVED: frozenset(),
+    S.REJECTED: frozenset(),
+    S.WITHDRAWN: frozenset(),
+}
+
+DECISIONS = (S.APPROVED, S.WAITLISTED, S.REJECTED)
+
+
+def can_move(current: S, new: S) -> bool:
+    return new in TRANSITIONS[current]
