@@ -1,6 +1,5 @@
 import re
 import threading
-from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -40,7 +39,7 @@ def test_public_form_with_mistakes_keeps_everything_and_then_succeeds(app, clien
     assert "Ansøg om et forløb" in page
 
     mistakes = {**VALID_FORM, "contact_email": "mette-at-morsoe", "units-0-children": "",
-                "motivation": "Se CPR 010190-1234", "consent": ""}
+                "motivation": "Se CPR 010190-1234"}
     response = client.post("/apply", data=mistakes)
     assert response.status_code == 400
     page = response.get_data(as_text=True)
@@ -52,7 +51,8 @@ def test_public_form_with_mistakes_keeps_everything_and_then_succeeds(app, clien
     assert "Vores egne data viser" in page
 
     response = client.post("/apply", data={**VALID_FORM, "consent": ""})
-    assert "Du skal acceptere privatlivserklæringen." in response.get_data(as_text=True)
+    assert "Du skal acceptere privatlivserklæringen." in errors_of(
+        response.get_data(as_text=True))["consent"]
 
     response = client.post("/apply", data=VALID_FORM)
     assert response.status_code == 302
@@ -213,7 +213,7 @@ def test_approval_opens_an_engagement_and_is_final(app, reviewed):
     url = f"/applications/{application_id}"
     for client in (first, second):
         client.post(url + "/score", data=score_form(app, application_id, [3, 3, 3, 3]))
-    response = first.post(url + "/decision", data={"decision": "approved", "note": ""})
+    first.post(url + "/decision", data={"decision": "approved", "note": ""})
     assert "Giv en begrundelse for afgørelsen." in first.get(url).get_data(as_text=True)
 
     first.post(url + "/decision", data={"decision": "approved", "note": "Opfylder alt."})
@@ -230,7 +230,7 @@ def test_approval_opens_an_engagement_and_is_final(app, reviewed):
         audited = set(db.session.scalars(sa.select(AuditEntry.table_name)))
         assert {"applications", "reviews", "scores", "engagements"} <= audited
 
-    response = first.post(url + "/decision", data={"decision": "rejected", "note": "Alligevel"})
+    first.post(url + "/decision", data={"decision": "rejected", "note": "Alligevel"})
     assert "kan ikke" in first.get(url).get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Application, application_id).status is ApplicationStatus.APPROVED
@@ -313,3 +313,40 @@ def test_a_new_criteria_version_leaves_old_scores_on_the_old_version(app, review
         scored = db.session.scalars(sa.select(Review).where(
             Review.submitted_at.is_not(None))).one().scores
         assert {s.criterion.criteria_set_id for s in scored} == {1}
+
+
+def test_team_creates_and_edits_a_round(app, team_client):
+    page = team_client.get("/rounds/new").get_data(as_text=True)
+    assert "Kriterier 2017" in page
+    data = {"name": "Forår 2027", "engagement_type": "1", "opens_on": "2027-03-01",
+            "closes_on": "2027-02-01", "capacity": "4", "planned_start": "2027-08-01",
+            "criteria_set": "1"}
+    response = team_client.post("/rounds/new", data=data)
+    assert response.status_code == 400
+    assert "Runden skal lukke samme dag eller senere" in response.get_data(as_text=True)
+    response = team_client.post("/rounds/new", data={**data, "closes_on": "2027-03-31"})
+    assert response.status_code == 302
+    listing = team_client.get("/rounds").get_data(as_text=True)
+    assert "Forår 2027" in listing and "01-03-2027" in listing and "Kommende" in listing
+
+
+def test_team_corrects_a_daycare_unit(app, team_client, make_application):
+    make_application()
+    with app.app_context():
+        from consultancy.models import DaycareUnit
+        unit_id = db.session.scalar(sa.select(DaycareUnit.id))
+    response = team_client.post(f"/units/{unit_id}", data={
+        "name": "Børnehuset Mælkebøtten", "kind": "kindergarten", "ownership": "municipal",
+        "children": "-3"})
+    assert response.status_code == 400
+    assert "Skriv et tal mellem 1 og 2000." in response.get_data(as_text=True)
+    team_client.post(f"/units/{unit_id}", data={
+        "name": "Børnehuset Mælkebøtten", "kind": "kindergarten", "ownership": "municipal",
+        "children": "64"})
+    assert "64" in team_client.get("/units").get_data(as_text=True)
+
+
+def test_consultants_and_evaluators_cannot_see_applications(login_client, make_application):
+    application_id = make_application()
+    for role in (Role.CONSULTANT, Role.EVALUATOR, Role.ADMIN):
+        assert login_client(role).get(f"/applications/{application_id}").status_code == 403

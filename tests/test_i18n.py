@@ -6,7 +6,6 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
-from consultancy import create_app
 from consultancy.extensions import db
 from consultancy.i18n import format_date, format_datetime, format_number
 from consultancy.models import Role, User

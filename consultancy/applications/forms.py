@@ -3,9 +3,11 @@ from wtforms import (
     BooleanField, DateField, EmailField, FieldList, FormField, IntegerField, RadioField,
     SelectField, StringField, SubmitField, TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
-from wtforms.validators import Regexp
+from wtforms.validators import (
+    DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError,
+)
 
+from consultancy.applications.services import ApplicationData, UnitData
 from consultancy.forms import DecimalCommaField, Form, choices, optional_int
 from consultancy.models import ApplicantKind, ApplicationStatus, Ownership, UnitKind
 
@@ -18,9 +20,8 @@ def enum_choices(enum_class, placeholder=None):
     return choices(options + [(member.value, member.label) for member in enum_class])
 
 
-class UnitForm(Form):
-    class Meta:
-        csrf = False  # part of the application form, which carries the token
+class UnitFieldsForm(Form):
+    """What is known of a daycare unit."""
 
     name = StringField(_l("Name of the unit"), validators=[
         DataRequired(_l("Enter the unit's name.")), Length(max=160)])
@@ -32,6 +33,14 @@ class UnitForm(Form):
     children = IntegerField(_l("Number of children"), validators=[
         InputRequired(_l("Enter the number of children.")),
         NumberRange(min=1, max=2000, message=_l("Enter a number between 1 and 2000."))])
+
+
+class UnitForm(UnitFieldsForm):
+    """A unit within an application, with the application's figure for vulnerable families."""
+
+    class Meta:
+        csrf = False  # part of the application form, which carries the token
+
     vulnerable_share = DecimalCommaField(
         _l("Share of families in a vulnerable position (%)"), places=1, validators=[
             InputRequired(_l("Enter the share in percent, e.g. 25.")),
@@ -82,6 +91,38 @@ class ApplicationForm(Form):
                               "is processed to handle the application."))
     submit = SubmitField(_l("Send application"))
 
+    # Applicants consent in the public form; staff registering an emailed application do not.
+    require_consent = True
+
+    def validate_consent(self, field):
+        if self.require_consent and not field.data:
+            raise ValidationError(_l("You must accept the privacy notice."))
+
+    def set_choices(self, municipalities, engagement_types, language: str) -> None:
+        """Offer the municipalities and the active types of course."""
+        self.municipality.choices = choices(
+            [("", _l("Choose a municipality"))] + [(m.code, m.name) for m in municipalities])
+        self.engagement_type.choices = choices(
+            [("", _l("Choose a type of course"))]
+            + [(t.id, t.name(language)) for t in engagement_types])
+
+    def to_data(self) -> ApplicationData:
+        return ApplicationData(
+            engagement_type_id=self.engagement_type.data,
+            applicant_kind=ApplicantKind(self.applicant_kind.data),
+            municipality_code=self.municipality.data, applicant_name=self.applicant_name.data,
+            contact_name=self.contact_name.data, contact_email=self.contact_email.data,
+            contact_phone=self.contact_phone.data, documented_need=self.documented_need.data,
+            motivation=self.motivation.data, leadership_backing=self.leadership_backing.data,
+            resource_hours_per_month=self.resource_hours_per_month.data,
+            resource_participants=self.resource_participants.data,
+            consent=self.consent.data,
+            units=[UnitData(name=u.form.name.data, kind=UnitKind(u.form.kind.data),
+                            ownership=Ownership(u.form.ownership.data),
+                            children=u.form.children.data,
+                            vulnerable_share=u.form.vulnerable_share.data)
+                   for u in self.units])
+
     def remove_requested(self) -> int | None:
         """The index of a unit whose 'remove' button was pressed."""
         from flask import request
@@ -125,16 +166,11 @@ class RoundForm(Form):
     submit = SubmitField(_l("Save"))
 
     def validate_closes_on(self, field):
-        from wtforms.validators import ValidationError
         if self.opens_on.data and field.data and field.data < self.opens_on.data:
             raise ValidationError(_l("The round must close on or after the day it opens."))
 
 
-class UnitEditForm(UnitForm):
-    class Meta:
-        csrf = True
-
-    vulnerable_share = None
+class UnitEditForm(UnitFieldsForm):
     submit = SubmitField(_l("Save"))
 
 

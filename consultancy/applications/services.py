@@ -117,10 +117,9 @@ def check_intake(data: ApplicationData, today: date) -> tuple[EngagementType, Ro
               "municipal units are applied for by the municipality."), "applicant_kind")
     round_ = None
     if engagement_type.intake is Intake.ROUNDS:
-        if data.round_id is not None:
-            round_ = db.session.get(Round, data.round_id)
-        else:
-            round_ = open_round(engagement_type, today)
+        round_ = open_round(engagement_type, today)
+        if data.round_id is not None and (round_ is None or round_.id != data.round_id):
+            round_ = None  # a round named by the caller must be this type's open round
         if round_ is None:
             upcoming = next_round(engagement_type, today)
             message = _("There is no open application round for this type of course.")

@@ -10,13 +10,13 @@ from consultancy.applications import bp, services
 from consultancy.applications.forms import (
     ApplicationForm, DecisionForm, ReviewerForm, WithdrawForm, score_form,
 )
-from consultancy.applications.services import ApplicationData, ApplicationError, UnitData
+from consultancy.applications.services import ApplicationError
 from consultancy.extensions import db
 from consultancy.forms import ButtonForm, choices
 from consultancy.i18n import current_language
 from consultancy.models import (
-    ApplicantKind, Application, ApplicationStatus, Channel, EngagementType, Intake,
-    Municipality, Ownership, Review, Role, UnitKind, User,
+    Application, ApplicationStatus, Channel, EngagementType, Intake, Municipality, Review, Role,
+    User,
 )
 from consultancy.models.types import utcnow
 from consultancy.services.clock import local_today
@@ -30,31 +30,9 @@ APPLY_BUCKET = "apply"
 def _prepare(form: ApplicationForm) -> None:
     municipalities = db.session.execute(
         sa.select(Municipality.code, Municipality.name).order_by(Municipality.name)).all()
-    form.municipality.choices = choices(
-        [("", _("Choose a municipality"))] + [(m.code, m.name) for m in municipalities])
-    language = current_language()
     types = db.session.scalars(sa.select(EngagementType).where(EngagementType.active)
                                .order_by(EngagementType.id)).all()
-    form.engagement_type.choices = choices(
-        [("", _("Choose a type of course"))] + [(t.id, t.name(language)) for t in types])
-
-
-def _data(form: ApplicationForm) -> ApplicationData:
-    return ApplicationData(
-        engagement_type_id=form.engagement_type.data,
-        applicant_kind=ApplicantKind(form.applicant_kind.data),
-        municipality_code=form.municipality.data,
-        applicant_name=form.applicant_name.data,
-        contact_name=form.contact_name.data, contact_email=form.contact_email.data,
-        contact_phone=form.contact_phone.data, documented_need=form.documented_need.data,
-        motivation=form.motivation.data, leadership_backing=form.leadership_backing.data,
-        resource_hours_per_month=form.resource_hours_per_month.data,
-        resource_participants=form.resource_participants.data, consent=form.consent.data,
-        units=[UnitData(name=u.form.name.data, kind=UnitKind(u.form.kind.data),
-                        ownership=Ownership(u.form.ownership.data),
-                        children=u.form.children.data,
-                        vulnerable_share=u.form.vulnerable_share.data) for u in form.units],
-    )
+    form.set_choices(municipalities, types, current_language())
 
 
 def _show_error(form: ApplicationForm, error: ApplicationError) -> None:
@@ -83,7 +61,7 @@ def _handle_form(form: ApplicationForm, channel: Channel):
     if not form.validate_on_submit():
         return None
     try:
-        application = services.submit(_data(form), channel, utcnow(), local_today())
+        application = services.submit(form.to_data(), channel, utcnow(), local_today())
     except ApplicationError as error:
         db.session.rollback()
         _show_error(form, error)
@@ -141,6 +119,7 @@ def privacy():
 @role_required(Role.TEAM)
 def staff_new():
     form = ApplicationForm()
+    form.require_consent = False
     _prepare(form)
     if request.method == "POST":
         application = _handle_form(form, Channel.STAFF)

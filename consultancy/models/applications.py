@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -13,6 +14,9 @@ from consultancy.models.audit import Json
 from consultancy.models.reference import DaycareUnit, EngagementType, Municipality
 from consultancy.models.types import LabelledEnum, UTCDateTime, enum_column, set_labels, utcnow
 from consultancy.models.users import User
+
+if TYPE_CHECKING:
+    from consultancy.models.engagements import Engagement
 
 
 class ApplicantKind(LabelledEnum):
@@ -167,8 +171,7 @@ class Application(db.Model):
         cascade="all, delete-orphan")
     reviews: Mapped[list[Review]] = relationship(
         back_populates="application", cascade="all, delete-orphan")
-    engagement: Mapped["Engagement | None"] = relationship(  # noqa: F821
-        back_populates="application", uselist=False)
+    engagement: Mapped[Engagement | None] = relationship(back_populates="application")
 
 
 class ApplicationUnit(db.Model):

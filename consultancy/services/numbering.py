@@ -1,7 +1,6 @@
 """Sequential, never reused reference numbers, safe under concurrent transactions."""
 from __future__ import annotations
 
-import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from consultancy.extensions import db
