@@ -8,6 +8,7 @@ from babel.support import NullTranslations, Translations
 from flask import g
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, HiddenField, PasswordField, StringField
+from wtforms.widgets import TextInput
 from wtforms.fields.choices import SelectChoice
 
 from consultancy.validators import no_cpr
@@ -47,7 +48,12 @@ class Form(FlaskForm):
 
 
 class DecimalCommaField(DecimalField):
-    """A decimal typed the Danish way (12,5) or the English way (12.5)."""
+    """A decimal typed the Danish way (12,5) or the English way (12.5).
+
+    A text input: browsers refuse a decimal comma in type=number inputs.
+    """
+
+    widget = TextInput()
 
     def process_formdata(self, valuelist):
         if valuelist and isinstance(valuelist[0], str):

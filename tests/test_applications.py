@@ -247,7 +247,7 @@ def test_a_submitted_application_cannot_be_decided_before_review(app, make_appli
 
 def test_staff_withdraw_with_a_reason(app, make_application, team_client):
     application_id = make_application()
-    team_client.post(f"/applications/{application_id}/withdraw", data={"note": "Trukket"})
+    team_client.post(f"/applications/{application_id}/withdraw", data={"reason": "Trukket"})
     with app.app_context():
         application = db.session.get(Application, application_id)
         assert application.status is ApplicationStatus.WITHDRAWN

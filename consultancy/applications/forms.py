@@ -137,10 +137,16 @@ class ReviewerForm(Form):
     submit = SubmitField(_l("Assign"))
 
 
+DECISION_LABELS = {
+    ApplicationStatus.APPROVED: _l("Approve"),
+    ApplicationStatus.WAITLISTED: _l("Waitlist"),
+    ApplicationStatus.REJECTED: _l("Reject"),
+}
+
+
 class DecisionForm(Form):
     decision = RadioField(_l("Decision"), choices=lambda: choices(
-        (s.value, s.label) for s in (ApplicationStatus.APPROVED, ApplicationStatus.WAITLISTED,
-                                     ApplicationStatus.REJECTED)),
+        (status.value, label) for status, label in DECISION_LABELS.items()),
         validators=[InputRequired(_l("Choose a decision."))])
     note = TextAreaField(_l("Justification"), validators=[
         DataRequired(_l("Give a justification for the decision.")), Length(max=TEXT_MAX)])
@@ -148,7 +154,7 @@ class DecisionForm(Form):
 
 
 class WithdrawForm(Form):
-    note = TextAreaField(_l("Why is it withdrawn?"), validators=[
+    reason = TextAreaField(_l("Why is it withdrawn?"), validators=[
         DataRequired(_l("Say why the application is withdrawn.")), Length(max=TEXT_MAX)])
     submit = SubmitField(_l("Withdraw application"))
 

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from consultancy.extensions import db
@@ -261,13 +260,6 @@ def prescreen(application: Application) -> eligibility.Prescreen:
 
 
 # --- decision ----------------------------------------------------------------------------
-
-DECISION_LABELS = {
-    ApplicationStatus.APPROVED: _l("Approve"),
-    ApplicationStatus.WAITLISTED: _l("Waitlist"),
-    ApplicationStatus.REJECTED: _l("Reject"),
-}
-
 
 def decide(application: Application, decision: ApplicationStatus, note: str, actor: User,
            now: datetime) -> Engagement | None:

@@ -200,7 +200,7 @@ def detail(application_id: int):
         "applications/detail.html", application=application, own_review=own,
         scores_visible=scores_visible, assessment=services.assess(application),
         prescreen=services.prescreen(application), reviewer_form=reviewer_form,
-        decision_form=DecisionForm(), withdraw_form=WithdrawForm(), button=ButtonForm(),
+        decision_form=DecisionForm(), withdraw_form=WithdrawForm(),
         language=current_language())
 
 
@@ -276,7 +276,7 @@ def decision(application_id: int):
                 flash(message, "danger")
         return redirect(url_for("applications.detail", application_id=application.id))
     try:
-        engagement = services.decide(application, ApplicationStatus(form.decision.data),
+        services.decide(application, ApplicationStatus(form.decision.data),
                                      form.note.data, current_user, utcnow())
     except ApplicationError as error:
         db.session.rollback()
@@ -285,9 +285,6 @@ def decision(application_id: int):
         db.session.commit()
         flash(_("Decision recorded: %(decision)s.", decision=application.status.label),
               "success")
-        if engagement is not None:
-            flash(_("Engagement %(reference)s created.", reference=engagement.reference),
-                  "success")
     return redirect(url_for("applications.detail", application_id=application.id))
 
 
@@ -297,7 +294,7 @@ def withdraw(application_id: int):
     application = _load(application_id)
     form = WithdrawForm()
     if form.validate_on_submit():
-        _act(application, lambda: services.withdraw(application, form.note.data, current_user,
+        _act(application, lambda: services.withdraw(application, form.reason.data, current_user,
                                                     utcnow()))
     else:
         flash(_("Say why the application is withdrawn."), "danger")
