@@ -271,3 +271,20 @@ def make_application(app):
             db.session.commit()
             return application.id
     return make
+
+
+@pytest.fixture
+def assert_constant_queries(query_counter):
+    """Get `url` before and after `grow()` adds rows: the page must run as many queries.
+
+    Returns the second page's text for further checks.
+    """
+    def check(client, url: str, grow) -> str:
+        with query_counter() as few:
+            assert client.get(url).status_code == 200
+        grow()
+        with query_counter() as many:
+            page = client.get(url).get_data(as_text=True)
+        assert len(many) == len(few), f"{url}: {len(few)} queries became {len(many)}"
+        return page
+    return check

@@ -1,13 +1,16 @@
 import re
 import threading
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from consultancy.applications.services import UnitData
 from consultancy.extensions import db
 from consultancy.models import (
-    Application, ApplicationStatus, AuditEntry, CriteriaSet, Engagement, Review, Role,
+    Application, ApplicationStatus, AuditEntry, CriteriaSet, Engagement, Ownership, Review, Role,
+    UnitKind,
 )
 from consultancy.services.clock import local_today
 from consultancy.services.numbering import next_number
@@ -282,17 +285,14 @@ def test_team_registers_an_application_received_by_email(app, team_client):
 
 
 def test_application_list_runs_a_fixed_number_of_queries(team_client, make_application,
-                                                         query_counter):
+                                                         assert_constant_queries):
     for _ in range(2):
         make_application()
-    with query_counter() as few:
-        assert team_client.get("/applications").status_code == 200
-    for _ in range(12):
-        make_application()
-    with query_counter() as many:
-        page = team_client.get("/applications").get_data(as_text=True)
-    assert len(few) == len(many)
+    page = assert_constant_queries(team_client, "/applications",
+                                   lambda: [make_application() for _ in range(12)])
     assert "14 rækker" in page
+    assert_constant_queries(team_client, "/applications/queue",
+                            lambda: [make_application() for _ in range(3)])
 
 
 def test_a_new_criteria_version_leaves_old_scores_on_the_old_version(app, reviewed):
@@ -350,3 +350,18 @@ def test_consultants_and_evaluators_cannot_see_applications(login_client, make_a
     application_id = make_application()
     for role in (Role.CONSULTANT, Role.EVALUATOR, Role.ADMIN):
         assert login_client(role).get(f"/applications/{application_id}").status_code == 403
+
+
+def test_ranking_and_unit_lists_run_a_fixed_number_of_queries(
+        app, team_client, make_round, make_application, assert_constant_queries):
+    round_id = make_round()
+
+    def add(count):
+        for _ in range(count):
+            make_application(engagement_type_id=1, round_id=round_id)
+    add(2)
+    page = assert_constant_queries(team_client, f"/rounds/{round_id}", lambda: add(6))
+    assert page.count("ANS-") == 8
+    assert_constant_queries(team_client, "/units", lambda: make_application(units=[
+        UnitData(name=f"Enhed {n}", kind=UnitKind.NURSERY, ownership=Ownership.MUNICIPAL,
+                 children=20, vulnerable_share=Decimal("10")) for n in range(5)]))
