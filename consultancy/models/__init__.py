@@ -4,7 +4,11 @@ from consultancy.models.applications import (
     Criterion, Review, Round, Score,
 )
 from consultancy.models.audit import AuditEntry, ThrottleEvent
-from consultancy.models.engagements import Engagement, EngagementStatus, EngagementUnit
+from consultancy.models.engagements import (
+    Engagement, EngagementContact, EngagementMember, EngagementSession, EngagementStatus,
+    EngagementStatusChange, EngagementTheme, EngagementUnit, MemberRole, SessionConsultant,
+    SessionFormat, SessionStatus, SessionTheme, SessionUnit, SubFormat, Theme, ThemeGroup,
+)
 from consultancy.models.numbering import ReferenceCounter
 from consultancy.models.reference import (
     DaycareUnit, EngagementType, Intake, Municipality, Ownership, Region, UnitKind,
@@ -14,7 +18,10 @@ from consultancy.models.users import LANGUAGES, Role, User
 __all__ = [
     "ApplicantKind", "Application", "ApplicationStatus", "ApplicationUnit", "AuditEntry",
     "Channel", "CriteriaSet", "Criterion", "DaycareUnit", "Engagement", "EngagementStatus",
-    "EngagementType", "EngagementUnit", "Intake", "LANGUAGES", "Municipality", "Ownership",
+    "EngagementContact", "EngagementMember", "EngagementSession", "EngagementStatusChange",
+    "EngagementTheme", "EngagementType", "EngagementUnit", "MemberRole", "SessionConsultant",
+    "SessionFormat", "SessionStatus", "SessionTheme", "SessionUnit", "SubFormat", "Theme",
+    "ThemeGroup", "Intake", "LANGUAGES", "Municipality", "Ownership",
     "ReferenceCounter", "Region", "Review", "Role", "Round", "Score", "ThrottleEvent",
     "UnitKind", "User",
 ]

@@ -1,7 +1,8 @@
-"""Engagement cases (forløb). Kept minimal here; the engagement issue deepens them."""
+"""Engagement cases (forløb): the team on them, their themes, contacts and logged sessions."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -9,8 +10,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consultancy.extensions import db
 from consultancy.models.applications import Application
+from consultancy.models.audit import Json
 from consultancy.models.reference import DaycareUnit, EngagementType, Municipality
 from consultancy.models.types import LabelledEnum, UTCDateTime, enum_column, set_labels, utcnow
+from consultancy.models.users import User
+
 
 class EngagementStatus(LabelledEnum):
     PLANNED = "planned"
@@ -19,17 +23,102 @@ class EngagementStatus(LabelledEnum):
     CANCELLED = "cancelled"
 
 
+class MemberRole(LabelledEnum):
+    LEAD = "lead"
+    CO = "co"
+
+
+class ThemeGroup(LabelledEnum):
+    FOCUS = "focus"
+    FOUNDATION = "foundation"
+    CURRICULUM = "curriculum"
+    OTHER = "other"
+
+
+class SessionFormat(LabelledEnum):
+    PRACTICE_MEETING = "practice_meeting"
+    LEADERSHIP_SPARRING = "leadership_sparring"
+    CONSULTANT_SPARRING = "consultant_sparring"
+    THEME_DAY = "theme_day"
+    KICKOFF = "kickoff"
+    MIDWAY_STATUS = "midway_status"
+    EVALUATION_MEETING = "evaluation_meeting"
+    OTHER = "other"
+
+
+class SubFormat(LabelledEnum):
+    SIDE_BY_SIDE = "side_by_side"
+    PRESENTATION = "presentation"
+    INTERNAL_MEETING = "internal_meeting"
+    FORMAL_INDIVIDUAL = "formal_individual"
+    FORMAL_GROUP = "formal_group"
+    INFORMAL_INDIVIDUAL = "informal_individual"
+    INFORMAL_GROUP = "informal_group"
+    FORMAL = "formal"
+    INFORMAL = "informal"
+
+
+class SessionStatus(LabelledEnum):
+    PLANNED = "planned"
+    HELD = "held"
+
+
 set_labels({
     EngagementStatus.PLANNED: _l("Planned"),
     EngagementStatus.ACTIVE: _l("Active"),
     EngagementStatus.COMPLETED: _l("Completed"),
     EngagementStatus.CANCELLED: _l("Cancelled"),
+    MemberRole.LEAD: _l("Lead consultant"),
+    MemberRole.CO: _l("Co-consultant"),
+    ThemeGroup.FOCUS: _l("Focus themes of the initiative"),
+    ThemeGroup.FOUNDATION: _l("Common pedagogical foundation"),
+    ThemeGroup.CURRICULUM: _l("Curriculum themes"),
+    ThemeGroup.OTHER: _l("Other themes"),
+    SessionFormat.PRACTICE_MEETING: _l("Practice meeting"),
+    SessionFormat.LEADERSHIP_SPARRING: _l("Leadership sparring"),
+    SessionFormat.CONSULTANT_SPARRING: _l("Sparring with municipal consultants"),
+    SessionFormat.THEME_DAY: _l("Theme day"),
+    SessionFormat.KICKOFF: _l("Kick-off meeting"),
+    SessionFormat.MIDWAY_STATUS: _l("Midway status"),
+    SessionFormat.EVALUATION_MEETING: _l("Evaluation meeting"),
+    SessionFormat.OTHER: _l("Other"),
+    SubFormat.SIDE_BY_SIDE: _l("Side by side in daily practice"),
+    SubFormat.PRESENTATION: _l("Professional presentation"),
+    SubFormat.INTERNAL_MEETING: _l("Taking part in an internal meeting"),
+    SubFormat.FORMAL_INDIVIDUAL: _l("Formal, individual"),
+    SubFormat.FORMAL_GROUP: _l("Formal, group"),
+    SubFormat.INFORMAL_INDIVIDUAL: _l("Informal, individual"),
+    SubFormat.INFORMAL_GROUP: _l("Informal, group"),
+    SubFormat.FORMAL: _l("Formal"),
+    SubFormat.INFORMAL: _l("Informal"),
+    SessionStatus.PLANNED: _l("Planned"),
+    SessionStatus.HELD: _l("Held"),
 })
+
+
+class Theme(db.Model):
+    """The controlled vocabulary of themes; administrators may add to it."""
+
+    __tablename__ = "themes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(48), unique=True)
+    group: Mapped[ThemeGroup] = mapped_column(enum_column(ThemeGroup, "theme_group"))
+    position: Mapped[int]
+    name_da: Mapped[str] = mapped_column(sa.String(120))
+    name_en: Mapped[str] = mapped_column(sa.String(120))
+    active: Mapped[bool] = mapped_column(default=True)
+
+    def name(self, language: str) -> str:
+        return self.name_da if language == "da" else self.name_en
 
 
 class Engagement(db.Model):
     __tablename__ = "engagements"
     __table_args__ = (sa.UniqueConstraint("year", "number"),)
+    # A save based on an older version is refused instead of silently overwriting.
+    version: Mapped[int] = mapped_column(server_default="1")
+    __mapper_args__ = {"version_id_col": version}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(sa.String(16), unique=True)
@@ -38,11 +127,18 @@ class Engagement(db.Model):
     engagement_type_id: Mapped[int] = mapped_column(sa.ForeignKey("engagement_types.id"))
     application_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("applications.id"), unique=True)
-    municipality_code: Mapped[int] = mapped_column(sa.ForeignKey("municipalities.code"))
+    municipality_code: Mapped[int] = mapped_column(
+        sa.ForeignKey("municipalities.code"), index=True)
     applicant_name: Mapped[str] = mapped_column(sa.String(160))
     status: Mapped[EngagementStatus] = mapped_column(
-        enum_column(EngagementStatus, "engagement_status"), default=EngagementStatus.PLANNED)
+        enum_column(EngagementStatus, "engagement_status"), default=EngagementStatus.PLANNED,
+        index=True)
+    cancel_reason: Mapped[str | None] = mapped_column(sa.Text)
     start_date: Mapped[date | None]
+    planned_end: Mapped[date | None]
+    hour_budget: Mapped[Decimal | None] = mapped_column(sa.Numeric(6, 2))
+    goals: Mapped[list] = mapped_column(Json, default=list, server_default="[]")
+    documentation_form: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     engagement_type: Mapped[EngagementType] = relationship(lazy="joined")
@@ -50,6 +146,20 @@ class Engagement(db.Model):
     application: Mapped[Application | None] = relationship(back_populates="engagement")
     units: Mapped[list[EngagementUnit]] = relationship(
         back_populates="engagement", cascade="all, delete-orphan")
+    members: Mapped[list[EngagementMember]] = relationship(
+        back_populates="engagement", cascade="all, delete-orphan",
+        order_by="EngagementMember.started_on")
+    themes: Mapped[list[EngagementTheme]] = relationship(
+        back_populates="engagement", cascade="all, delete-orphan")
+    contacts: Mapped[list[EngagementContact]] = relationship(
+        back_populates="engagement", cascade="all, delete-orphan",
+        order_by="EngagementContact.id")
+    sessions: Mapped[list[EngagementSession]] = relationship(
+        back_populates="engagement", cascade="all, delete-orphan",
+        order_by="EngagementSession.held_on")
+    status_changes: Mapped[list[EngagementStatusChange]] = relationship(
+        back_populates="engagement", cascade="all, delete-orphan",
+        order_by="EngagementStatusChange.at")
 
 
 class EngagementUnit(db.Model):
@@ -63,3 +173,145 @@ class EngagementUnit(db.Model):
 
     engagement: Mapped[Engagement] = relationship(back_populates="units")
     unit: Mapped[DaycareUnit] = relationship(lazy="joined")
+
+
+class EngagementTheme(db.Model):
+    __tablename__ = "engagement_themes"
+
+    engagement_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("engagements.id", ondelete="CASCADE"), primary_key=True)
+    theme_id: Mapped[int] = mapped_column(sa.ForeignKey("themes.id"), primary_key=True)
+
+    engagement: Mapped[Engagement] = relationship(back_populates="themes")
+    theme: Mapped[Theme] = relationship(lazy="joined")
+
+
+class EngagementMember(db.Model):
+    """A consultant on the case; a change of team ends one row and starts another."""
+
+    __tablename__ = "engagement_members"
+    __table_args__ = (sa.CheckConstraint("ended_on IS NULL OR ended_on >= started_on",
+                                         name="dates"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    engagement_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("engagements.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    role: Mapped[MemberRole] = mapped_column(enum_column(MemberRole, "member_role"))
+    started_on: Mapped[date]
+    ended_on: Mapped[date | None]
+
+    engagement: Mapped[Engagement] = relationship(back_populates="members")
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class EngagementContact(db.Model):
+    """A contact person at the municipality or at one of the units."""
+
+    __tablename__ = "engagement_contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    engagement_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("engagements.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("daycare_units.id"))
+    name: Mapped[str] = mapped_column(sa.String(120))
+    title: Mapped[str] = mapped_column(sa.String(120), default="")
+    email: Mapped[str] = mapped_column(sa.String(254), default="")
+    phone: Mapped[str] = mapped_column(sa.String(32), default="")
+
+    engagement: Mapped[Engagement] = relationship(back_populates="contacts")
+    unit: Mapped[DaycareUnit | None] = relationship(lazy="joined")
+
+
+class EngagementStatusChange(db.Model):
+    __tablename__ = "engagement_status_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    engagement_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("engagements.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[EngagementStatus | None] = mapped_column(
+        enum_column(EngagementStatus, "from_status"))
+    to_status: Mapped[EngagementStatus] = mapped_column(enum_column(EngagementStatus,
+                                                                    "to_status"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+
+    engagement: Mapped[Engagement] = relationship(back_populates="status_changes")
+    by: Mapped[User | None] = relationship(lazy="joined")
+
+
+class EngagementSession(db.Model):
+    """A session logged (or planned) on a case. Hours are the session's own length."""
+
+    __tablename__ = "engagement_sessions"
+    __table_args__ = (
+        sa.CheckConstraint("hours > 0 AND hours <= 24", name="hours"),
+        sa.CheckConstraint("leaders >= 0 AND pedagogical_staff >= 0 AND assistants >= 0 "
+                           "AND municipal_consultants >= 0", name="participants"),
+        sa.Index("ix_engagement_sessions_engagement_day", "engagement_id", "held_on"),
+    )
+    version: Mapped[int] = mapped_column(server_default="1")
+    __mapper_args__ = {"version_id_col": version}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    engagement_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("engagements.id", ondelete="CASCADE"))
+    status: Mapped[SessionStatus] = mapped_column(
+        enum_column(SessionStatus, "session_status"), default=SessionStatus.HELD)
+    held_on: Mapped[date] = mapped_column(index=True)
+    hours: Mapped[Decimal] = mapped_column(sa.Numeric(5, 2))
+    format: Mapped[SessionFormat] = mapped_column(enum_column(SessionFormat, "session_format"))
+    sub_format: Mapped[SubFormat | None] = mapped_column(enum_column(SubFormat, "sub_format"))
+    leaders: Mapped[int] = mapped_column(default=0)
+    pedagogical_staff: Mapped[int] = mapped_column(default=0)
+    assistants: Mapped[int] = mapped_column(default=0)
+    municipal_consultants: Mapped[int] = mapped_column(default=0)
+    summary: Mapped[str] = mapped_column(sa.Text, default="")
+    next_steps: Mapped[str] = mapped_column(sa.Text, default="")
+    # Logged although it took the case past its hour budget (confirmed by the consultant).
+    overrun: Mapped[bool] = mapped_column(default=False)
+    created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    engagement: Mapped[Engagement] = relationship(back_populates="sessions")
+    created_by: Mapped[User] = relationship()
+    consultants: Mapped[list[SessionConsultant]] = relationship(
+        back_populates="session", cascade="all, delete-orphan", lazy="selectin")
+    units: Mapped[list[SessionUnit]] = relationship(
+        back_populates="session", cascade="all, delete-orphan", lazy="selectin")
+    themes: Mapped[list[SessionTheme]] = relationship(
+        back_populates="session", cascade="all, delete-orphan", lazy="selectin")
+
+
+class SessionConsultant(db.Model):
+    __tablename__ = "session_consultants"
+
+    session_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("engagement_sessions.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)
+
+    session: Mapped[EngagementSession] = relationship(back_populates="consultants")
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class SessionUnit(db.Model):
+    __tablename__ = "session_units"
+
+    session_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("engagement_sessions.id", ondelete="CASCADE"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("daycare_units.id"), primary_key=True)
+
+    session: Mapped[EngagementSession] = relationship(back_populates="units")
+    unit: Mapped[DaycareUnit] = relationship(lazy="joined")
+
+
+class SessionTheme(db.Model):
+    __tablename__ = "session_themes"
+
+    session_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("engagement_sessions.id", ondelete="CASCADE"), primary_key=True)
+    theme_id: Mapped[int] = mapped_column(sa.ForeignKey("themes.id"), primary_key=True)
+
+    session: Mapped[EngagementSession] = relationship(back_populates="themes")
+    theme: Mapped[Theme] = relationship(lazy="joined")

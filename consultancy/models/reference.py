@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consultancy.extensions import db
+from consultancy.models.audit import Json
 from consultancy.models.types import LabelledEnum, enum_column, set_labels
 
 
@@ -94,6 +95,11 @@ class EngagementType(db.Model):
     default_hours: Mapped[Decimal | None] = mapped_column(sa.Numeric(6, 2))
     # Whether a self-owned or private daycare may apply itself; municipalities always may.
     institutions_may_apply: Mapped[bool] = mapped_column(default=False)
+    # The phases a case of this type goes through, read by the scheduler:
+    # [{"code", "name_da", "name_en", "enters": {...}}, ...] (see the scheduler issue).
+    phase_template: Mapped[list] = mapped_column(Json, default=list, server_default="[]")
+    # Consultants a case of this type should have (a flag when fewer are assigned).
+    min_consultants: Mapped[int] = mapped_column(default=1, server_default="1")
     active: Mapped[bool] = mapped_column(default=True)
 
     def name(self, language: str) -> str:
