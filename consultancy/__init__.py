@@ -53,10 +53,12 @@ def create_app(config: Mapping[str, Any] | None = None,
     from consultancy.admin import bp as admin_bp
     from consultancy.applications import bp as applications_bp
     from consultancy.auth import bp as auth_bp
+    from consultancy.engagements import bp as engagements_bp
     from consultancy.main import bp as main_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(applications_bp)
+    app.register_blueprint(engagements_bp)
     return app

@@ -6,6 +6,7 @@ that declares nothing is refused to everyone, so a forgotten decorator fails clo
 """
 from __future__ import annotations
 
+from datetime import date
 from typing import Callable
 
 from flask import abort, current_app, request
@@ -65,3 +66,32 @@ def enforce_access():
 
 def init_app(app) -> None:
     app.before_request(enforce_access)
+
+
+# --- engagement cases --------------------------------------------------------------------
+
+CASE_WIDE_ROLES = frozenset({Role.TEAM, Role.ADMIN})
+
+
+def is_on_case(user, engagement, today: date) -> bool:
+    return any(m.user_id == user.id and m.started_on <= today
+               and (m.ended_on is None or m.ended_on >= today) for m in engagement.members)
+
+
+def can_read_case(user, engagement, today: date) -> bool:
+    """Team and admin read every case; consultants the cases they are on; evaluators every
+    case, but only what `sees_case_notes` allows."""
+    if user.role in CASE_WIDE_ROLES or user.role is Role.EVALUATOR:
+        return True
+    return user.role is Role.CONSULTANT and is_on_case(user, engagement, today)
+
+
+def can_write_case(user, engagement, today: date) -> bool:
+    if user.role in CASE_WIDE_ROLES:
+        return True
+    return user.role is Role.CONSULTANT and is_on_case(user, engagement, today)
+
+
+def sees_case_notes(user) -> bool:
+    """Summaries, next steps, goals and contact persons are not for external evaluators."""
+    return user.role is not Role.EVALUATOR

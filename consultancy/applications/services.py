@@ -9,18 +9,17 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
+from consultancy.engagements.services import create_case
 from consultancy.extensions import db
 from consultancy.i18n import format_date
 from consultancy.models import (
     ApplicantKind, Application, ApplicationStatus, ApplicationUnit, Channel, CriteriaSet, Criterion,
-    DaycareUnit, Engagement, EngagementType, EngagementUnit, Intake, Municipality, Ownership,
+    DaycareUnit, Engagement, EngagementType, Intake, Municipality, Ownership,
     Review, Role, Round, Score, UnitKind, User,
 )
 from consultancy.rules import eligibility
 from consultancy.rules.applications import DECISIONS, RoundState, can_move, round_state
-from consultancy.services.numbering import (
-    application_reference, engagement_reference, next_number,
-)
+from consultancy.services.numbering import application_reference, next_number
 
 
 class ApplicationError(ValueError):
@@ -274,10 +273,10 @@ def decide(application: Application, decision: ApplicationStatus, note: str, act
     application.decided_at = now
     application.decided_by = actor
     application.decision_note = note.strip()
-    engagement = open_engagement(application, now) if decision is ApplicationStatus.APPROVED \
-        else None
+    if decision is ApplicationStatus.APPROVED:
+        return open_engagement(application, now)
     db.session.flush()
-    return engagement
+    return None
 
 
 def withdraw(application: Application, note: str, actor: User, now: datetime) -> None:
@@ -293,19 +292,12 @@ def withdraw(application: Application, note: str, actor: User, now: datetime) ->
 
 
 def open_engagement(application: Application, now: datetime) -> Engagement:
-    year = (application.round.planned_start.year
-            if application.round and application.round.planned_start else now.year)
-    number = next_number("FORL", year)
-    engagement = Engagement(
-        reference=engagement_reference(year, number), year=year, number=number,
-        engagement_type=application.engagement_type, application=application,
-        municipality_code=application.municipality_code,
-        applicant_name=application.applicant_name,
-        start_date=application.round.planned_start if application.round else None,
-        units=[EngagementUnit(unit=link.unit) for link in application.units],
-    )
-    db.session.add(engagement)
-    return engagement
+    return create_case(
+        application.engagement_type, application.municipality_code,
+        application.applicant_name,
+        application.round.planned_start if application.round else None,
+        [link.unit for link in application.units], application.decided_by, now,
+        application=application)
 
 
 # --- lists -------------------------------------------------------------------------------

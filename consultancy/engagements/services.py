@@ -1,0 +1,238 @@
+"""Engagement cases and their session logs. Callers own the transaction (they commit)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from consultancy.extensions import db
+from consultancy.models import (
+    DaycareUnit, Engagement, EngagementMember, EngagementSession, EngagementStatus,
+    EngagementStatusChange, EngagementTheme, EngagementType, EngagementUnit, MemberRole, Role,
+    SessionConsultant, SessionFormat, SessionStatus, SessionTheme, SessionUnit, SubFormat, Theme,
+    User,
+)
+from consultancy.rules import engagements as rules
+from consultancy.services.numbering import engagement_reference, next_number
+
+
+class EngagementError(ValueError):
+    """A rule the input breaks; `field` names the form field it concerns (None: the form)."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class StaleEdit(EngagementError):
+    """Someone else saved the record after this user opened it."""
+
+    def __init__(self):
+        super().__init__(_("Someone else saved this in the meantime. Your input is kept below; "
+                           "reload the page to see their changes, then save again."))
+
+
+class OverrunNotConfirmed(EngagementError):
+    """The session would take the case past its hour budget and that was not confirmed."""
+
+
+def check_version(record, expected: int | None) -> None:
+    """Refuse a save based on an older version of the record (optimistic locking)."""
+    if expected is not None and expected != record.version:
+        raise StaleEdit()
+
+
+# --- cases -----------------------------------------------------------------------------
+
+def create_case(engagement_type: EngagementType, municipality_code: int, applicant_name: str,
+                start_date: date | None, units: list[DaycareUnit], actor: User | None,
+                now: datetime, application=None, planned_end: date | None = None,
+                hour_budget: Decimal | None = None) -> Engagement:
+    """Open a case; length and hour budget come from the type unless given."""
+    year = start_date.year if start_date else now.year
+    number = next_number("FORL", year)
+    if planned_end is None and start_date is not None:
+        planned_end = rules.add_months(start_date, engagement_type.default_length_months)
+    engagement = Engagement(
+        reference=engagement_reference(year, number), year=year, number=number,
+        engagement_type=engagement_type, application=application,
+        municipality_code=municipality_code, applicant_name=applicant_name.strip(),
+        status=EngagementStatus.PLANNED, start_date=start_date, planned_end=planned_end,
+        hour_budget=hour_budget if hour_budget is not None else engagement_type.default_hours,
+        goals=[], documentation_form="",
+        units=[EngagementUnit(unit=unit) for unit in units],
+        status_changes=[EngagementStatusChange(
+            from_status=None, to_status=EngagementStatus.PLANNED, at=now, by=actor)],
+    )
+    db.session.add(engagement)
+    db.session.flush()
+    return engagement
+
+
+def update_case(engagement: Engagement, expected_version: int | None, *, start_date, planned_end,
+                hour_budget, goals: list[str], documentation_form: str,
+                theme_ids: list[int]) -> None:
+    check_version(engagement, expected_version)
+    if start_date and planned_end and planned_end < start_date:
+        raise EngagementError(_("The planned end must come after the start."), "planned_end")
+    engagement.start_date, engagement.planned_end = start_date, planned_end
+    engagement.hour_budget = hour_budget
+    engagement.goals = [goal.strip() for goal in goals if goal.strip()]
+    engagement.documentation_form = documentation_form.strip()
+    wanted = set(theme_ids)
+    engagement.themes = [t for t in engagement.themes if t.theme_id in wanted] + [
+        EngagementTheme(theme_id=theme_id) for theme_id in sorted(
+            wanted - {t.theme_id for t in engagement.themes})]
+    db.session.flush()
+
+
+def change_status(engagement: Engagement, new: EngagementStatus, reason: str, actor: User,
+                  now: datetime) -> None:
+    if not rules.can_change_status(engagement.status, new):
+        raise EngagementError(_("A case that is %(current)s cannot become %(new)s.",
+                                current=engagement.status.label.lower(),
+                                new=new.label.lower()), "status")
+    if new is EngagementStatus.CANCELLED and not reason.strip():
+        raise EngagementError(_("Give the reason for cancelling the case."), "reason")
+    engagement.status_changes.append(EngagementStatusChange(
+        from_status=engagement.status, to_status=new, at=now, by=actor,
+        reason=reason.strip() or None))
+    engagement.status = new
+    if new is EngagementStatus.CANCELLED:
+        engagement.cancel_reason = reason.strip()
+    db.session.flush()
+
+
+# --- the team --------------------------------------------------------------------------
+
+def current_members(engagement: Engagement, today: date) -> list[EngagementMember]:
+    return [m for m in engagement.members
+            if m.started_on <= today and (m.ended_on is None or m.ended_on >= today)]
+
+
+def assign_consultant(engagement: Engagement, user: User, role: MemberRole,
+                      today: date) -> EngagementMember:
+    if user.role is not Role.CONSULTANT or not user.active:
+        raise EngagementError(_("Only active practice consultants can be on a case."), "user")
+    if any(m.user_id == user.id for m in current_members(engagement, today)):
+        raise EngagementError(_("%(name)s is already on the case.", name=user.name), "user")
+    member = EngagementMember(user=user, role=role, started_on=today)
+    engagement.members.append(member)
+    db.session.flush()
+    return member
+
+
+def end_membership(member: EngagementMember, today: date) -> None:
+    """Take a consultant off the case; the row stays, so the team's history is kept."""
+    member.ended_on = today
+    db.session.flush()
+
+
+# --- sessions --------------------------------------------------------------------------
+
+@dataclass
+class SessionData:
+    held_on: date
+    hours: Decimal
+    format: SessionFormat
+    sub_format: SubFormat | None
+    consultant_ids: list[int]
+    unit_ids: list[int]
+    theme_ids: list[int] = field(default_factory=list)
+    leaders: int = 0
+    pedagogical_staff: int = 0
+    assistants: int = 0
+    municipal_consultants: int = 0
+    summary: str = ""
+    next_steps: str = ""
+
+
+def case_budget(engagement: Engagement, leave_out: EngagementSession | None = None
+                ) -> rules.Budget:
+    return rules.budget(engagement.hour_budget, [
+        rules.HeldSession(s.hours, len(s.consultants)) for s in engagement.sessions
+        if s.status is SessionStatus.HELD and s is not leave_out])
+
+
+def _check_session(engagement: Engagement, data: SessionData, today: date) -> SessionStatus:
+    if not rules.is_quarter_hours(data.hours):
+        raise EngagementError(_("Give the duration in quarter hours, e.g. 1.5 or 2.25."), "hours")
+    if not rules.sub_format_allowed(data.format, data.sub_format):
+        raise EngagementError(_("Choose a sub-format that belongs to the format."), "sub_format")
+    if not data.consultant_ids:
+        raise EngagementError(_("Choose at least one consultant."), "consultant_ids")
+    unit_ids = {link.unit_id for link in engagement.units}
+    if not set(data.unit_ids) <= unit_ids:
+        raise EngagementError(_("Choose units that take part in the case."), "unit_ids")
+    held = data.held_on <= today
+    if held and not data.summary.strip():
+        raise EngagementError(_("Write a summary of the session."), "summary")
+    return SessionStatus.HELD if held else SessionStatus.PLANNED
+
+
+def _apply(session: EngagementSession, data: SessionData, status: SessionStatus) -> None:
+    session.status, session.held_on, session.hours = status, data.held_on, data.hours
+    session.format, session.sub_format = data.format, data.sub_format
+    session.leaders, session.pedagogical_staff = data.leaders, data.pedagogical_staff
+    session.assistants, session.municipal_consultants = data.assistants, data.municipal_consultants
+    session.summary, session.next_steps = data.summary.strip(), data.next_steps.strip()
+    session.consultants = _relink(session.consultants, data.consultant_ids, "user_id",
+                                  SessionConsultant)
+    session.units = _relink(session.units, data.unit_ids, "unit_id", SessionUnit)
+    session.themes = _relink(session.themes, data.theme_ids, "theme_id", SessionTheme)
+
+
+def _relink(links, wanted_ids, key: str, model):
+    """Keep the links still wanted, add the new ones: unchanged links are not rewritten."""
+    wanted = set(wanted_ids)
+    kept = [link for link in links if getattr(link, key) in wanted]
+    have = {getattr(link, key) for link in kept}
+    return kept + [model(**{key: item}) for item in sorted(wanted - have)]
+
+
+def _check_budget(engagement: Engagement, session: EngagementSession | None, data: SessionData,
+                  status: SessionStatus, confirm_overrun: bool) -> bool:
+    """True when the session is an overrun; refused unless the user confirmed it."""
+    if status is not SessionStatus.HELD:
+        return False
+    overrun = case_budget(engagement, leave_out=session).would_exceed(data.hours)
+    if overrun and not confirm_overrun:
+        raise OverrunNotConfirmed(_(
+            "This session takes the case past its budget of %(budget)s hours. Confirm to log "
+            "it as an overrun.", budget=engagement.hour_budget), "confirm_overrun")
+    return overrun
+
+
+def log_session(engagement: Engagement, data: SessionData, actor: User, today: date,
+                confirm_overrun: bool = False) -> EngagementSession:
+    status = _check_session(engagement, data, today)
+    session = EngagementSession(engagement=engagement, created_by=actor)
+    session.overrun = _check_budget(engagement, None, data, status, confirm_overrun)
+    _apply(session, data, status)
+    db.session.add(session)
+    db.session.flush()
+    return session
+
+
+def update_session(session: EngagementSession, data: SessionData, expected_version: int | None,
+                   today: date, confirm_overrun: bool = False) -> None:
+    check_version(session, expected_version)
+    status = _check_session(session.engagement, data, today)
+    session.overrun = _check_budget(session.engagement, session, data, status, confirm_overrun)
+    _apply(session, data, status)
+    db.session.flush()
+
+
+def delete_session(session: EngagementSession, expected_version: int | None) -> None:
+    check_version(session, expected_version)
+    db.session.delete(session)
+    db.session.flush()
+
+
+def themes() -> list[Theme]:
+    return list(db.session.scalars(sa.select(Theme).where(Theme.active)
+                                   .order_by(Theme.group, Theme.position)))
