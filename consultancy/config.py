@@ -31,6 +31,7 @@ class Defaults:
 
     LOGIN_THROTTLE_LIMIT = 5
     LOGIN_THROTTLE_WINDOW = timedelta(minutes=15)
+    REQUIRED_REVIEWS = 2  # submitted reviews before an application can be decided
     APPLY_RATE_LIMIT = 5  # public applications per client address and window
     APPLY_RATE_WINDOW = timedelta(hours=1)
     PASSWORD_MIN_LENGTH = 10

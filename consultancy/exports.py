@@ -14,6 +14,10 @@ from openpyxl.utils import get_column_letter
 FORMULA_STARTS = frozenset("=+-@")
 CONTROL_STARTS = frozenset("\t\r")
 MAX_WIDTH = 60
+MIMETYPES = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 def neutralise(value):

@@ -365,3 +365,59 @@ def test_ranking_and_unit_lists_run_a_fixed_number_of_queries(
     assert_constant_queries(team_client, "/units", lambda: make_application(units=[
         UnitData(name=f"Enhed {n}", kind=UnitKind.NURSERY, ownership=Ownership.MUNICIPAL,
                  children=20, vulnerable_share=Decimal("10")) for n in range(5)]))
+
+
+def test_scores_are_final_and_hidden_from_a_reviewer_who_has_not_scored(app, reviewed,
+                                                                       make_round):
+    application_id, first, second = reviewed
+    url = f"/applications/{application_id}"
+    first.post(url + "/score", data=score_form(app, application_id, [1, 1, 1, 1]))
+    again = first.post(url + "/score", data=score_form(app, application_id, [3, 3, 3, 3]))
+    assert again.status_code == 400
+    assert "Dine scorer er afgivet og endelige." in again.get_data(as_text=True)
+    listing = second.get("/applications").get_data(as_text=True)
+    assert "skjult indtil du har bedømt" in listing
+    assert "skjult indtil du har bedømt" not in first.get("/applications").get_data(as_text=True)
+
+
+def test_a_decision_needs_two_submitted_reviews(app, reviewed):
+    application_id, first, second = reviewed
+    url = f"/applications/{application_id}"
+    first.post(url + "/score", data=score_form(app, application_id, [3, 3, 3, 3]))
+    first.post(url + "/decision", data={"decision": "approved", "note": "Klart ja"})
+    assert "En afgørelse kræver 2 afgivne bedømmelser" in first.get(url).get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Application, application_id).status is \
+            ApplicationStatus.UNDER_REVIEW
+
+
+def test_a_reviewer_cannot_assign_themself_after_scores_are_in(app, reviewed, login_client):
+    application_id, first, _second = reviewed
+    first.post(f"/applications/{application_id}/score",
+               data=score_form(app, application_id, [2, 2, 2, 2]))
+    third = login_client(Role.TEAM)
+    third.post(f"/applications/{application_id}/reviewers", data={"reviewer": third.user.id})
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Review)) == 2
+
+
+def test_the_public_form_never_changes_a_registered_unit(app, client, make_application):
+    make_application()
+    client.post("/apply", data={**VALID_FORM, "applicant_kind": "institution",
+                                "applicant_name": "Privat", "units-0-ownership": "private",
+                                "units-0-kind": "nursery", "units-0-children": "1"})
+    with app.app_context():
+        from consultancy.models import DaycareUnit
+        unit = db.session.scalar(sa.select(DaycareUnit))
+        assert (unit.ownership.value, unit.kind.value, unit.children) == (
+            "municipal", "integrated", 60)
+
+
+def test_rounds_of_one_type_never_overlap(team_client, make_round):
+    make_round(name="Efterår")
+    today = local_today()
+    response = team_client.post("/rounds/new", data={
+        "name": "Dobbelt", "engagement_type": "1", "opens_on": today.isoformat(),
+        "closes_on": today.isoformat(), "capacity": "1", "criteria_set": "1"})
+    assert response.status_code == 400
+    assert "Datoerne overlapper runden Efterår." in response.get_data(as_text=True)

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy.orm import selectinload
 
 from consultancy.engagements.services import create_case
@@ -84,7 +85,11 @@ def next_round(engagement_type: EngagementType, today: date) -> Round | None:
 # --- submission --------------------------------------------------------------------------
 
 def _unit_for(municipality_code: int, data: UnitData) -> DaycareUnit:
-    """The registered unit of that name in the municipality, or a new one."""
+    """The registered unit of that name in the municipality, or a new one.
+
+    A submission never changes a registered unit (anyone can submit the public form);
+    the figures it gives are kept on the application. Team corrects units by hand.
+    """
     unit = db.session.scalars(sa.select(DaycareUnit).where(
         DaycareUnit.municipality_code == municipality_code,
         sa.func.lower(DaycareUnit.name) == data.name.strip().lower())).first()
@@ -92,8 +97,6 @@ def _unit_for(municipality_code: int, data: UnitData) -> DaycareUnit:
         unit = DaycareUnit(name=data.name.strip(), municipality_code=municipality_code,
                            ownership=data.ownership, kind=data.kind, children=data.children)
         db.session.add(unit)
-    else:
-        unit.kind, unit.ownership, unit.children = data.kind, data.ownership, data.children
     return unit
 
 
@@ -180,7 +183,8 @@ def reviewers() -> list[User]:
         User.role == Role.TEAM, User.active.is_(True)).order_by(User.name)))
 
 
-def assign_reviewer(application: Application, reviewer: User, now: datetime) -> Review:
+def assign_reviewer(application: Application, reviewer: User, now: datetime,
+                    actor: User | None = None) -> Review:
     if reviewer.role is not Role.TEAM or not reviewer.active:
         raise ApplicationError(_("Only active Team Dagtilbud users can review."), "reviewer")
     if application.status not in (ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW):
@@ -188,6 +192,11 @@ def assign_reviewer(application: Application, reviewer: User, now: datetime) -> 
     if any(review.reviewer_id == reviewer.id for review in application.reviews):
         raise ApplicationError(_("%(name)s already reviews this application.",
                                  name=reviewer.name), "reviewer")
+    if actor is not None and actor.id == reviewer.id and any(
+            r.submitted_at for r in application.reviews):
+        # They may have read the submitted scores: a colleague decides whether they review.
+        raise ApplicationError(_("Scores are already in: ask a colleague to assign you."),
+                               "reviewer")
     review = Review(reviewer=reviewer, assigned_at=now)
     application.reviews.append(review)
     if application.status is ApplicationStatus.SUBMITTED:
@@ -206,6 +215,8 @@ def remove_reviewer(review: Review) -> None:
 def submit_scores(review: Review, scores: dict[int, tuple[int, str]], now: datetime) -> None:
     """Record one reviewer's score and justification for every criterion of the set."""
     application = review.application
+    if review.submitted_at is not None:
+        raise ApplicationError(_("Your scores are submitted and final."))
     if application.status is not ApplicationStatus.UNDER_REVIEW:
         raise ApplicationError(_("Scores can only be given while the application is under "
                                  "review."))
@@ -253,6 +264,14 @@ def assess(application: Application) -> Assessment:
                       submitted_reviews=len(submitted))
 
 
+def assessment_for(application: Application, viewer: User) -> Assessment | None:
+    """What `viewer` may see of the scores: nothing while their own are not yet in."""
+    own = next((r for r in application.reviews if r.reviewer_id == viewer.id), None)
+    if own is not None and own.submitted_at is None:
+        return None
+    return assess(application)
+
+
 def prescreen(application: Application) -> eligibility.Prescreen:
     return eligibility.prescreen([u.vulnerable_share for u in application.units],
                                  application.criteria_set.vulnerable_share_threshold)
@@ -260,19 +279,30 @@ def prescreen(application: Application) -> eligibility.Prescreen:
 
 # --- decision ----------------------------------------------------------------------------
 
+def _close(application: Application, status: ApplicationStatus, note: str, actor: User,
+           now: datetime) -> None:
+    application.status = status
+    application.decided_at = now
+    application.decided_by = actor
+    application.decision_note = note.strip()
+
+
 def decide(application: Application, decision: ApplicationStatus, note: str, actor: User,
-           now: datetime) -> Engagement | None:
-    """Approve, waitlist or reject; approving opens the engagement case."""
+           now: datetime, required_reviews: int = 2) -> Engagement | None:
+    """Approve, waitlist or reject once enough reviews are in; approving opens the case."""
     if decision not in DECISIONS or not can_move(application.status, decision):
         raise ApplicationError(_("The application cannot be %(decision)s now (it is %(status)s).",
                                  decision=decision.label.lower(),
                                  status=application.status.label.lower()), "decision")
     if not note.strip():
         raise ApplicationError(_("Give a justification for the decision."), "note")
-    application.status = decision
-    application.decided_at = now
-    application.decided_by = actor
-    application.decision_note = note.strip()
+    submitted = sum(1 for review in application.reviews if review.submitted_at is not None)
+    if submitted < required_reviews:
+        raise ApplicationError(ngettext(
+            "A decision needs %(num)d submitted review; %(submitted)d is in.",
+            "A decision needs %(num)d submitted reviews; %(submitted)d are in.",
+            required_reviews, submitted=submitted), "decision")
+    _close(application, decision, note, actor, now)
     if decision is ApplicationStatus.APPROVED:
         return open_engagement(application, now)
     db.session.flush()
@@ -284,10 +314,7 @@ def withdraw(application: Application, note: str, actor: User, now: datetime) ->
         raise ApplicationError(_("A decided application cannot be withdrawn."))
     if not note.strip():
         raise ApplicationError(_("Say why the application is withdrawn."), "note")
-    application.status = ApplicationStatus.WITHDRAWN
-    application.decided_at = now
-    application.decided_by = actor
-    application.decision_note = note.strip()
+    _close(application, ApplicationStatus.WITHDRAWN, note, actor, now)
     db.session.flush()
 
 
@@ -334,9 +361,24 @@ def ranking(round_: Round) -> list[RankedApplication]:
                         default=None),
         submitted_order=a.submitted_at.timestamp()) for a in applications]
     by_id = {a.id: a for a in applications}
-    return [RankedApplication(by_id[c.application_id], assessments[c.application_id], place,
-                              place <= round_.capacity)
-            for place, c in enumerate(eligibility.rank(candidates), start=1)]
+    ranked, granted = [], 0
+    for place, candidate in enumerate(eligibility.rank(candidates), start=1):
+        application, assessment = by_id[candidate.application_id], assessments[candidate.application_id]
+        # Only applications that meet every minimum and are not rejected take a place.
+        fits = (assessment.minimums_met is True
+                and application.status is not ApplicationStatus.REJECTED
+                and granted < round_.capacity)
+        granted += fits
+        ranked.append(RankedApplication(application, assessment, place, fits))
+    return ranked
+
+
+def has_pending_review(viewer: User, round_: Round) -> bool:
+    """Whether the viewer still owes scores in the round (and so may not see its ranking)."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Review).join(Application)
+                             .where(Application.round_id == round_.id,
+                                    Review.reviewer_id == viewer.id,
+                                    Review.submitted_at.is_(None))) > 0
 
 
 def round_state_of(round_: Round, today: date) -> RoundState:

@@ -2,9 +2,12 @@
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from consultancy.applications import bp, services
+from consultancy.applications.exchange import export_frame
 from consultancy.applications.forms import CriteriaSetForm, RoundForm, UnitEditForm
+from consultancy.exports import MIMETYPES, write_table
 from consultancy.extensions import db
 from consultancy.forms import choices
 from consultancy.i18n import current_language
@@ -37,13 +40,35 @@ def rounds():
                            states={r.id: services.round_state_of(r, today) for r in all_rounds})
 
 
+def _round_is_consistent(form: RoundForm, round_: Round | None) -> bool:
+    """Rounds of a type never overlap; a round with applications keeps its type and criteria."""
+    overlapping = sa.select(Round.name).where(
+        Round.engagement_type_id == form.engagement_type.data,
+        Round.opens_on <= form.closes_on.data, Round.closes_on >= form.opens_on.data)
+    if round_ is not None:
+        overlapping = overlapping.where(Round.id != round_.id)
+    clash = db.session.scalar(overlapping.limit(1))
+    if clash:
+        form.opens_on.errors.append(_("The dates overlap the round %(name)s.", name=clash))
+    if round_ is not None and db.session.scalar(
+            sa.select(sa.func.count()).where(Application.round_id == round_.id)):
+        if form.engagement_type.data != round_.engagement_type_id:
+            form.engagement_type.errors.append(
+                _("The round has applications: its type of course cannot change."))
+        if form.criteria_set.data != round_.criteria_set_id:
+            form.criteria_set.errors.append(
+                _("The round has applications: its criteria cannot change."))
+    return not (form.opens_on.errors or form.engagement_type.errors
+                or form.criteria_set.errors)
+
+
 def _save_round(round_: Round | None):
     form = RoundForm(obj=round_)
     _round_choices(form)
     if request.method == "GET" and round_ is not None:
         form.engagement_type.data = round_.engagement_type_id
         form.criteria_set.data = round_.criteria_set_id
-    if form.validate_on_submit():
+    if form.validate_on_submit() and _round_is_consistent(form, round_):
         round_ = round_ or Round()
         round_.name = form.name.data.strip()
         round_.engagement_type_id = form.engagement_type.data
@@ -75,8 +100,9 @@ def round_edit(round_id: int):
 @role_required(Role.TEAM)
 def round_ranking(round_id: int):
     round_ = db.get_or_404(Round, round_id)
-    return render_template("applications/ranking.html", round=round_,
-                           ranked=services.ranking(round_),
+    pending = services.has_pending_review(current_user, round_)
+    return render_template("applications/ranking.html", round=round_, pending=pending,
+                           ranked=[] if pending else services.ranking(round_),
                            state=services.round_state_of(round_, local_today()),
                            language=current_language())
 
@@ -84,15 +110,15 @@ def round_ranking(round_id: int):
 @bp.route("/rounds/<int:round_id>/export.<fmt>")
 @role_required(Role.TEAM)
 def round_export(round_id: int, fmt: str):
-    from consultancy.applications.exchange import export_frame
-    from consultancy.exports import write_table
-    if fmt not in ("csv", "xlsx"):
+    if fmt not in MIMETYPES:
         abort(404)
     round_ = db.get_or_404(Round, round_id)
-    content = write_table(export_frame(round_.id), fmt)
-    mimetype = ("text/csv" if fmt == "csv" else
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response = current_app.response_class(content, mimetype=mimetype)
+    if services.has_pending_review(current_user, round_):
+        flash(_("Submit your own scores in the round before you download its scores."),
+              "warning")
+        return redirect(url_for("applications.round_ranking", round_id=round_.id))
+    response = current_app.response_class(write_table(export_frame(round_.id), fmt),
+                                          mimetype=MIMETYPES[fmt])
     response.headers["Content-Disposition"] = (
         f'attachment; filename="applications-round-{round_.id}.{fmt}"')
     return response

@@ -150,7 +150,7 @@ def index():
         query = query.where(Application.round_id == round_id)
     page = db.paginate(services.with_reviews(query),
                        per_page=current_app.config["ITEMS_PER_PAGE"])
-    assessments = {a.id: services.assess(a) for a in page.items}
+    assessments = {a.id: services.assessment_for(a, current_user) for a in page.items}
     types = db.session.scalars(sa.select(EngagementType).order_by(EngagementType.id)).all()
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template("applications/index.html", page=page, assessments=assessments,
@@ -170,7 +170,7 @@ def queue():
              .order_by(Application.submitted_at, Application.id))
     page = db.paginate(services.with_reviews(query),
                        per_page=current_app.config["ITEMS_PER_PAGE"])
-    assessments = {a.id: services.assess(a) for a in page.items}
+    assessments = {a.id: services.assessment_for(a, current_user) for a in page.items}
     return render_template("applications/queue.html", page=page, assessments=assessments)
 
 
@@ -190,15 +190,14 @@ def _own_review(application: Application) -> Review | None:
 def detail(application_id: int):
     application = _load(application_id)
     own = _own_review(application)
-    # Reviewers score independently: until their own scores are in, they see no one else's.
-    scores_visible = own is None or own.submitted_at is not None
     reviewer_form = ReviewerForm()
     assigned = {r.reviewer_id for r in application.reviews}
     reviewer_form.reviewer.choices = choices(
         (u.id, u.name) for u in services.reviewers() if u.id not in assigned)
     return render_template(
         "applications/detail.html", application=application, own_review=own,
-        scores_visible=scores_visible, assessment=services.assess(application),
+        # Reviewers score independently: until their own scores are in, they see no others.
+        assessment=services.assessment_for(application, current_user),
         prescreen=services.prescreen(application), reviewer_form=reviewer_form,
         decision_form=DecisionForm(), withdraw_form=WithdrawForm(),
         language=current_language())
@@ -222,7 +221,8 @@ def assign(application_id: int):
     form.reviewer.choices = choices((u.id, u.name) for u in services.reviewers())
     if form.validate_on_submit():
         reviewer = db.session.get(User, form.reviewer.data)
-        _act(application, lambda: services.assign_reviewer(application, reviewer, utcnow()))
+        _act(application, lambda: services.assign_reviewer(application, reviewer, utcnow(),
+                                                           current_user))
     else:
         flash(_("Choose a reviewer."), "danger")
     return redirect(url_for("applications.detail", application_id=application.id))
@@ -276,8 +276,8 @@ def decision(application_id: int):
                 flash(message, "danger")
         return redirect(url_for("applications.detail", application_id=application.id))
     try:
-        services.decide(application, ApplicationStatus(form.decision.data),
-                                     form.note.data, current_user, utcnow())
+        services.decide(application, ApplicationStatus(form.decision.data), form.note.data,
+                        current_user, utcnow(), current_app.config["REQUIRED_REVIEWS"])
     except ApplicationError as error:
         db.session.rollback()
         flash(error.message, "danger")
