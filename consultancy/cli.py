@@ -28,6 +28,9 @@ DEMO_USERS = [
     ("team2@demo.example", "Tobias Team", Role.TEAM),
     ("konsulent@demo.example", "Karen Konsulent", Role.CONSULTANT),
     ("konsulent2@demo.example", "Kasper Konsulent", Role.CONSULTANT),
+    ("konsulent3@demo.example", "Lene Kjærgaard", Role.CONSULTANT),
+    ("konsulent4@demo.example", "Niels Bach", Role.CONSULTANT),
+    ("konsulent5@demo.example", "Signe Vestergaard", Role.CONSULTANT),
     ("evaluator@demo.example", "Eva Evaluator", Role.EVALUATOR),
 ]
 DEMO_PASSWORD = "demo-praksis"
@@ -108,5 +111,6 @@ def translate_compile() -> None:
 
 
 def init_app(app) -> None:
-    for group in (users_cli, demo_cli, translate_cli, applications_cli):
+    from consultancy.engagements.cli import sessions_cli
+    for group in (users_cli, demo_cli, translate_cli, applications_cli, sessions_cli):
         app.cli.add_command(group)

@@ -1,10 +1,14 @@
-"""Demo data: two application rounds and about thirty applications in every state.
+"""Demo data: two application rounds, about thirty applications in every state, and about
+twenty cases in every status with their teams and some three hundred sessions.
 
 `load` goes through the application services (submit, assign_reviewer, submit_scores,
-decide, withdraw), so the demo obeys the same rules as real use. It only flushes; the
-`demo load` command commits. Every choice comes from one seeded generator and from the
-`today`/`now` arguments, so two empty databases get the same data. Demo contacts all use
-the reserved `.example` top-level domain: no real address is ever written.
+decide, withdraw) and the case services (create_case, update_case, assign_consultant,
+end_membership, change_status, log_session), so the demo obeys the same rules as real use.
+It only flushes; the `demo load` command commits. Every choice comes from seeded generators
+(one for the applications, one for the cases) and from the `today`/`now` arguments, so two
+empty databases get the same data. Demo contacts all use the reserved `.example` top-level
+domain: no real address is ever written. Session notes are about practice, never about a
+named child.
 """
 from __future__ import annotations
 
@@ -18,11 +22,15 @@ import sqlalchemy as sa
 from consultancy import audit
 from consultancy.applications import services
 from consultancy.applications.services import ApplicationData, UnitData
+from consultancy.engagements import services as cases
 from consultancy.extensions import db
 from consultancy.models import (
-    ApplicantKind, Application, ApplicationStatus, Channel, Criterion, Engagement,
-    EngagementType, Municipality, Ownership, Round, UnitKind, User,
+    ApplicantKind, Application, ApplicationStatus, Channel, Criterion, DaycareUnit, Engagement,
+    EngagementMember, EngagementSession, EngagementStatus, EngagementType, MemberRole,
+    Municipality, Ownership, Role, Round, SessionFormat, SessionStatus, SubFormat, Theme,
+    UnitKind, User,
 )
+from consultancy.rules import engagements as rules
 from consultancy.services.clock import COPENHAGEN
 
 SEED = 2017
@@ -320,6 +328,8 @@ class DemoSummary:
     rounds: list[tuple[str, date, date, int, str]]  # name, opens, closes, capacity, state
     applications: dict[ApplicationStatus, int]
     engagements: list[str]
+    cases: dict[EngagementStatus, int]
+    sessions: dict[SessionStatus, int]
 
     def lines(self) -> list[str]:
         lines = ["Demo data created." if self.created
@@ -331,7 +341,10 @@ class DemoSummary:
         counts = ", ".join(f"{status.value} {count}" for status, count in
                            self.applications.items())
         lines.append(f"Applications: {sum(self.applications.values())} ({counts})")
-        lines.append(f"Engagements: {len(self.engagements)} ({', '.join(self.engagements)})")
+        counts = ", ".join(f"{status.value} {count}" for status, count in self.cases.items())
+        lines.append(f"Engagements: {len(self.engagements)} ({counts})")
+        counts = ", ".join(f"{status.value} {count}" for status, count in self.sessions.items())
+        lines.append(f"Sessions: {sum(self.sessions.values())} ({counts})")
         return lines
 
 
@@ -346,7 +359,14 @@ def summary(today: date, created: bool) -> DemoSummary:
         applications={status: counts.get(status, 0) for status in ApplicationStatus},
         engagements=list(db.session.scalars(
             sa.select(Engagement.reference).order_by(Engagement.reference))),
+        cases=_per_status(Engagement.status, EngagementStatus),
+        sessions=_per_status(EngagementSession.status, SessionStatus),
     )
+
+
+def _per_status(column, statuses) -> dict:
+    counts = dict(db.session.execute(sa.select(column, sa.func.count()).group_by(column)).all())
+    return {status: counts.get(status, 0) for status in statuses}
 
 
 # --- building ---------------------------------------------------------------------------
@@ -666,6 +686,7 @@ def load(today: date, now: datetime) -> DemoSummary:
                 services.decide(application, status, note, team[actor], at)
     audit.set_actor(None)
     db.session.flush()
+    load_cases(today, now, types, team)
     return summary(today, created=True)
 
 
@@ -678,3 +699,591 @@ def _check_times(drafts: list[_Draft], now: datetime) -> None:
     if max(moments) > now:
         raise DemoError(f"Demo moment {max(moments).isoformat()} lies after now "
                         f"({now.isoformat()}).")
+
+
+# --- cases, teams and sessions -------------------------------------------------------------
+
+CASES_SEED = 2019
+E = EngagementStatus
+F = SessionFormat
+Sub = SubFormat
+
+
+@dataclass(frozen=True)
+class CasePlan:
+    """A case opened directly (not from an application), e.g. one that predates the system.
+
+    `start` is in days from today; `runs` is how many months it ran before it was
+    cancelled; `held_hours` is what a mini case has used by today (or in all, if closed).
+    """
+    type_code: str
+    municipality: int
+    start: int
+    status: EngagementStatus
+    consultants: int = 2
+    runs: int | None = None
+    held_hours: str | None = None
+    overrun: bool = False
+    team_change: bool = False
+    institution: Ownership | None = None
+    reason: str = ""
+
+
+DIRECT_CASES = [
+    CasePlan("one_year", 259, -790, E.COMPLETED),                    # Køge
+    CasePlan("one_year", 510, -670, E.COMPLETED, team_change=True),  # Haderslev
+    CasePlan("mini", 340, -610, E.COMPLETED, consultants=1, held_hours="10"),  # Sorø
+    CasePlan("one_year", 306, -520, E.CANCELLED, runs=4, reason=(  # Odsherred
+        "Kommunen har omorganiseret dagtilbudsområdet, og de deltagende ledere er flyttet til "
+        "nye funktioner. Forløbet afbrydes efter aftale med forvaltningen.")),
+    CasePlan("mini", 210, -455, E.CANCELLED, consultants=1, runs=1, held_hours="3.5",
+             reason="Lederen er fratrådt, og institutionen kan ikke prioritere forløbet, før "
+                    "en ny leder er ansat."),                       # Fredensborg
+    CasePlan("one_year", 846, -425, E.COMPLETED),                    # Mariagerfjord
+    CasePlan("one_year", 615, -335, E.ACTIVE),                       # Horsens
+    CasePlan("mini", 630, -270, E.COMPLETED, held_hours="9.5"),      # Vejle
+    CasePlan("mini", 482, -120, E.CANCELLED, consultants=1, institution=Ownership.PRIVATE,
+             reason="Institutionen har meldt fra inden opstart på grund af stor udskiftning i "
+                    "personalegruppen."),                           # Langeland
+    CasePlan("mini", 147, -75, E.ACTIVE, held_hours="10.75", overrun=True,
+             institution=Ownership.SELF_OWNED),                     # Frederiksberg
+    CasePlan("mini", 540, -56, E.ACTIVE, consultants=1, held_hours="8"),  # Sønderborg
+    CasePlan("mini", 240, -20, E.ACTIVE, held_hours="2"),            # Egedal
+    CasePlan("mini", 665, 22, E.PLANNED, consultants=1),             # Lemvig
+    CasePlan("one_year", 217, 45, E.PLANNED),                        # Helsingør
+]
+
+CASE_THEMES = {
+    "one_year": ["organisation_of_learning_environments", "professional_leadership",
+                 "children_in_vulnerable_positions", "children_communities",
+                 "communication_and_language", "evaluation_culture", "play",
+                 "parent_collaboration", "pedagogical_documentation"],
+    "mini": ["organisation_of_learning_environments", "play", "children_communities",
+             "communication_and_language", "parent_collaboration", "social_development",
+             "pedagogical_learning_environment", "body_senses_movement"],
+}
+GOALS = [
+    "Alle børn deltager aktivt i fællesskaberne i rutinesituationerne, særligt i garderoben "
+    "og ved måltiderne.",
+    "Personalet bruger pædagogisk dokumentation systematisk til at justere læringsmiljøet.",
+    "Lederne giver løbende faglig sparring til personalet med udgangspunkt i observationer "
+    "fra praksis.",
+    "Flere forældre deltager i samarbejdet om børnenes læring og trivsel.",
+    "Overgangene i løbet af dagen organiseres, så ventetid og konflikter mindskes.",
+    "Der er en fælles evalueringspraksis med faste refleksionsmøder på hver stue.",
+    "Sprogmiljøet styrkes gennem dialogisk læsning og samtaler i små grupper.",
+    "Legen får mere plads, og de voksne deltager aktivt og understøttende i børnenes lege.",
+]
+DOCUMENTATION_FORMS = [
+    "Praksisfortællinger skrevet af personalet og drøftet på stuemøderne.",
+    "Foto- og videooptagelser af rutinesituationer, som personalet analyserer sammen med "
+    "konsulenterne.",
+    "Systematiske observationer af børnenes deltagelse, fulgt op med tegn på læring.",
+    "Egenvurdering før og efter samt en fælles logbog fra praksismøderne.",
+]
+SITUATIONS = [
+    "formiddagens garderobesituation", "frokosten", "overgangen fra leg til samling",
+    "eftermiddagens udeleg", "modtagelsen om morgenen", "oprydningen før frokost",
+    "legen på legepladsen", "samlingen på stuen", "puttetiden", "turen til skoven",
+]
+TOPICS = [
+    "læringsmiljøer i hverdagens rutiner", "børneperspektiver og børns deltagelse",
+    "pædagogisk dokumentation og evaluering", "dialogisk læsning og sprogmiljø",
+    "leg og de voksnes roller i legen", "forældresamarbejde om børnefællesskaber",
+    "børn i udsatte positioner og deltagelsesmuligheder",
+]
+LEADERSHIP_TOPICS = [
+    "faglig ledelse af forandringsarbejdet",
+    "hvordan ledelsen følger op på aftalerne fra praksismøderne",
+    "prioritering af tid til refleksion i personalegruppen",
+    "forankring af indsatsen efter forløbet",
+    "brugen af data fra egenvurderingen",
+    "arbejdsfordelingen mellem pædagoger og pædagogmedhjælpere i rutinerne",
+]
+OBSERVATIONS = {
+    Sub.SIDE_BY_SIDE: [
+        "Ventetiden var lang for de yngste børn, og flere børn gik rundt uden at være en del "
+        "af en leg.",
+        "Personalet satte ord på børnenes handlinger, men få børn kom til orde i den store "
+        "gruppe.",
+        "Opdelingen i mindre grupper gav ro, og flere børn tog initiativ til samtaler med de "
+        "voksne.",
+        "De voksne var godt fordelt i rummet, men rollerne var ikke aftalt på forhånd.",
+        "Børn, der ofte står uden for fællesskabet, fik en tydeligere rolle, når en voksen "
+        "rammesatte legen.",
+        "Der var mange afbrydelser fra forældre og telefon, så de voksne havde svært ved at "
+        "blive i samspillet med børnene.",
+    ],
+    Sub.PRESENTATION: [
+        "Personalet arbejdede i grupper med egne praksisfortællinger og koblede dem til "
+        "læreplanens temaer.",
+        "Der var god energi i drøftelserne og flere konkrete idéer til nye tiltag.",
+        "Oplægget blev koblet til de observationer, vi har gjort på stuerne.",
+        "Flere medarbejdere gav udtryk for, at de nu har et fælles sprog for, hvad et godt "
+        "læringsmiljø er.",
+    ],
+    Sub.INTERNAL_MEETING: [
+        "Vi bidrog med spørgsmål, der fik gruppen til at koble deres observationer til "
+        "læringsmiljøet.",
+        "Personalet fremlagde deres praksisfortællinger, og vi hjalp med at finde mønstre på "
+        "tværs af stuerne.",
+        "Mødet viste, at der er forskellige opfattelser af, hvad de aftalte roller betyder i "
+        "praksis.",
+    ],
+    "leadership": [
+        "Lederen oplever, at personalet tager godt imod forløbet, men at tiden til refleksion "
+        "er presset.",
+        "Vi drøftede, hvordan ledelsen kan gå forrest og være synlig i praksis.",
+        "Ledelsen vil bruge de faste personalemøder til at samle op på erfaringerne.",
+        "Ledergruppen ser tydelige forskelle mellem husene og vil lære mere af hinanden.",
+    ],
+    "consultant": [
+        "Konsulenterne vil tage erfaringerne med i kommunens netværk for pædagogiske ledere.",
+        "Vi aftalte, hvordan forvaltningen følger op på ledernes arbejde med evaluering.",
+        "Forvaltningen overvejer at bruge forløbets materialer i andre dagtilbud.",
+    ],
+}
+REFLECTIONS = [
+    "Efterfølgende reflekterede vi med personalet over, hvordan organiseringen påvirker "
+    "børnenes deltagelse.",
+    "Vi drøftede med pædagogerne, hvilke tegn på læring de vil holde øje med.",
+    "Personalet pegede selv på, at faste roller i overgangene kan give mere ro.",
+    "Vi gav feedback med udgangspunkt i de aftalte fokuspunkter fra sidste besøg.",
+    "",
+]
+NEXT_STEPS = [
+    "Personalet afprøver en ny organisering af {situation} og skriver korte "
+    "praksisfortællinger.",
+    "Lederen sætter erfaringerne på dagsordenen til næste personalemøde.",
+    "Næste besøg: skulder ved skulder på en anden stue med samme fokus.",
+    "Pædagogerne laver hver tre observationer af børnenes deltagelse inden næste møde.",
+    "Vi sender materiale om dialogisk læsning til stuerne.",
+    "Ledelsen laver en plan for, hvordan erfaringerne deles på tværs af husene.",
+    "De aftalte roller i {situation} afprøves i to uger og evalueres på stuemødet.",
+    "Stuerne filmer {situation} og udvælger et klip til fælles refleksion.",
+]
+OPENINGS = {
+    F.KICKOFF: "Opstartsmøde med ledelse og nøglepersoner: forløbets rammer, mål og den "
+               "første egenvurdering.",
+    F.MIDWAY_STATUS: "Midtvejsstatus med ledelse og personalerepræsentanter: hvad er sket "
+                     "siden opstarten, og hvad justerer vi?",
+    F.EVALUATION_MEETING: "Evalueringsmøde med leder, forvaltning og konsulenter: "
+                          "egenvurderingen før og efter og de vigtigste ændringer i praksis.",
+    F.THEME_DAY: "Temadag for ledere og personale på tværs af forløbene om {topic}.",
+    F.OTHER: "Telefonisk opfølgning med lederen om planlægningen af de næste besøg.",
+}
+CLOSING_REMARKS = {
+    F.KICKOFF: ["Vi aftalte at arbejde med {themes} og planlagde de første praksismøder.",
+                "Fokus bliver {themes}; de første besøg er lagt i kalenderen."],
+    F.MIDWAY_STATUS: [
+        "Egenvurderingen viser fremgang i organiseringen af rutinerne; forældresamarbejdet "
+        "kræver fortsat opmærksomhed.",
+        "Personalet oplever mere ro i overgangene, men refleksionen på stuemøderne er "
+        "endnu ikke fast praksis.",
+        "Målene holder; vi skærper fokus på {themes} i anden halvdel af forløbet."],
+    F.EVALUATION_MEETING: [
+        "Deltagerne fremhævede især den fælles faglige refleksion, og ledelsen har lagt en "
+        "plan for at fastholde arbejdet.",
+        "Egenvurderingen efter viser tydelig fremgang i organiseringen af læringsmiljøet; "
+        "arbejdet forankres i de faste personalemøder.",
+        "Ledelsen vil fortsætte med {themes} og bruge praksisfortællingerne i det videre "
+        "arbejde."],
+    F.THEME_DAY: ["Deltagerne delte erfaringer fra egne forløb og fik inspiration til nye "
+                  "måder at organisere hverdagen på."],
+    F.OTHER: ["Datoerne for de næste besøg er lagt i kalenderen.",
+              "Vi aftalte at flytte næste praksismøde, så flere fra personalet kan deltage."],
+}
+HOURS_BY_FORMAT = {
+    Sub.SIDE_BY_SIDE: ["2", "2.5", "3", "3.5"], Sub.PRESENTATION: ["1.5", "2", "2.5"],
+    Sub.INTERNAL_MEETING: ["1", "1.25", "1.5", "2"], F.LEADERSHIP_SPARRING: ["1", "1.25", "1.5",
+                                                                           "2"],
+    F.CONSULTANT_SPARRING: ["1", "1.5"], F.THEME_DAY: ["5", "5.5", "6"],
+    F.KICKOFF: ["2", "2.5", "3"], F.MIDWAY_STATUS: ["2", "2.5"],
+    F.EVALUATION_MEETING: ["2", "2.5"], F.OTHER: ["0.5", "0.75", "1"],
+}
+MINI_HOURS = ["1.5", "1.75", "2", "2.5"]
+
+
+@dataclass
+class _Case:
+    """A case as the demo builds it: its dates, team and the sessions still to log."""
+    engagement: Engagement
+    start: date
+    status: EngagementStatus
+    closes: date | None = None        # when it was completed or cancelled
+    reason: str = ""
+    held_hours: Decimal | None = None
+    overrun: bool = False
+    consultants: int = 2
+    team_change: bool = False
+
+
+class _CaseBuilder:
+    """Draws every detail of the cases from its own generator, in a fixed order."""
+
+    def __init__(self, rng: random.Random, today: date, now: datetime, team: list[User],
+                 consultants: list[User], themes: dict[str, Theme]):
+        self.rng, self.today, self.now = rng, today, now
+        self.team, self.pool, self.themes = team, consultants, themes
+
+    def moment(self, day: date) -> datetime:
+        at = datetime.combine(day, time(self.rng.randint(8, 15), self.rng.randrange(0, 60, 5)),
+                              tzinfo=COPENHAGEN)
+        return min(at, self.now)
+
+    def coordinator(self) -> User:
+        user = self.team[self.rng.randint(0, len(self.team) - 1)]
+        audit.set_actor(user.id)
+        return user
+
+    # - the case --------------------------------------------------------------------------
+
+    def units(self, plan: CasePlan) -> list[DaycareUnit]:
+        rng = self.rng
+        if plan.institution is not None:
+            count, ownership = 1, plan.institution
+        else:
+            count = rng.randint(2, 4) if plan.type_code == "one_year" else rng.randint(1, 2)
+            ownership = Ownership.MUNICIPAL
+        units = []
+        for base in rng.sample(UNIT_BASES, count):
+            kind = rng.choice([UnitKind.NURSERY, UnitKind.KINDERGARTEN, UnitKind.INTEGRATED,
+                               UnitKind.INTEGRATED])
+            unit = DaycareUnit(name=f"{rng.choice(UNIT_PREFIXES[kind])} {base}",
+                               municipality_code=plan.municipality, ownership=ownership,
+                               kind=kind, children=rng.randint(*UNIT_CHILDREN[kind]))
+            db.session.add(unit)
+            units.append(unit)
+        return units
+
+    def open_direct(self, plan: CasePlan, types: dict[str, EngagementType]) -> _Case:
+        start = _weekday(self.today + timedelta(days=plan.start), forward=True)
+        opened = min(start - timedelta(days=self.rng.randint(14, 35)),
+                     self.today - timedelta(days=self.rng.randint(2, 6)))
+        municipality = db.session.get(Municipality, plan.municipality)
+        if municipality is None:
+            raise DemoError(f"Municipality {plan.municipality} is missing; run `flask db "
+                            "upgrade` first.")
+        units = self.units(plan)
+        actor = self.coordinator()
+        db.session.flush()
+        engagement = cases.create_case(
+            types[plan.type_code], plan.municipality,
+            units[0].name if plan.institution else f"{municipality.name} Kommune", start,
+            units, actor, self.moment(opened))
+        closes = None
+        if plan.status is E.COMPLETED:
+            closes = engagement.planned_end + timedelta(days=self.rng.randint(1, 12))
+        elif plan.status is E.CANCELLED:  # without `runs`: called off before the start
+            closes = (rules.add_months(start, plan.runs) if plan.runs
+                      else start - timedelta(days=self.rng.randint(3, 10)))
+        return _Case(engagement, start, plan.status, closes, plan.reason,
+                     Decimal(plan.held_hours) if plan.held_hours else None, plan.overrun,
+                     plan.consultants, plan.team_change)
+
+    def from_application(self, engagement: Engagement) -> _Case:
+        """The cases the approved demo applications opened: one-year from the round's start,
+        mini a week or two after the decision, completed once their three months are over."""
+        rng = self.rng
+        if engagement.start_date is not None:
+            start = engagement.start_date
+        else:
+            decided = engagement.application.decided_at.astimezone(COPENHAGEN).date()
+            start = _weekday(decided + timedelta(days=rng.randint(7, 14)), forward=True)
+        case = _Case(engagement, start, E.ACTIVE, consultants=rng.randint(1, 2),
+                     team_change=engagement.municipality_code == 390)  # Vordingborg
+        if engagement.engagement_type.code == "mini":
+            planned_end = rules.add_months(start, engagement.engagement_type.default_length_months)
+            if planned_end < self.today - timedelta(days=7):
+                case.status, case.closes = E.COMPLETED, planned_end
+                case.held_hours = Decimal(rng.choice(["9.25", "9.5", "10"]))
+            else:
+                share = Decimal((self.today - start).days) / 90
+                case.held_hours = max(Decimal("1.5"), _quarters(share * 7))
+        else:
+            case.consultants = 2
+        return case
+
+    def describe(self, case: _Case) -> None:
+        """Start date, goals, documentation form and themes of the case."""
+        rng, engagement = self.rng, case.engagement
+        codes = rng.sample(CASE_THEMES[engagement.engagement_type.code], rng.randint(2, 4))
+        planned_end = engagement.planned_end or rules.add_months(
+            case.start, engagement.engagement_type.default_length_months)
+        cases.update_case(engagement, None, start_date=case.start, planned_end=planned_end,
+                          hour_budget=engagement.hour_budget,
+                          goals=rng.sample(GOALS, rng.randint(2, 3)),
+                          documentation_form=rng.choice(DOCUMENTATION_FORMS),
+                          theme_ids=[self.themes[code].id for code in codes])
+
+    def staff(self, case: _Case) -> list[tuple[EngagementMember, date | None]]:
+        """Assign the team; a team change ends one membership and starts another."""
+        rng, engagement = self.rng, case.engagement
+        assigned = min(case.start - timedelta(days=rng.randint(7, 14)), self.today,
+                       case.closes or self.today)
+        people = rng.sample(self.pool, min(case.consultants + 1, len(self.pool)))
+        actor = self.coordinator()
+        members = []
+        for index, user in enumerate(people[:case.consultants]):
+            members.append(cases.assign_consultant(
+                engagement, user, MemberRole.LEAD if index == 0 else MemberRole.CO, assigned))
+        changed = None
+        if case.team_change and len(people) > case.consultants:
+            last = min(case.closes or self.today, self.today)
+            changed = _weekday(case.start + (last - case.start) * 2 // 5, forward=False)
+            leaving = members[-1]
+            audit.set_actor(actor.id)
+            cases.end_membership(leaving, changed)
+            members.append(cases.assign_consultant(engagement, people[case.consultants],
+                                                   leaving.role, changed))
+        return members
+
+    # - sessions --------------------------------------------------------------------------
+
+    def schedule(self, case: _Case) -> list[tuple[date, F, Sub | None, Decimal]]:
+        if case.engagement.engagement_type.code == "mini":
+            return self.mini_schedule(case)
+        return self.one_year_schedule(case)
+
+    def one_year_schedule(self, case: _Case) -> list[tuple[date, F, Sub | None, Decimal]]:
+        rng = self.rng
+        planned_end = case.engagement.planned_end
+        last = case.closes if case.closes else self.today + timedelta(weeks=6)
+        # Completed, or ending within the weeks planned ahead: it ends with an evaluation.
+        evaluated = case.status is E.COMPLETED or (
+            case.status is E.ACTIVE and self.today < planned_end <= last)
+        if evaluated:
+            last = planned_end
+        sessions = [(_weekday(case.start + timedelta(days=rng.randint(0, 3)), True),
+                     F.KICKOFF, None)]
+        midway_due = rules.add_months(case.start, 6)
+        day = sessions[0][0]
+        while True:
+            day = _weekday(day + timedelta(days=rng.randint(5, 11)), forward=True)
+            if day >= last - timedelta(days=7):
+                break
+            if day >= midway_due and all(f is not F.MIDWAY_STATUS for _d, f, _s in sessions):
+                sessions.append((day, F.MIDWAY_STATUS, None))
+                continue
+            draw = rng.random()
+            if draw < 0.5:
+                sub = rng.choices([Sub.SIDE_BY_SIDE, Sub.PRESENTATION, Sub.INTERNAL_MEETING],
+                                  [6, 2, 2])[0]
+                sessions.append((day, F.PRACTICE_MEETING, sub))
+            elif draw < 0.75:
+                sessions.append((day, F.LEADERSHIP_SPARRING,
+                                 rng.choice(rules.SUB_FORMATS[F.LEADERSHIP_SPARRING])))
+            elif draw < 0.88:
+                sessions.append((day, F.CONSULTANT_SPARRING,
+                                 rng.choice(rules.SUB_FORMATS[F.CONSULTANT_SPARRING])))
+            elif draw < 0.92:
+                sessions.append((day, F.THEME_DAY, None))
+            else:
+                sessions.append((day, F.OTHER, None))
+        if evaluated:
+            sessions.append((_weekday(planned_end - timedelta(days=rng.randint(1, 6)), False),
+                             F.EVALUATION_MEETING, None))
+        if case.status is E.PLANNED:
+            sessions = sessions[:2]
+        return [(day, fmt, sub, Decimal(rng.choice(HOURS_BY_FORMAT.get(sub)
+                                                   or HOURS_BY_FORMAT[fmt])))
+                for day, fmt, sub in sessions]
+
+    def mini_schedule(self, case: _Case) -> list[tuple[date, F, Sub | None, Decimal]]:
+        """Hours that add up to `held_hours` exactly, spread from the start to the last day."""
+        rng = self.rng
+        if case.status is E.PLANNED:
+            return [(case.start, F.KICKOFF, None, Decimal("1.5"))]
+        if case.held_hours is None:
+            return []
+        closing = case.status is E.COMPLETED
+        total = case.held_hours
+        hours = [Decimal("1.5")]
+        final = Decimal(rng.choice(["1", "1.5"])) if closing else None
+        goal = total - (final or 0)
+        while goal - sum(hours) >= Decimal("3"):
+            hours.append(Decimal(rng.choice(MINI_HOURS)))
+        rest = goal - sum(hours)
+        if rest >= Decimal("0.5"):
+            hours.append(rest)
+        else:
+            hours[-1] += rest
+        if final is not None:
+            hours.append(final)
+        if case.closes:
+            last = _weekday(case.closes - timedelta(days=rng.randint(2, 8)), forward=False)
+        else:
+            last = _weekday(self.today - timedelta(days=rng.randint(1, 4)), forward=False)
+        span = max((last - case.start).days, 0)
+        days = [_weekday(case.start + timedelta(days=span * index // max(len(hours) - 1, 1)),
+                         forward=False) for index in range(len(hours))]
+        days[0] = case.start
+        schedule = []
+        for index, (day, length) in enumerate(zip(days, hours)):
+            if index == 0:
+                fmt, sub = F.KICKOFF, None
+            elif final is not None and index == len(hours) - 1:
+                fmt, sub = F.EVALUATION_MEETING, None
+            elif length <= Decimal("1.25"):
+                fmt, sub = F.LEADERSHIP_SPARRING, rng.choice([Sub.FORMAL_INDIVIDUAL,
+                                                             Sub.INFORMAL_INDIVIDUAL])
+            else:
+                fmt = rng.choice([F.PRACTICE_MEETING, F.PRACTICE_MEETING,
+                                  F.LEADERSHIP_SPARRING])
+                sub = rng.choice(rules.SUB_FORMATS[fmt])
+            schedule.append((day, fmt, sub, length))
+        if case.status is E.ACTIVE:  # the next visit is in the calendar
+            coming = _weekday(self.today + timedelta(days=rng.randint(4, 14)), forward=True)
+            fmt = F.EVALUATION_MEETING if case.overrun else F.PRACTICE_MEETING
+            schedule.append((coming, fmt, None if case.overrun else Sub.SIDE_BY_SIDE,
+                             Decimal("1.5")))
+        return schedule
+
+    def participants(self, fmt: F, sub: Sub | None, units: int, mini: bool) -> dict:
+        r = self.rng.randint
+        municipal = 0 if mini else r(0, 1)
+        if fmt is F.PRACTICE_MEETING and sub is Sub.SIDE_BY_SIDE:
+            return dict(leaders=r(0, 1), pedagogical_staff=r(2, 5), assistants=r(1, 3))
+        if fmt is F.PRACTICE_MEETING:
+            return dict(leaders=r(1, 2), pedagogical_staff=r(6, 16), assistants=r(2, 8))
+        if fmt is F.LEADERSHIP_SPARRING:
+            group = sub in (Sub.FORMAL_GROUP, Sub.INFORMAL_GROUP)
+            return dict(leaders=r(2, units + 2) if group else 1, municipal_consultants=municipal)
+        if fmt is F.CONSULTANT_SPARRING:
+            return dict(municipal_consultants=r(1, 3), leaders=r(0, 1))
+        if fmt is F.THEME_DAY:
+            return dict(leaders=r(units, units * 2), pedagogical_staff=r(15, 40),
+                        assistants=r(5, 15), municipal_consultants=r(1, 2))
+        if fmt is F.OTHER:
+            return dict(leaders=1)
+        return dict(leaders=r(1, units + 1), pedagogical_staff=r(1, 2 * units),
+                    assistants=r(0, units), municipal_consultants=municipal)
+
+    def texts(self, fmt: F, sub: Sub | None, unit: str,
+              theme_names: list[str]) -> tuple[str, str, str]:
+        """The opening line, the summary and the next steps of a session."""
+        rng = self.rng
+        situation = rng.choice(SITUATIONS)
+        if fmt is F.PRACTICE_MEETING:
+            opening = {
+                Sub.SIDE_BY_SIDE: f"Skulder ved skulder i {unit} under {situation}.",
+                Sub.PRESENTATION: f"Fagligt oplæg på personalemødet i {unit} om "
+                                  f"{rng.choice(TOPICS)}.",
+                Sub.INTERNAL_MEETING: f"Deltagelse i stuemøde i {unit}.",
+            }[sub]
+            middle = rng.choice(OBSERVATIONS[sub])
+        elif fmt is F.LEADERSHIP_SPARRING:
+            who = ("ledergruppen" if sub in (Sub.FORMAL_GROUP, Sub.INFORMAL_GROUP)
+                   else "den pædagogiske leder")
+            kind = "Uformel" if sub in (Sub.INFORMAL_INDIVIDUAL, Sub.INFORMAL_GROUP) else "Formel"
+            opening = f"{kind} ledelsessparring med {who} om {rng.choice(LEADERSHIP_TOPICS)}."
+            middle = rng.choice(OBSERVATIONS["leadership"])
+        elif fmt is F.CONSULTANT_SPARRING:
+            opening = ("Sparring med kommunens pædagogiske konsulenter om sammenhængen til "
+                       "kommunens øvrige indsatser.")
+            middle = rng.choice(OBSERVATIONS["consultant"])
+        else:
+            opening = OPENINGS[fmt].format(topic=rng.choice(TOPICS))
+            quoted = [f"»{name}«" for name in theme_names]
+            themes = " og ".join(filter(None, [", ".join(quoted[:-1]), quoted[-1]]))
+            middle = rng.choice(CLOSING_REMARKS[fmt]).format(themes=themes)
+        reflection = rng.choice(REFLECTIONS) if fmt is F.PRACTICE_MEETING else ""
+        summary = " ".join(part for part in (opening, middle, reflection) if part)
+        steps = " ".join(step.format(situation=situation)
+                         for step in rng.sample(NEXT_STEPS, rng.randint(1, 2)))
+        return opening, summary, steps
+
+    def log(self, case: _Case, members: list[EngagementMember]) -> int:
+        rng, engagement = self.rng, case.engagement
+        mini = engagement.engagement_type.code == "mini"
+        units = sorted((link.unit for link in engagement.units), key=lambda unit: unit.id)
+        theme_ids = sorted(link.theme_id for link in engagement.themes)
+        names = {theme.id: theme.name_da for theme in self.themes.values()}
+        logged = 0
+        for day, fmt, sub, hours in self.schedule(case):
+            on_case = [m.user for m in members
+                       if m.started_on <= day and (m.ended_on is None or m.ended_on > day)]
+            everyone = fmt in (F.KICKOFF, F.MIDWAY_STATUS, F.EVALUATION_MEETING, F.THEME_DAY)
+            present = on_case if everyone or len(on_case) < 2 else rng.sample(
+                on_case, rng.choice([1, 1, 2]))
+            whole = everyone or fmt is F.CONSULTANT_SPARRING or sub in (Sub.FORMAL_GROUP,
+                                                                         Sub.INFORMAL_GROUP)
+            taking_part = units if whole else [rng.choice(units)]
+            session_themes = rng.sample(theme_ids, min(len(theme_ids), rng.randint(1, 2)))
+            opening, summary, steps = self.texts(fmt, sub, taking_part[0].name,
+                                                 [names[i] for i in session_themes])
+            if day > self.today:  # planned: what was agreed, no notes yet
+                summary, steps = f"Aftalt: {opening}", ""
+            data = cases.SessionData(
+                held_on=day, hours=hours, format=fmt, sub_format=sub,
+                consultant_ids=sorted(user.id for user in present),
+                unit_ids=[unit.id for unit in taking_part], theme_ids=sorted(session_themes),
+                summary=summary, next_steps=steps,
+                **self.participants(fmt, sub, len(units), mini))
+            writer = present[0]
+            audit.set_actor(writer.id)
+            cases.log_session(engagement, data, writer, self.today,
+                              confirm_overrun=case.overrun)
+            logged += 1
+        return logged
+
+    def start(self, case: _Case) -> None:
+        if case.start <= self.today and not _called_off(case):
+            cases.change_status(case.engagement, E.ACTIVE, "", self.coordinator(),
+                                self.moment(case.start))
+
+    def close(self, case: _Case) -> None:
+        """Complete or cancel a case that is over."""
+        engagement = case.engagement
+        if case.status in (E.COMPLETED, E.CANCELLED):
+            cases.change_status(engagement, case.status, case.reason, self.coordinator(),
+                                self.moment(case.closes))
+
+
+def _called_off(case: _Case) -> bool:
+    """Cancelled before it started: no team work, no sessions."""
+    return case.status is E.CANCELLED and case.closes < case.start
+
+
+def _weekday(day: date, forward: bool) -> date:
+    """The day itself on Monday to Friday; else the Monday after or the Friday before."""
+    if day.weekday() < 5:
+        return day
+    return day + timedelta(days=7 - day.weekday()) if forward else \
+        day - timedelta(days=day.weekday() - 4)
+
+
+def _quarters(hours: Decimal) -> Decimal:
+    return (hours * 4).to_integral_value() / 4
+
+
+def _consultants() -> list[User]:
+    """The active practice consultants, the demo ones first."""
+    users = db.session.scalars(sa.select(User).where(User.role == Role.CONSULTANT,
+                                                     User.active)).all()
+    users = sorted(users, key=lambda user: (not user.email.endswith("@demo.example"),
+                                            user.email))
+    if len(users) < 2:
+        raise DemoError("The demo needs two active practice consultants.")
+    return users[:5]
+
+
+def load_cases(today: date, now: datetime, types: dict[str, EngagementType],
+               team: list[User]) -> None:
+    """Open the direct cases, then staff, describe, log and close every case. Flushes."""
+    rng = random.Random(CASES_SEED)
+    themes = {theme.code: theme for theme in cases.themes()}
+    builder = _CaseBuilder(rng, today, now, team, _consultants(), themes)
+    opened = db.session.scalars(sa.select(Engagement).where(Engagement.application_id.is_not(
+        None)).order_by(Engagement.reference)).all()
+    all_cases = [builder.from_application(engagement) for engagement in opened]
+    all_cases += [builder.open_direct(plan, types) for plan in DIRECT_CASES]
+    for case in all_cases:
+        builder.describe(case)
+        members = builder.staff(case)
+        builder.start(case)
+        if not _called_off(case):
+            builder.log(case, members)
+        builder.close(case)
+    audit.set_actor(None)
+    db.session.flush()

@@ -55,3 +55,13 @@ def write_table(frame: pd.DataFrame, fmt: Literal["csv", "xlsx"], sheet: str = "
             worksheet.column_dimensions[get_column_letter(index)].width = \
                 min(max(width, 8) + 2, MAX_WIDTH)
     return buffer.getvalue()
+
+
+def download(frame: pd.DataFrame, fmt: Literal["csv", "xlsx"], name: str, sheet: str = "data"):
+    """A table as a file download (`name` without extension)."""
+    from flask import current_app
+
+    response = current_app.response_class(write_table(frame, fmt, sheet=sheet),
+                                          mimetype=MIMETYPES[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response

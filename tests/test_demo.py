@@ -1,18 +1,24 @@
-"""The demo data: every state, both rounds, engagements, and the same data on every load."""
+"""The demo data: every state, both rounds, cases with teams and sessions, and the same data
+on every load."""
 import re
 import shutil
 from contextlib import contextmanager
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from consultancy import create_app, demo
 from consultancy.admin.services import create_user
 from consultancy.applications import services
+from consultancy.cli import DEMO_PASSWORD, DEMO_USERS
+from consultancy.engagements.services import case_budget
 from consultancy.extensions import db
 from consultancy.models import (
-    ApplicantKind, Application, ApplicationStatus, Engagement, Ownership, Role, Round,
+    ApplicantKind, Application, ApplicationStatus, Engagement, EngagementMember,
+    EngagementSession, EngagementStatus, Ownership, Role, Round, SessionFormat, SessionStatus,
 )
+from consultancy.rules import engagements as case_rules
 from consultancy.rules.applications import RoundState
 from consultancy.services.clock import COPENHAGEN
 from tests.conftest import ON_POSTGRES, _joined_transaction, app_config
@@ -23,8 +29,17 @@ DECIDED = (ApplicationStatus.APPROVED, ApplicationStatus.WAITLISTED, Application
 
 
 def add_reviewers() -> None:
-    create_user("team@demo.example", "Tove Team", Role.TEAM, "demo-praksis")
-    create_user("team2@demo.example", "Tobias Team", Role.TEAM, "demo-praksis")
+    """The demo's Team Dagtilbud users and practice consultants, as `demo load` creates them."""
+    for email, name, role in DEMO_USERS:
+        if role in (Role.TEAM, Role.CONSULTANT):
+            create_user(email, name, role, DEMO_PASSWORD)
+
+
+def all_cases() -> list[Engagement]:
+    return db.session.scalars(sa.select(Engagement).order_by(Engagement.reference).options(
+        selectinload(Engagement.members), selectinload(Engagement.themes),
+        selectinload(Engagement.status_changes),
+        selectinload(Engagement.sessions))).all()
 
 
 def everything() -> list:
@@ -40,14 +55,28 @@ def everything() -> list:
                  sorted((s.criterion.code, s.value, s.justification) for s in r.scores))
                 for r in a.reviews))
         for a in applications
-    ] + list(db.session.execute(sa.select(Engagement.reference, Engagement.applicant_name,
-                                          Engagement.start_date).order_by(Engagement.reference)))
+    ] + [
+        (e.reference, e.applicant_name, e.status.value, e.start_date, e.planned_end,
+         e.hour_budget, e.goals, e.documentation_form, e.cancel_reason,
+         sorted(t.theme.code for t in e.themes), sorted(u.unit.name for u in e.units),
+         [(m.user.email, m.role.value, m.started_on, m.ended_on) for m in e.members],
+         [(c.from_status, c.to_status, c.at, c.by.email if c.by else None, c.reason)
+          for c in e.status_changes],
+         [(s.held_on, s.status.value, s.hours, s.format.value, s.sub_format, s.leaders,
+           s.pedagogical_staff, s.assistants, s.municipal_consultants, s.summary,
+           s.next_steps, s.overrun, s.created_by.email,
+           sorted(c.user.email for c in s.consultants), sorted(u.unit.name for u in s.units),
+           sorted(t.theme.code for t in s.themes)) for s in e.sessions])
+        for e in all_cases()
+    ]
 
 
 def counts() -> dict:
+    def count(model) -> int:
+        return db.session.scalar(sa.select(sa.func.count()).select_from(model))
     return {
-        "rounds": db.session.scalar(sa.select(sa.func.count()).select_from(Round)),
-        "engagements": db.session.scalar(sa.select(sa.func.count()).select_from(Engagement)),
+        "rounds": count(Round), "engagements": count(Engagement),
+        "members": count(EngagementMember), "sessions": count(EngagementSession),
         **dict(db.session.execute(sa.select(Application.status, sa.func.count())
                                   .group_by(Application.status)).all()),
     }
@@ -65,8 +94,12 @@ def test_demo_load_twice_creates_the_data_once(app, runner):
     assert "already loaded; nothing new created" in second.output
     with app.app_context():
         assert counts() == after_first
-    summary_of = [line for line in first.output.splitlines() if line.startswith("Applications")]
-    assert summary_of and summary_of[0] in second.output.splitlines()
+    for heading in ("Applications", "Engagements", "Sessions"):
+        summary_of = [line for line in first.output.splitlines() if line.startswith(heading)]
+        assert summary_of and summary_of[0] in second.output.splitlines()
+    assert re.search(r"^Engagements: \d+ \(planned \d+, active \d+, completed \d+, "
+                     r"cancelled \d+\)$", first.output, re.MULTILINE)
+    assert re.search(r"^Sessions: \d+ \(planned \d+, held \d+\)$", first.output, re.MULTILINE)
 
 
 def test_the_demo_shows_a_living_system(app):
@@ -136,14 +169,81 @@ def test_the_demo_shows_a_living_system(app):
         assert any(submitted_reviews) and not all(submitted_reviews)
         assert any(services.assess(a).disagreements for a in applications)
 
-        engagements = db.session.scalars(sa.select(Engagement)).all()
+        engagements = all_cases()
         approved = [a for a in applications if a.status is ApplicationStatus.APPROVED]
-        assert sorted(e.application_id for e in engagements) == sorted(a.id for a in approved)
+        assert sorted(e.application_id for e in engagements if e.application_id) == \
+            sorted(a.id for a in approved)
         assert all(re.fullmatch(r"FORL-\d{4}-\d{3}", e.reference) for e in engagements)
         assert summary.engagements == sorted(e.reference for e in engagements)
+        check_cases(engagements, summary)
 
         again = demo.load(TODAY, NOW)
         assert not again.created and again.applications == summary.applications
+
+
+CPR = re.compile(r"\b\d{6}-?\d{4}\b")
+
+
+def check_cases(engagements: list[Engagement], summary: demo.DemoSummary) -> None:
+    """About twenty cases in every status of both types, staffed, with realistic sessions."""
+    assert 18 <= len(engagements) <= 24
+    assert summary.cases == {status: sum(e.status is status for e in engagements)
+                             for status in EngagementStatus}
+    for status in EngagementStatus:
+        assert {e.engagement_type.code for e in engagements if e.status is status} == \
+            {"one_year", "mini"}, status
+    assert any(e.start_date.year <= 2025 and e.application_id is None for e in engagements)
+    for engagement in engagements:
+        assert engagement.goals and engagement.documentation_form and engagement.themes
+        path = [change.to_status for change in engagement.status_changes]
+        assert path[0] is EngagementStatus.PLANNED and path[-1] is engagement.status
+        assert all(change.at <= NOW for change in engagement.status_changes)
+        if engagement.status is EngagementStatus.CANCELLED:
+            assert engagement.cancel_reason
+        if engagement.status in (EngagementStatus.ACTIVE, EngagementStatus.COMPLETED):
+            assert EngagementStatus.ACTIVE in path and engagement.start_date <= TODAY
+        for member in engagement.members:
+            assert member.user.role is Role.CONSULTANT
+        if engagement.engagement_type.code == "one_year" and \
+                engagement.status is EngagementStatus.ACTIVE:
+            assert len([m for m in engagement.members if m.ended_on is None]) == 2
+        assert 1 <= len([m for m in engagement.members if m.ended_on is None]) <= 2
+    # A team change: one membership ended, another started on the same case that day.
+    assert any(any(m.ended_on == other.started_on for other in e.members if other is not m)
+               for e in engagements for m in e.members if m.ended_on)
+    assert len({m.user_id for e in engagements for m in e.members}) >= 4
+
+    sessions = [s for e in engagements for s in e.sessions]
+    assert len(sessions) >= 250
+    assert summary.sessions == {status: sum(s.status is status for s in sessions)
+                                for status in SessionStatus}
+    assert {s.format for s in sessions} == set(SessionFormat)
+    assert any(TODAY < s.held_on <= TODAY + timedelta(weeks=6) for s in sessions)
+    for session in sessions:
+        engagement = session.engagement
+        assert (session.status is SessionStatus.HELD) == (session.held_on <= TODAY)
+        assert case_rules.sub_format_allowed(session.format, session.sub_format)
+        assert case_rules.is_quarter_hours(session.hours)
+        assert session.consultants and session.units and session.themes
+        on_case = {m.user_id for m in engagement.members
+                   if m.started_on <= session.held_on
+                   and (m.ended_on is None or m.ended_on >= session.held_on)}
+        assert {c.user_id for c in session.consultants} <= on_case
+        assert {u.unit_id for u in session.units} <= {u.unit_id for u in engagement.units}
+        assert engagement.start_date <= session.held_on
+        assert session.held_on.weekday() < 5
+        if session.status is SessionStatus.HELD:
+            assert session.summary and session.next_steps
+            assert session.leaders + session.pedagogical_staff + session.assistants \
+                + session.municipal_consultants > 0
+        assert not CPR.search(session.summary + session.next_steps)
+    # Mini cases: one near 80 % of its hours, one past its budget with the overrun logged.
+    minis = [case_budget(e) for e in engagements if e.engagement_type.code == "mini"]
+    assert all(b.budget == 10 for b in minis)
+    assert any(b.nearly_used and not b.exceeded and b.share_used < 1 for b in minis)
+    assert any(b.exceeded for b in minis)
+    assert any(s.overrun for s in sessions)
+    assert all(not s.overrun for e in engagements if e.hour_budget is None for s in e.sessions)
 
 
 @contextmanager

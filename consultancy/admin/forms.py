@@ -1,12 +1,14 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectField
+from wtforms import BooleanField, DateField, EmailField, IntegerField, PasswordField, SelectField
 from wtforms import StringField, SubmitField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import (
+    DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp,
+)
 
 from consultancy.auth.forms import PASSWORD_MAX_LENGTH, strong_enough
-from consultancy.forms import Form, choices
+from consultancy.forms import DecimalCommaField, Form, choices, optional_int
 from consultancy.i18n import LANGUAGE_NAMES
-from consultancy.models import Role
+from consultancy.models import Intake, Role
 
 
 def role_choices():
@@ -43,3 +45,30 @@ class AuditFilterForm(Form):
     record = StringField(_l("Record id"), validators=[Optional(), Length(max=64)])
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])
+
+
+class EngagementTypeForm(Form):
+    code = StringField(_l("Code"), validators=[
+        DataRequired(_l("Enter a code.")), Length(max=32),
+        Regexp(r"^[a-z][a-z0-9_]*$", message=_l(
+            "Use lower-case letters, digits and _, starting with a letter, e.g. one_and_a_half_year."))])
+    name_da = StringField(_l("Name in Danish"), validators=[
+        DataRequired(_l("Enter a name.")), Length(max=120)])
+    name_en = StringField(_l("Name in English"), validators=[
+        DataRequired(_l("Enter a name.")), Length(max=120)])
+    intake = SelectField(_l("Intake"), choices=lambda: choices(
+        (i.value, i.label) for i in Intake))
+    default_length_months = IntegerField(_l("Default length (months)"), validators=[
+        InputRequired(_l("Enter the length in months.")),
+        NumberRange(min=1, max=60, message=_l("Enter a number between 1 and 60."))])
+    default_hours = DecimalCommaField(_l("Default hour budget"), places=2, validators=[
+        Optional(), NumberRange(min=0, max=2000, message=_l("Enter a number between 0 and 2000."))],
+        description=_l("Leave empty for courses without an hour budget."))
+    institutions_may_apply = BooleanField(_l("Self-owned and private daycare may apply"))
+    min_consultants = IntegerField(_l("Consultants a case should have"), default=1, validators=[
+        InputRequired(_l("Enter a number.")),
+        NumberRange(min=1, max=5, message=_l("Enter a number between 1 and 5."))])
+    phases_from = SelectField(_l("Phases as in"), coerce=optional_int,
+                              description=_l("The new type goes through the same phases."))
+    active = BooleanField(_l("Open for new applications and cases"), default=True)
+    submit = SubmitField(_l("Save"))

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
 from consultancy.extensions import db
-from consultancy.models import AuditEntry, Role, User
+from consultancy.models import AuditEntry, EngagementType, Role, User
 from consultancy.models.users import normalise_email
 from consultancy.services.clock import COPENHAGEN
 
@@ -112,3 +112,25 @@ def audit_query(criteria: AuditFilter) -> sa.Select:
     if criteria.date_to:
         query = query.where(AuditEntry.at < _start_of_day(criteria.date_to + timedelta(days=1)))
     return query
+
+
+TYPE_FIELDS = ("code", "name_da", "name_en", "intake", "default_length_months", "default_hours",
+               "institutions_may_apply", "min_consultants", "active")
+
+
+def save_engagement_type(engagement_type: EngagementType | None, values: dict,
+                         phases_from: EngagementType | None) -> EngagementType:
+    """Create or change a type of course; a new type takes its phases from another."""
+    taken = sa.select(EngagementType.id).where(EngagementType.code == values["code"])
+    if engagement_type is not None:
+        taken = taken.where(EngagementType.id != engagement_type.id)
+    if db.session.scalar(taken) is not None:
+        raise UserError("code", _("Another type of course has this code."))
+    if engagement_type is None:
+        engagement_type = EngagementType(phase_template=list(
+            phases_from.phase_template) if phases_from else [])
+        db.session.add(engagement_type)
+    for name in TYPE_FIELDS:
+        setattr(engagement_type, name, values[name])
+    db.session.flush()
+    return engagement_type

@@ -4,14 +4,16 @@ import sqlalchemy as sa
 from flask_login import current_user
 
 from consultancy.admin import bp
-from consultancy.admin.forms import AuditFilterForm, NewUserForm, UserForm
+from consultancy.admin.forms import AuditFilterForm, EngagementTypeForm, NewUserForm, UserForm
 from consultancy.admin.services import (
-    AuditFilter, UserError, audit_query, create_user, update_user,
+    TYPE_FIELDS, AuditFilter, UserError, audit_query, create_user, save_engagement_type,
+    update_user,
 )
 from consultancy.audit import ACTION_LABELS
 from consultancy.extensions import db
 from consultancy.forms import choices
-from consultancy.models import Role, User
+from consultancy.i18n import current_language
+from consultancy.models import EngagementType, Intake, Role, User
 from consultancy.permissions import role_required
 
 
@@ -85,3 +87,40 @@ def audit_log():
     args = {key: value for key, value in request.args.items() if key != "page"}
     return render_template("admin/audit.html", form=form, page=page, args=args,
                            action_labels=ACTION_LABELS)
+
+
+@bp.route("/engagement-types")
+@role_required(Role.ADMIN)
+def engagement_types():
+    types = db.session.scalars(sa.select(EngagementType).order_by(EngagementType.id)).all()
+    return render_template("admin/engagement_types.html", types=types,
+                           language=current_language())
+
+
+@bp.route("/engagement-types/new", methods=["GET", "POST"], defaults={"type_id": None})
+@bp.route("/engagement-types/<int:type_id>", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def engagement_type_edit(type_id: int | None):
+    engagement_type = db.get_or_404(EngagementType, type_id) if type_id else None
+    form = EngagementTypeForm(obj=engagement_type)
+    language = current_language()
+    others = db.session.scalars(sa.select(EngagementType).order_by(EngagementType.id)).all()
+    form.phases_from.choices = choices((t.id, t.name(language)) for t in others)
+    if request.method == "GET" and engagement_type is not None:
+        form.intake.data = engagement_type.intake.value
+    if form.validate_on_submit():
+        values = {name: getattr(form, name).data for name in TYPE_FIELDS}
+        values["intake"] = Intake(values["intake"])
+        try:
+            saved = save_engagement_type(engagement_type, values,
+                                         db.session.get(EngagementType, form.phases_from.data))
+        except UserError as error:
+            db.session.rollback()
+            getattr(form, error.field).errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("%(name)s saved.", name=saved.name(language)), "success")
+            return redirect(url_for("admin.engagement_types"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("admin/engagement_type_form.html", form=form,
+                           engagement_type=engagement_type), status

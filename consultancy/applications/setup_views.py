@@ -7,7 +7,7 @@ from flask_login import current_user
 from consultancy.applications import bp, services
 from consultancy.applications.exchange import export_frame
 from consultancy.applications.forms import CriteriaSetForm, RoundForm, UnitEditForm
-from consultancy.exports import MIMETYPES, write_table
+from consultancy.exports import MIMETYPES, download
 from consultancy.extensions import db
 from consultancy.forms import choices
 from consultancy.i18n import current_language
@@ -117,11 +117,8 @@ def round_export(round_id: int, fmt: str):
         flash(_("Submit your own scores in the round before you download its scores."),
               "warning")
         return redirect(url_for("applications.round_ranking", round_id=round_.id))
-    response = current_app.response_class(write_table(export_frame(round_.id), fmt),
-                                          mimetype=MIMETYPES[fmt])
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="applications-round-{round_.id}.{fmt}"')
-    return response
+    return download(export_frame(round_.id), fmt, f"applications-round-{round_.id}",
+                    sheet="applications")
 
 
 @bp.route("/units")

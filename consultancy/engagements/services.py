@@ -7,10 +7,12 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm.attributes import flag_modified
 
 from consultancy.extensions import db
+from consultancy.i18n import format_number
 from consultancy.models import (
-    DaycareUnit, Engagement, EngagementMember, EngagementSession, EngagementStatus,
+    DaycareUnit, Engagement, EngagementContact, EngagementMember, EngagementSession, EngagementStatus,
     EngagementStatusChange, EngagementTheme, EngagementType, EngagementUnit, MemberRole, Role,
     SessionConsultant, SessionFormat, SessionStatus, SessionTheme, SessionUnit, SubFormat, Theme,
     User,
@@ -82,11 +84,12 @@ def update_case(engagement: Engagement, expected_version: int | None, *, start_d
     engagement.start_date, engagement.planned_end = start_date, planned_end
     engagement.hour_budget = hour_budget
     engagement.goals = [goal.strip() for goal in goals if goal.strip()]
-    engagement.documentation_form = documentation_form.strip()
+    engagement.documentation_form = (documentation_form or "").strip()
     wanted = set(theme_ids)
     engagement.themes = [t for t in engagement.themes if t.theme_id in wanted] + [
         EngagementTheme(theme_id=theme_id) for theme_id in sorted(
             wanted - {t.theme_id for t in engagement.themes})]
+    flag_modified(engagement, "goals")  # a save always takes a new version
     db.session.flush()
 
 
@@ -184,6 +187,7 @@ def _apply(session: EngagementSession, data: SessionData, status: SessionStatus)
                                   SessionConsultant)
     session.units = _relink(session.units, data.unit_ids, "unit_id", SessionUnit)
     session.themes = _relink(session.themes, data.theme_ids, "theme_id", SessionTheme)
+    flag_modified(session, "summary")  # a save always takes a new version, links included
 
 
 def _relink(links, wanted_ids, key: str, model):
@@ -196,22 +200,33 @@ def _relink(links, wanted_ids, key: str, model):
 
 def _check_budget(engagement: Engagement, session: EngagementSession | None, data: SessionData,
                   status: SessionStatus, confirm_overrun: bool) -> bool:
-    """True when the session is an overrun; refused unless the user confirmed it."""
+    """True when the session is an overrun; refused unless the user confirmed it.
+
+    Only added hours are judged: correcting an older session without adding hours keeps
+    its overrun mark as it was, and asks nothing.
+    """
     if status is not SessionStatus.HELD:
         return False
+    before = session.hours if session is not None and session.status is SessionStatus.HELD \
+        else Decimal(0)
+    if session is not None and data.hours <= before:
+        return session.overrun
     overrun = case_budget(engagement, leave_out=session).would_exceed(data.hours)
     if overrun and not confirm_overrun:
         raise OverrunNotConfirmed(_(
             "This session takes the case past its budget of %(budget)s hours. Confirm to log "
-            "it as an overrun.", budget=engagement.hour_budget), "confirm_overrun")
+            "it as an overrun.", budget=format_number(engagement.hour_budget)),
+            "confirm_overrun")
     return overrun
 
 
 def log_session(engagement: Engagement, data: SessionData, actor: User, today: date,
                 confirm_overrun: bool = False) -> EngagementSession:
     status = _check_session(engagement, data, today)
-    session = EngagementSession(engagement=engagement, created_by=actor)
-    session.overrun = _check_budget(engagement, None, data, status, confirm_overrun)
+    # Checked before the new session exists: attached to the case but not yet to the
+    # session, it would make the autoflush of loading the case's sessions warn.
+    overrun = _check_budget(engagement, None, data, status, confirm_overrun)
+    session = EngagementSession(engagement=engagement, created_by=actor, overrun=overrun)
     _apply(session, data, status)
     db.session.add(session)
     db.session.flush()
@@ -236,3 +251,24 @@ def delete_session(session: EngagementSession, expected_version: int | None) -> 
 def themes() -> list[Theme]:
     return list(db.session.scalars(sa.select(Theme).where(Theme.active)
                                    .order_by(Theme.group, Theme.position)))
+
+
+# --- units and contacts ----------------------------------------------------------------
+
+def add_unit(engagement: Engagement, unit: DaycareUnit) -> None:
+    if unit.municipality_code != engagement.municipality_code:
+        raise EngagementError(_("Choose a unit in the case's municipality."), "unit")
+    if any(link.unit_id == unit.id for link in engagement.units):
+        raise EngagementError(_("The unit already takes part."), "unit")
+    engagement.units.append(EngagementUnit(unit=unit))
+    db.session.flush()
+
+
+def add_contact(engagement: Engagement, name: str, title: str, email: str, phone: str,
+                unit_id: int | None) -> None:
+    if unit_id is not None and unit_id not in {link.unit_id for link in engagement.units}:
+        raise EngagementError(_("Choose one of the case's units."), "unit")
+    engagement.contacts.append(EngagementContact(
+        name=name.strip(), title=title.strip(), email=email.strip(), phone=phone.strip(),
+        unit_id=unit_id))
+    db.session.flush()

@@ -1,12 +1,27 @@
 """The case page and the case itself: create, edit, team, status."""
 import sqlalchemy as sa
-from flask import abort
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
+from consultancy.engagements import bp, services
+from consultancy.engagements.case_forms import (
+    CaseForm, ContactForm, MemberForm, NewCaseForm, StatusForm, UnitLinkForm,
+)
+from consultancy.engagements.services import EngagementError, StaleEdit
 from consultancy.extensions import db
-from consultancy.models import Engagement, EngagementSession
-from consultancy.permissions import can_read_case, can_write_case
+from consultancy.forms import ButtonForm, choices, optional_int
+from consultancy.i18n import current_language
+from consultancy.models import (
+    DaycareUnit, Engagement, EngagementSession, EngagementStatus, EngagementType, MemberRole,
+    Municipality, Role, User,
+)
+from consultancy.models.types import utcnow
+from consultancy.permissions import (
+    CASE_WIDE_ROLES, can_read_case, can_write_case, role_required, sees_case_notes,
+)
 from consultancy.services.clock import local_today
 
 
@@ -31,3 +46,200 @@ def load_session(engagement: Engagement, session_id: int) -> EngagementSession:
     if session is None:
         abort(404)
     return session
+
+
+def _stale_or_error(form, error: EngagementError) -> int:
+    """Put a refusal next to its field (or on the form); the status code to answer with."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+    return 409 if isinstance(error, StaleEdit) else 400
+
+
+@bp.route("/<int:engagement_id>")
+@role_required(Role.CONSULTANT, Role.TEAM, Role.ADMIN, Role.EVALUATOR)
+def case(engagement_id: int):
+    from consultancy.engagements.timeline import timeline
+    engagement = load_case(engagement_id)
+    today = local_today()
+    writer = can_write_case(current_user, engagement, today)
+    manager = current_user.role in CASE_WIDE_ROLES
+    notes = sees_case_notes(current_user)
+    context = dict(
+        engagement=engagement, today=today, writer=writer, manager=manager, notes=notes,
+        budget=services.case_budget(engagement),
+        members=services.current_members(engagement, today),
+        timeline=timeline(engagement, show_notes=notes), language=current_language())
+    if manager:
+        member_form = MemberForm()
+        on_case = {m.user_id for m in context["members"]}
+        member_form.user.choices = choices(
+            [("", _("Choose a consultant"))] + [(u.id, u.name) for u in db.session.scalars(
+                sa.select(User).where(User.role == Role.CONSULTANT, User.active)
+                .order_by(User.name)) if u.id not in on_case])
+        unit_form = UnitLinkForm()
+        linked = {link.unit_id for link in engagement.units}
+        unit_form.unit.choices = choices(
+            [("", _("Choose a unit"))] + [(u.id, u.name) for u in db.session.scalars(
+                sa.select(DaycareUnit).where(
+                    DaycareUnit.municipality_code == engagement.municipality_code)
+                .order_by(DaycareUnit.name)) if u.id not in linked])
+        context.update(member_form=member_form, status_form=StatusForm(), unit_form=unit_form)
+    if writer and notes:
+        contact_form = ContactForm()
+        contact_form.unit.choices = choices(
+            [("", _("The municipality"))] + [(link.unit_id, link.unit.name)
+                                              for link in engagement.units])
+        context["contact_form"] = contact_form
+    return render_template("engagements/case.html", **context)
+
+
+def _case_form(engagement: Engagement) -> CaseForm:
+    form = CaseForm(obj=engagement if request.method == "GET" else None)
+    language = current_language()
+    form.themes.choices = choices((t.id, t.name(language)) for t in services.themes())
+    if request.method == "GET":
+        form.goals.data = "\n".join(engagement.goals)
+        form.themes.data = [t.theme_id for t in engagement.themes]
+        form.version.data = str(engagement.version)
+    return form
+
+
+@bp.route("/<int:engagement_id>/edit", methods=["GET", "POST"])
+@role_required(Role.CONSULTANT, Role.TEAM, Role.ADMIN)
+def case_edit(engagement_id: int):
+    engagement = load_case(engagement_id, write=True)
+    form = _case_form(engagement)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.update_case(
+                engagement, optional_int(form.version.data), start_date=form.start_date.data,
+                planned_end=form.planned_end.data, hour_budget=form.hour_budget.data,
+                goals=(form.goals.data or "").splitlines(),
+                documentation_form=form.documentation_form.data, theme_ids=form.themes.data)
+            db.session.commit()
+        except EngagementError as error:
+            db.session.rollback()
+            status = _stale_or_error(form, error)
+        except StaleDataError:
+            db.session.rollback()
+            status = _stale_or_error(form, StaleEdit())
+        else:
+            flash(_("The case is saved."), "success")
+            return redirect(url_for("engagements.case", engagement_id=engagement.id))
+    elif form.is_submitted():
+        status = 400
+    return render_template("engagements/case_form.html", form=form,
+                           engagement=engagement), status
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required(Role.TEAM, Role.ADMIN)
+def case_new():
+    """A case created directly, e.g. one that predates the system."""
+    form = NewCaseForm()
+    language = current_language()
+    form.engagement_type.choices = choices(
+        [("", _("Choose a type of course"))] + [(t.id, t.name(language)) for t in
+                                                db.session.scalars(sa.select(EngagementType)
+                                                .where(EngagementType.active)
+                                                .order_by(EngagementType.id))])
+    form.municipality.choices = choices(
+        [("", _("Choose a municipality"))] + [(m.code, m.name) for m in db.session.execute(
+            sa.select(Municipality.code, Municipality.name).order_by(Municipality.name))])
+    if form.validate_on_submit():
+        engagement = services.create_case(
+            db.session.get(EngagementType, form.engagement_type.data), form.municipality.data,
+            form.applicant_name.data, form.start_date.data, [], current_user, utcnow())
+        db.session.commit()
+        flash(_("Case %(reference)s created.", reference=engagement.reference), "success")
+        return redirect(url_for("engagements.case", engagement_id=engagement.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template("engagements/case_new.html", form=form), status
+
+
+def _act(engagement: Engagement, form, action, success: str):
+    """Run one change from a small form on the case page, then go back to the page."""
+    if form.validate_on_submit():
+        try:
+            action()
+            db.session.commit()
+        except EngagementError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        except StaleDataError:
+            db.session.rollback()
+            flash(StaleEdit().message, "danger")
+        else:
+            flash(success, "success")
+    else:
+        for messages in form.errors.values():
+            for message in messages:
+                flash(message, "danger")
+    return redirect(url_for("engagements.case", engagement_id=engagement.id))
+
+
+@bp.route("/<int:engagement_id>/team", methods=["POST"])
+@role_required(Role.TEAM, Role.ADMIN)
+def member_add(engagement_id: int):
+    engagement = load_case(engagement_id, write=True)
+    form = MemberForm()
+    form.user.choices = choices((u.id, u.name) for u in db.session.scalars(
+        sa.select(User).where(User.role == Role.CONSULTANT)))
+    return _act(engagement, form, lambda: services.assign_consultant(
+        engagement, db.session.get(User, form.user.data), MemberRole(form.role.data),
+        local_today()), _("The team is updated."))
+
+
+@bp.route("/<int:engagement_id>/team/<int:member_id>/end", methods=["POST"])
+@role_required(Role.TEAM, Role.ADMIN)
+def member_end(engagement_id: int, member_id: int):
+    engagement = load_case(engagement_id, write=True)
+    member = next((m for m in engagement.members if m.id == member_id), None) or abort(404)
+    return _act(engagement, ButtonForm(), lambda: services.end_membership(member, local_today()),
+                _("%(name)s is taken off the case.", name=member.user.name))
+
+
+@bp.route("/<int:engagement_id>/status", methods=["POST"])
+@role_required(Role.TEAM, Role.ADMIN)
+def status_change(engagement_id: int):
+    engagement = load_case(engagement_id, write=True)
+    form = StatusForm()
+    return _act(engagement, form, lambda: services.change_status(
+        engagement, EngagementStatus(form.status.data), form.reason.data, current_user,
+        utcnow()), _("The status is changed."))
+
+
+@bp.route("/<int:engagement_id>/units", methods=["POST"])
+@role_required(Role.TEAM, Role.ADMIN)
+def unit_add(engagement_id: int):
+    engagement = load_case(engagement_id, write=True)
+    form = UnitLinkForm()
+    form.unit.choices = choices((u.id, u.name) for u in db.session.scalars(
+        sa.select(DaycareUnit).where(
+            DaycareUnit.municipality_code == engagement.municipality_code)))
+    return _act(engagement, form, lambda: services.add_unit(
+        engagement, db.session.get(DaycareUnit, form.unit.data)), _("The unit is added."))
+
+
+@bp.route("/<int:engagement_id>/contacts", methods=["POST"])
+@role_required(Role.CONSULTANT, Role.TEAM, Role.ADMIN)
+def contact_add(engagement_id: int):
+    engagement = load_case(engagement_id, write=True)
+    form = ContactForm()
+    form.unit.choices = choices([("", "")] + [(link.unit_id, "") for link in engagement.units])
+    return _act(engagement, form, lambda: services.add_contact(
+        engagement, form.name.data, form.title.data, form.email.data, form.phone.data,
+        form.unit.data), _("The contact is added."))
+
+
+@bp.route("/<int:engagement_id>/contacts/<int:contact_id>/delete", methods=["POST"])
+@role_required(Role.CONSULTANT, Role.TEAM, Role.ADMIN)
+def contact_delete(engagement_id: int, contact_id: int):
+    engagement = load_case(engagement_id, write=True)
+    contact = next((c for c in engagement.contacts if c.id == contact_id), None) or abort(404)
+    return _act(engagement, ButtonForm(), lambda: engagement.contacts.remove(contact),
+                _("The contact is removed."))

@@ -3,6 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from consultancy.applications import services as applications
+from consultancy.engagements.overview_views import my_active_cases
 from consultancy.extensions import db
 from consultancy.i18n import choose_language
 from consultancy.main import bp
@@ -10,6 +11,7 @@ from consultancy.main.forms import LanguageForm
 from consultancy.navigation import safe_next
 from consultancy.models import Role
 from consultancy.permissions import public, signed_in
+from consultancy.services.clock import local_today
 from consultancy.services.health import database_answers
 
 
@@ -20,6 +22,9 @@ def index():
     if current_user.role is Role.TEAM:
         context = {"awaiting": applications.awaiting_scores(current_user),
                    "by_status": applications.count_by_status()}
+    elif current_user.role is Role.CONSULTANT:
+        today = local_today()
+        context = {"my_cases": my_active_cases(current_user, today), "today": today}
     return render_template("main/index.html", user=current_user, **context)
 
 

@@ -42,12 +42,16 @@ class Channel(LabelledEnum):
 set_labels({
     ApplicantKind.MUNICIPALITY: _l("Municipality"),
     ApplicantKind.INSTITUTION: _l("Self-owned or private daycare"),
+})
+set_labels({
     ApplicationStatus.SUBMITTED: _l("Submitted"),
     ApplicationStatus.UNDER_REVIEW: _l("Under review"),
     ApplicationStatus.APPROVED: _l("Approved"),
     ApplicationStatus.WAITLISTED: _l("Waitlisted"),
     ApplicationStatus.REJECTED: _l("Rejected"),
     ApplicationStatus.WITHDRAWN: _l("Withdrawn"),
+})
+set_labels({
     Channel.WEB: _l("Public form"),
     Channel.STAFF: _l("Registered by staff"),
     Channel.IMPORT: _l("Imported"),

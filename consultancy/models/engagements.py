@@ -68,12 +68,18 @@ set_labels({
     EngagementStatus.ACTIVE: _l("Active"),
     EngagementStatus.COMPLETED: _l("Completed"),
     EngagementStatus.CANCELLED: _l("Cancelled"),
+})
+set_labels({
     MemberRole.LEAD: _l("Lead consultant"),
     MemberRole.CO: _l("Co-consultant"),
+})
+set_labels({
     ThemeGroup.FOCUS: _l("Focus themes of the initiative"),
     ThemeGroup.FOUNDATION: _l("Common pedagogical foundation"),
     ThemeGroup.CURRICULUM: _l("Curriculum themes"),
     ThemeGroup.OTHER: _l("Other themes"),
+})
+set_labels({
     SessionFormat.PRACTICE_MEETING: _l("Practice meeting"),
     SessionFormat.LEADERSHIP_SPARRING: _l("Leadership sparring"),
     SessionFormat.CONSULTANT_SPARRING: _l("Sparring with municipal consultants"),
@@ -82,6 +88,8 @@ set_labels({
     SessionFormat.MIDWAY_STATUS: _l("Midway status"),
     SessionFormat.EVALUATION_MEETING: _l("Evaluation meeting"),
     SessionFormat.OTHER: _l("Other"),
+})
+set_labels({
     SubFormat.SIDE_BY_SIDE: _l("Side by side in daily practice"),
     SubFormat.PRESENTATION: _l("Professional presentation"),
     SubFormat.INTERNAL_MEETING: _l("Taking part in an internal meeting"),
@@ -91,6 +99,8 @@ set_labels({
     SubFormat.INFORMAL_GROUP: _l("Informal, group"),
     SubFormat.FORMAL: _l("Formal"),
     SubFormat.INFORMAL: _l("Informal"),
+})
+set_labels({
     SessionStatus.PLANNED: _l("Planned"),
     SessionStatus.HELD: _l("Held"),
 })

@@ -44,13 +44,19 @@ set_labels({
     Region.SYDDANMARK: _l("Region of Southern Denmark"),
     Region.MIDTJYLLAND: _l("Central Denmark Region"),
     Region.NORDJYLLAND: _l("North Denmark Region"),
+})
+set_labels({
     Ownership.MUNICIPAL: _l("Municipal"),
     Ownership.SELF_OWNED: _l("Self-owned"),
     Ownership.PRIVATE: _l("Private"),
+})
+set_labels({
     UnitKind.NURSERY: _l("Nursery (vuggestue)"),
     UnitKind.KINDERGARTEN: _l("Kindergarten (børnehave)"),
     UnitKind.INTEGRATED: _l("Integrated daycare (integreret)"),
     UnitKind.CHILDMINDING: _l("Childminding (dagpleje)"),
+})
+set_labels({
     Intake.ROUNDS: _l("Application rounds"),
     Intake.CONTINUOUS: _l("Continuous"),
 })

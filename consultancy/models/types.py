@@ -48,7 +48,13 @@ _LABELS: dict[tuple[type, str], object] = {}
 
 
 def set_labels(labels: dict[LabelledEnum, object]) -> None:
-    """Register the (lazily translated) labels of an enum's members."""
+    """Register the (lazily translated) labels of ONE enum's members.
+
+    One call per enum: members of two str-enums with the same value are equal dict keys,
+    so a dict mixing enums would silently drop labels.
+    """
+    if len({type(member) for member in labels}) > 1:
+        raise ValueError("set_labels takes the members of one enum")
     for member, label in labels.items():
         _LABELS[type(member), member.value] = label
 

@@ -15,8 +15,11 @@ class RoundState(LabelledEnum):
     CLOSED = "closed"
 
 
-set_labels({RoundState.UPCOMING: _l("Upcoming"), RoundState.OPEN: _l("Open"),
-            RoundState.CLOSED: _l("Closed")})
+set_labels({
+    RoundState.UPCOMING: _l("Upcoming"),
+    RoundState.OPEN: _l("Open"),
+    RoundState.CLOSED: _l("Closed"),
+})
 
 
 def round_state(opens_on: date, closes_on: date, today: date) -> RoundState:

@@ -56,6 +56,10 @@ class Budget:
         return self.session_hours / self.budget
 
     @property
+    def warning_at(self) -> Decimal | None:
+        return None if self.budget is None else self.budget * BUDGET_WARNING_SHARE
+
+    @property
     def nearly_used(self) -> bool:
         return self.share_used is not None and self.share_used >= BUDGET_WARNING_SHARE
 

@@ -1,0 +1,40 @@
+"""`flask sessions export`: the logged sessions as a spreadsheet, without free text."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+from flask_babel import gettext as _
+
+from consultancy.engagements.exchange import PeriodError, parse_period, sessions_frame
+from consultancy.exports import write_table
+
+sessions_cli = AppGroup("sessions", help="Export the logged sessions of the cases.")
+
+
+@sessions_cli.command("export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]),
+              help="Default: from the extension of --out.")
+@click.option("--out", required=True, type=click.File("wb"), help="The file to write, or -.")
+@click.option("--from", "date_from", metavar="YYYY-MM-DD",
+              help="Only sessions on or after this day.")
+@click.option("--to", "date_to", metavar="YYYY-MM-DD",
+              help="Only sessions on or before this day.")
+def export_command(fmt: str | None, out, date_from: str | None, date_to: str | None) -> None:
+    """Export one row per session, held or planned: case, type, municipality, date,
+    hours, format, sub-format, participant counts and theme codes.
+
+    No summaries, next steps or names are written. CSV is UTF-8 with a byte order
+    mark, comma-separated, with decimal points.
+    """
+    fmt = fmt or Path(getattr(out, "name", "")).suffix.lower().lstrip(".")
+    if fmt not in ("csv", "xlsx"):
+        raise click.BadParameter(_("Give --format csv or xlsx."), param_hint="--format")
+    try:
+        first, last = parse_period(date_from, date_to)
+    except PeriodError as error:
+        raise click.BadParameter(error.message, param_hint=f"--{error.field}") from error
+    frame = sessions_frame(first, last)
+    out.write(write_table(frame, fmt, sheet="sessions"))
+    click.echo(_("Exported %(count)d session(s).", count=len(frame)), err=True)

@@ -1,0 +1,22 @@
+"""The sessions export as a download for Team Dagtilbud."""
+from flask import abort, request
+
+from consultancy.engagements import bp
+from consultancy.engagements.exchange import PeriodError, parse_period, sessions_frame
+from consultancy.errors import render_error
+from consultancy.exports import MIMETYPES, download
+from consultancy.models import Role
+from consultancy.permissions import role_required
+
+@bp.route("/sessions/export.<fmt>")
+@role_required(Role.TEAM, Role.ADMIN)
+def sessions_export(fmt: str):
+    if fmt not in MIMETYPES:
+        abort(404)
+    try:
+        first, last = parse_period(request.args.get("from"), request.args.get("to"))
+    except PeriodError as error:
+        return render_error(400, error.message)
+    period = "".join(f"-{name}-{day.isoformat()}" for name, day in (("from", first), ("to", last))
+                     if day)
+    return download(sessions_frame(first, last), fmt, f"sessions{period}", sheet="sessions")

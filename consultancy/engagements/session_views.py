@@ -1,0 +1,215 @@
+"""The session log of a case: log or plan a session, complete or correct it, delete it."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.routing import BuildError
+
+from consultancy.engagements import bp, services
+from consultancy.engagements.forms import DeleteSessionForm, SessionForm, session_values
+from consultancy.engagements.services import EngagementError, OverrunNotConfirmed, StaleEdit
+from consultancy.engagements.views import load_case, load_session
+from consultancy.extensions import db
+from consultancy.i18n import current_language, format_date
+from consultancy.models import (
+    Engagement, EngagementSession, Role, SessionStatus, ThemeGroup,
+)
+from consultancy.permissions import is_on_case, role_required
+from consultancy.services.clock import local_today
+
+SESSION_ROLES = (Role.CONSULTANT, Role.TEAM, Role.ADMIN)
+
+
+def case_url(engagement_id: int) -> str:
+    """The case page; its path is used while the `engagements.case` view is not registered."""
+    try:
+        return url_for("engagements.case", engagement_id=engagement_id)
+    except BuildError:
+        return f"{bp.url_prefix}/{engagement_id}"
+
+
+def _may_change(session: EngagementSession) -> bool:
+    """Consultants change the sessions they logged or were present at; team and admin any."""
+    if current_user.role is not Role.CONSULTANT:
+        return True
+    return session.created_by_id == current_user.id or any(
+        link.user_id == current_user.id for link in session.consultants)
+
+
+def _load_session(engagement: Engagement, session_id: int) -> EngagementSession:
+    session = load_session(engagement, session_id)
+    if not _may_change(session):
+        abort(403)
+    return session
+
+
+def _prepare(form: SessionForm, engagement: Engagement, today,
+             session: EngagementSession | None = None) -> None:
+    """Offer the case's current consultants (and those already on the session), its units
+    and the active themes (and those already on the session)."""
+    users = {m.user_id: m.user for m in services.current_members(engagement, today)}
+    themes = {theme.id: theme for theme in services.themes()}
+    if session is not None:
+        for link in session.consultants:
+            users.setdefault(link.user_id, link.user)
+        for link in session.themes:
+            themes.setdefault(link.theme_id, link.theme)
+    form.set_choices(
+        consultants=sorted(users.values(), key=lambda user: user.name.casefold()),
+        units=sorted((link.unit for link in engagement.units),
+                     key=lambda unit: unit.name.casefold()),
+        themes=themes.values(), language=current_language())
+
+
+def _open_theme_groups(form: SessionForm, engagement: Engagement) -> set:
+    """Theme groups shown unfolded: those holding a chosen theme or one of the case's."""
+    wanted = set(form.theme_ids.data or []) | {link.theme_id for link in engagement.themes}
+    groups = {group for group, ids in form.theme_groups if wanted & set(ids)}
+    return groups or {ThemeGroup.FOCUS}
+
+
+def _show_error(form, error: EngagementError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+def _session_exists(session_id: int) -> bool:
+    return bool(db.session.scalar(sa.select(
+        sa.exists().where(EngagementSession.id == session_id))))
+
+
+def _attempt(form, operation, *args, **kwargs):
+    """Run one service call as the request's transaction.
+
+    Returns (result, None) once committed, or (None, status) when refused: then the
+    transaction is rolled back and the reason is shown on the form, which keeps the input.
+    """
+    try:
+        result = operation(*args, **kwargs)
+        db.session.commit()
+    except (StaleEdit, StaleDataError):
+        db.session.rollback()
+        form.form_errors.append(StaleEdit().message)
+        return None, 409
+    except OverrunNotConfirmed as error:
+        db.session.rollback()
+        _show_error(form, error)
+        form.show_confirm = True
+        return None, 400
+    except EngagementError as error:
+        db.session.rollback()
+        _show_error(form, error)
+        return None, 400
+    return result, None
+
+
+def _render_form(form: SessionForm, engagement: Engagement, budget, status: int,
+                 session: EngagementSession | None = None, due: bool = False,
+                 planning: bool = False):
+    if session is None:
+        title = _("Plan a session") if planning else _("Log a session")
+    elif due:
+        title = _("Complete the planned session")
+    else:
+        title = _("Edit the session")
+    return render_template(
+        "engagements/session_form.html", form=form, engagement=engagement, entry=session,
+        budget=budget, due=due, title=title, case_url=case_url(engagement.id),
+        open_theme_groups=_open_theme_groups(form, engagement),
+        show_confirm=getattr(form, "show_confirm", False) or bool(form.confirm_overrun.data),
+    ), status
+
+
+def _flash_saved(session: EngagementSession, message: str) -> None:
+    flash(message, "success")
+    if session.overrun:
+        flash(_("The session takes the case past its hour budget and is logged as an "
+                "overrun."), "warning")
+
+
+@bp.route("/<int:engagement_id>/sessions/new", methods=["GET", "POST"])
+@role_required(*SESSION_ROLES)
+def session_new(engagement_id: int):
+    engagement = load_case(engagement_id, write=True)
+    today = local_today()
+    budget = services.case_budget(engagement)
+    # "Plan a session" (?planned=1) leaves the date to choose; a future date makes it planned.
+    planning = request.args.get("planned") == "1"
+    defaults = {} if planning else {"held_on": today}
+    if is_on_case(current_user, engagement, today):
+        defaults["consultant_ids"] = [current_user.id]
+    if len(engagement.units) == 1:
+        defaults["unit_ids"] = [engagement.units[0].unit_id]
+    form = SessionForm(data=None if request.method == "POST" else defaults)
+    _prepare(form, engagement, today)
+    status = 200
+    if form.validate_on_submit():
+        session, status = _attempt(
+            form, services.log_session, engagement, form.to_data(),
+            current_user._get_current_object(), today,
+            confirm_overrun=form.confirm_overrun.data)
+        if status is None:
+            _flash_saved(session, _(
+                "The session on %(date)s is planned.", date=format_date(session.held_on))
+                if session.status is SessionStatus.PLANNED else _(
+                "The session on %(date)s is logged.", date=format_date(session.held_on)))
+            return redirect(case_url(engagement_id))
+    elif form.is_submitted():
+        status = 400
+    return _render_form(form, engagement, budget, status, planning=planning)
+
+
+@bp.route("/<int:engagement_id>/sessions/<int:session_id>/edit", methods=["GET", "POST"])
+@role_required(*SESSION_ROLES)
+def session_edit(engagement_id: int, session_id: int):
+    engagement = load_case(engagement_id, write=True)
+    session = _load_session(engagement, session_id)
+    today = local_today()
+    budget = services.case_budget(engagement)
+    # A planned session whose day has come is completed by editing it.
+    due = session.status is SessionStatus.PLANNED and session.held_on <= today
+    form = SessionForm(data=None if request.method == "POST" else session_values(session))
+    _prepare(form, engagement, today, session)
+    status = 200
+    if form.validate_on_submit():
+        _done, status = _attempt(form, services.update_session, session, form.to_data(),
+                                 form.expected_version(), today,
+                                 confirm_overrun=form.confirm_overrun.data)
+        if status is None:
+            _flash_saved(session, _("The session on %(date)s is saved.",
+                                    date=format_date(session.held_on)))
+            return redirect(case_url(engagement_id))
+        if status == 409 and not _session_exists(session_id):
+            flash(_("The session was deleted by someone else in the meantime."), "warning")
+            return redirect(case_url(engagement_id))
+    elif form.is_submitted():
+        status = 400
+    return _render_form(form, engagement, budget, status, session, due)
+
+
+@bp.route("/<int:engagement_id>/sessions/<int:session_id>/delete", methods=["GET", "POST"])
+@role_required(*SESSION_ROLES)
+def session_delete(engagement_id: int, session_id: int):
+    """GET asks for confirmation; POST deletes the session as of the version shown."""
+    engagement = load_case(engagement_id, write=True)
+    session = _load_session(engagement, session_id)
+    form = DeleteSessionForm(data=None if request.method == "POST"
+                             else {"version": str(session.version)})
+    status = 200
+    if form.validate_on_submit():
+        held_on = session.held_on
+        _done, status = _attempt(form, services.delete_session, session, form.expected_version())
+        if status is None or not _session_exists(session_id):
+            flash(_("The session on %(date)s is deleted.", date=format_date(held_on)),
+                  "success")
+            return redirect(case_url(engagement_id))
+    elif form.is_submitted():
+        status = 400
+    return render_template("engagements/session_delete.html", form=form, engagement=engagement,
+                           entry=session, case_url=case_url(engagement_id)), status

@@ -1,0 +1,186 @@
+"""The timeline of a case: what happened on it and what is planned, newest first.
+
+Pure composition from a case loaded by `load_case` (members, status changes and sessions
+selectin-loaded): no query per item. Each kind of event has a `Kind` (its text mark and
+label) and a source function that yields its items; a new kind (flags, self-assessments)
+is one `Kind` and one function decorated with `@source`.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from consultancy.i18n import format_number
+from consultancy.models import Engagement, SessionStatus
+from consultancy.services.clock import COPENHAGEN, local_today
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of timeline item. `mark` is an icon-like text character and `label` its words:
+    the kind is never told by colour alone. `rank` orders items of the same moment
+    (higher comes first in the newest-first list)."""
+    code: str
+    mark: str
+    label: object  # a lazy string
+    css: str
+    rank: int
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link target, built in the template (`url_for(endpoint, **values)`).
+
+    `audience` says who gets the link: "writer" (may change the case; `users`, when given,
+    limits consultants to those ids, e.g. who logged or attended a session) or "team".
+    """
+    endpoint: str
+    values: dict
+    label: str
+    audience: str = "writer"
+    users: frozenset[int] | None = None
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    when: date | datetime
+    kind: Kind
+    title: str
+    detail: str = ""
+    # Free-text notes as (label, text); only filled in for readers who may see notes.
+    notes: tuple[tuple[str, str], ...] = ()
+    link: Link | None = None
+    # A planned item whose day has come and that should be completed.
+    due: bool = False
+
+    @property
+    def day(self) -> date:
+        """The day as people in Denmark count days."""
+        if isinstance(self.when, datetime):
+            return self.when.astimezone(COPENHAGEN).date()
+        return self.when
+
+    def sort_key(self) -> tuple:
+        # Items with only a date count as the end of that day: a session comes after the
+        # status change or team change recorded earlier the same day.
+        moment = (self.when.astimezone(COPENHAGEN).time().replace(tzinfo=None)
+                  if isinstance(self.when, datetime) else time.max)
+        return self.day, moment, self.kind.rank
+
+
+SESSION = Kind("session", "●", _l("Session"), "timeline-session", 50)
+PLANNED_SESSION = Kind("planned_session", "○", _l("Planned session"), "timeline-planned", 60)
+APPLICATION_SUBMITTED = Kind("application_submitted", "✉", _l("Application"),
+                             "timeline-application", 10)
+APPLICATION_DECIDED = Kind("application_decided", "⚖", _l("Decision"), "timeline-application",
+                           20)
+STATUS_CHANGE = Kind("status_change", "◆", _l("Status"), "timeline-status", 30)
+MEMBER_STARTED = Kind("member_started", "+", _l("Team change"), "timeline-team", 40)
+MEMBER_ENDED = Kind("member_ended", "−", _l("Team change"), "timeline-team", 70)
+
+Source = Callable[[Engagement, bool, date], Iterable[TimelineItem]]
+SOURCES: list[Source] = []
+
+
+def source(function: Source) -> Source:
+    """Register a function that yields the items of one or more kinds."""
+    SOURCES.append(function)
+    return function
+
+
+def timeline(engagement: Engagement, show_notes: bool,
+             today: date | None = None) -> list[TimelineItem]:
+    """All items of the case, newest first. Without `show_notes` (external evaluators) no
+    free text is included: no summaries, next steps, reasons or decision notes."""
+    today = today or local_today()
+    items = [item for produce in SOURCES for item in produce(engagement, show_notes, today)]
+    return sorted(items, key=TimelineItem.sort_key, reverse=True)
+
+
+def _notes(*pairs: tuple[str, str | None]) -> tuple[tuple[str, str], ...]:
+    return tuple((label, text.strip()) for label, text in pairs if text and text.strip())
+
+
+def _hours(hours) -> str:
+    return _("%(hours)s hours", hours=format_number(hours))
+
+
+@source
+def _sessions(engagement: Engagement, show_notes: bool, today: date
+              ) -> Iterable[TimelineItem]:
+    for session in engagement.sessions:
+        planned = session.status is SessionStatus.PLANNED
+        due = planned and session.held_on <= today
+        title = session.format.label
+        if session.sub_format is not None:
+            title = f"{title}: {session.sub_format.label.lower()}"
+        consultants = sorted((link.user.name for link in session.consultants), key=str.casefold)
+        units = sorted((link.unit.name for link in session.units), key=str.casefold)
+        detail = " · ".join(part for part in (
+            _hours(session.hours), ", ".join(consultants), ", ".join(units)) if part)
+        if session.overrun:
+            detail += " · " + _("logged as an overrun")
+        notes = _notes((_("Summary"), session.summary),
+                       (_("Agreed next steps"), session.next_steps)) if show_notes else ()
+        yield TimelineItem(
+            when=session.held_on, kind=PLANNED_SESSION if planned else SESSION, title=title,
+            detail=detail, notes=notes,
+            link=Link("engagements.session_edit",
+                      {"engagement_id": engagement.id, "session_id": session.id},
+                      _("Complete the planned session") if due else _("Edit the session"),
+                      users=frozenset({session.created_by_id}
+                                      | {link.user_id for link in session.consultants})),
+            due=due)
+
+
+@source
+def _application(engagement: Engagement, show_notes: bool, today: date
+              ) -> Iterable[TimelineItem]:
+    application = engagement.application
+    if application is None:
+        return
+    link = Link("applications.detail", {"application_id": application.id},
+                _("Open the application"), audience="team")
+    yield TimelineItem(
+        when=application.submitted_at, kind=APPLICATION_SUBMITTED,
+        title=_("Application %(reference)s received", reference=application.reference),
+        detail=application.channel.label, link=link)
+    if application.decided_at is not None:
+        yield TimelineItem(
+            when=application.decided_at, kind=APPLICATION_DECIDED,
+            title=_("Application decided: %(decision)s", decision=application.status.label),
+            notes=_notes((_("Note"), application.decision_note)) if show_notes else (),
+            link=link)
+
+
+@source
+def _status_changes(engagement: Engagement, show_notes: bool, today: date
+              ) -> Iterable[TimelineItem]:
+    for change in engagement.status_changes:
+        if change.from_status is None:
+            title = _("Case opened as %(status)s", status=change.to_status.label.lower())
+        else:
+            title = _("Status changed from %(old)s to %(new)s",
+                      old=change.from_status.label.lower(), new=change.to_status.label.lower())
+        yield TimelineItem(
+            when=change.at, kind=STATUS_CHANGE, title=title,
+            detail=_("by %(name)s", name=change.by.name) if change.by else "",
+            notes=_notes((_("Reason"), change.reason)) if show_notes else ())
+
+
+@source
+def _team(engagement: Engagement, show_notes: bool, today: date
+              ) -> Iterable[TimelineItem]:
+    for member in engagement.members:
+        role = member.role.label.lower()
+        yield TimelineItem(
+            when=member.started_on, kind=MEMBER_STARTED,
+            title=_("%(name)s joined the team", name=member.user.name), detail=role)
+        if member.ended_on is not None:
+            yield TimelineItem(
+                when=member.ended_on, kind=MEMBER_ENDED,
+                title=_("%(name)s left the team", name=member.user.name), detail=role)
