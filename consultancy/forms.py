@@ -1,21 +1,26 @@
 """The base of every form: WTForms' own messages in the user's language."""
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 from flask import g
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, HiddenField, PasswordField, StringField
 from wtforms.widgets import TextInput
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import ValidationError
 
 from consultancy.validators import no_cpr
 
 from consultancy.i18n import current_language
 
 TRANSLATIONS = Path(__file__).parent / "translations"
+WTFORMS_NOT_A_DECIMAL = "Not a valid decimal value."  # translated in the wtforms catalogue
 
 
 def _wtforms_translations() -> NullTranslations:
@@ -59,6 +64,10 @@ class DecimalCommaField(DecimalField):
         if valuelist and isinstance(valuelist[0], str):
             valuelist = [valuelist[0].strip().replace(" ", "").replace(",", ".")]
         super().process_formdata(valuelist)
+        if isinstance(self.data, Decimal) and not self.data.is_finite():
+            # "NaN", "sNaN" and "Infinity" parse as decimals; no one means them.
+            self.data = None
+            raise ValueError(self.gettext(WTFORMS_NOT_A_DECIMAL))
 
     def _value(self):
         if self.raw_data:
@@ -75,6 +84,12 @@ class ButtonForm(Form):
 def choices(pairs) -> list[SelectChoice]:
     """Options for a SelectField from (value, label) pairs."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+def sensible_date(_form, field) -> None:
+    """Dates within this initiative's reach (also keeps date arithmetic from overflowing)."""
+    if field.data is not None and not date(2000, 1, 1) <= field.data <= date(2100, 12, 31):
+        raise ValidationError(_l("Enter a date between 2000 and 2100."))
 
 
 def optional_int(value) -> int | None:

@@ -15,6 +15,7 @@ from flask_login import current_user
 from consultancy import audit
 from consultancy.extensions import login_manager
 from consultancy.models import Role
+from consultancy.rules.engagements import is_current_member
 
 PUBLIC = "public"
 ACCESS_ATTRIBUTE = "access"
@@ -74,8 +75,13 @@ CASE_WIDE_ROLES = frozenset({Role.TEAM, Role.ADMIN})
 
 
 def is_on_case(user, engagement, today: date) -> bool:
-    return any(m.user_id == user.id and m.started_on <= today
-               and (m.ended_on is None or m.ended_on >= today) for m in engagement.members)
+    return any(m.user_id == user.id and is_current_member(m.started_on, m.ended_on, today)
+               for m in engagement.members)
+
+
+def can_manage_case(user) -> bool:
+    """Team and admin set a case's budget, dates, team and status; consultants do not."""
+    return user.role in CASE_WIDE_ROLES
 
 
 def can_read_case(user, engagement, today: date) -> bool:

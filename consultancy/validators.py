@@ -13,3 +13,5 @@ def no_cpr(_form, field) -> None:
     value = field.data
     if isinstance(value, str) and contains_cpr(value):
         raise ValidationError(CPR_MESSAGE)
+
+CHILDREN_NOTICE = _l("Write about practice, never about named children. CPR numbers are refused.")

@@ -178,3 +178,48 @@ def test_an_admin_adds_a_type_of_course_without_a_code_change(app, admin_client,
         "default_length_months": "3", "min_consultants": "1", "phases_from": "2"})
     assert "Another type of course has this code." in duplicate.get_data(as_text=True) or \
         "En anden forløbstype har denne kode." in duplicate.get_data(as_text=True)
+
+
+def test_a_consultant_taken_off_a_case_loses_access_that_day(app, make_case, team_client,
+                                                            login_client, make_user):
+    member = make_user(Role.CONSULTANT)
+    engagement_id = make_case([member])
+    with app.app_context():
+        member_id = db.session.scalar(sa.select(EngagementMember.id))
+    team_client.post(f"/engagements/{engagement_id}/team/{member_id}/end")
+    assert login_client(user=member).get(f"/engagements/{engagement_id}").status_code == 403
+    team_client.post(f"/engagements/{engagement_id}/team/{member_id}/end")
+    with app.app_context():
+        assert db.session.get(EngagementMember, member_id).ended_on == local_today()
+
+
+def test_a_save_without_its_version_is_refused(app, make_case, team_client):
+    engagement_id = make_case()
+    response = team_client.post(f"/engagements/{engagement_id}/edit", data={"goals": "Mål"})
+    assert response.status_code == 409
+    assert case(app, engagement_id).goals == []
+
+
+@pytest.mark.parametrize("field, value", [("hour_budget", "sNaN"), ("hour_budget", "Infinity"),
+                                          ("start_date", "9999-06-01")])
+def test_nonsense_numbers_and_dates_are_refused_not_crashed_on(app, make_case, team_client,
+                                                               field, value):
+    engagement_id = make_case()
+    response = team_client.post(f"/engagements/{engagement_id}/edit", data={
+        field: value, "version": str(case(app, engagement_id).version)})
+    assert response.status_code == 400
+    assert f'id="{field}-error"' in response.get_data(as_text=True)
+
+
+def test_consultants_cannot_change_the_budget_or_the_dates(app, make_case, login_client,
+                                                           make_user):
+    member = make_user(Role.CONSULTANT)
+    engagement_id = make_case([member])
+    client = login_client(user=member)
+    assert 'name="hour_budget"' not in client.get(
+        f"/engagements/{engagement_id}/edit").get_data(as_text=True)
+    client.post(f"/engagements/{engagement_id}/edit", data={
+        "hour_budget": "500", "goals": "Leg i fokus",
+        "version": str(case(app, engagement_id).version)})
+    engagement = case(app, engagement_id)
+    assert engagement.hour_budget == Decimal("10") and engagement.goals == ["Leg i fokus"]

@@ -8,7 +8,7 @@ from wtforms.validators import (
 )
 
 from consultancy.applications.services import ApplicationData, UnitData
-from consultancy.forms import DecimalCommaField, Form, choices, optional_int
+from consultancy.forms import DecimalCommaField, Form, choices, optional_int, sensible_date
 from consultancy.models import ApplicantKind, ApplicationStatus, Ownership, UnitKind
 
 MAX_UNITS = 10
@@ -163,11 +163,14 @@ class RoundForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Enter a name.")),
                                                Length(max=120)])
     engagement_type = SelectField(_l("Type of course"), coerce=int)
-    opens_on = DateField(_l("Opens"), validators=[InputRequired(_l("Enter a date."))])
-    closes_on = DateField(_l("Closes"), validators=[InputRequired(_l("Enter a date."))])
+    opens_on = DateField(_l("Opens"), validators=[InputRequired(_l("Enter a date.")),
+                                                  sensible_date])
+    closes_on = DateField(_l("Closes"), validators=[InputRequired(_l("Enter a date.")),
+                                                    sensible_date])
     capacity = IntegerField(_l("Capacity (courses to grant)"), validators=[
         InputRequired(_l("Enter the number of courses.")), NumberRange(min=0, max=500)])
-    planned_start = DateField(_l("Planned start of the courses"), validators=[Optional()])
+    planned_start = DateField(_l("Planned start of the courses"),
+                              validators=[Optional(), sensible_date])
     criteria_set = SelectField(_l("Criteria in force"), coerce=int)
     submit = SubmitField(_l("Save"))
 

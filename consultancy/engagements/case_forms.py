@@ -7,15 +7,15 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from consultancy.forms import DecimalCommaField, Form, choices, optional_int
+from consultancy.forms import DecimalCommaField, Form, choices, optional_int, sensible_date
 from consultancy.models import EngagementStatus, MemberRole
+from consultancy.validators import CHILDREN_NOTICE
 
-CHILDREN_NOTICE = _l("Write about practice, never about named children. CPR numbers are refused.")
 
 
 class CaseForm(Form):
-    start_date = DateField(_l("Start date"), validators=[Optional()])
-    planned_end = DateField(_l("Planned end"), validators=[Optional()])
+    start_date = DateField(_l("Start date"), validators=[Optional(), sensible_date])
+    planned_end = DateField(_l("Planned end"), validators=[Optional(), sensible_date])
     hour_budget = DecimalCommaField(_l("Hour budget"), places=2, validators=[
         Optional(), NumberRange(min=0, max=2000, message=_l("Enter a number between 0 and 2000."))])
     goals = TextAreaField(_l("Agreed goals (one per line)"), validators=[Length(max=5000)],
@@ -37,7 +37,7 @@ class NewCaseForm(Form):
     applicant_name = StringField(_l("Applicant"), validators=[
         DataRequired(_l("Enter the applicant's name.")), Length(max=160)],
         description=_l("The municipality, or the self-owned or private daycare."))
-    start_date = DateField(_l("Start date"), validators=[Optional()])
+    start_date = DateField(_l("Start date"), validators=[Optional(), sensible_date])
     submit = SubmitField(_l("Create case"))
 
 
@@ -52,7 +52,8 @@ class MemberForm(Form):
 class StatusForm(Form):
     status = SelectField(_l("New status"), choices=lambda: choices(
         (s.value, s.label) for s in EngagementStatus))
-    reason = TextAreaField(_l("Reason (needed when cancelling)"), validators=[Length(max=2000)])
+    reason = TextAreaField(_l("Reason (needed when cancelling)"), validators=[Length(max=2000)],
+                           description=CHILDREN_NOTICE)
     submit = SubmitField(_l("Change status"))
 
 

@@ -10,26 +10,20 @@ from wtforms import (
     SubmitField, TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, StopValidation
+from wtforms.validators import InputRequired, Length, NumberRange
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from consultancy.engagements.services import SessionData
-from consultancy.forms import DecimalCommaField, Form, choices
+from consultancy.forms import DecimalCommaField, Form, choices, sensible_date
 from consultancy.models import (
     EngagementSession, SessionFormat, SubFormat, Theme, ThemeGroup,
 )
 from consultancy.rules.engagements import SUB_FORMATS
+from consultancy.validators import CHILDREN_NOTICE
 
 TEXT_MAX = 5000
 PEOPLE_MAX = 500
-CHILDREN_NOTICE = _l("Write about practice, never about named children. CPR numbers are refused.")
 HOURS_RANGE = _l("Enter a duration between a quarter of an hour and 24 hours.")
-
-
-def _finite(_form, field) -> None:
-    """Refuse NaN and infinity ("sNaN" would make NumberRange raise instead of refuse)."""
-    if isinstance(field.data, Decimal) and not field.data.is_finite():
-        raise StopValidation(HOURS_RANGE)
 
 
 def _optional_sub_format(value) -> SubFormat | None:
@@ -58,12 +52,13 @@ def _people(label) -> IntegerField:
 
 
 class SessionForm(Form):
-    held_on = DateField(_l("Date"), validators=[InputRequired(_l("Enter the date."))],
+    held_on = DateField(_l("Date"), validators=[InputRequired(_l("Enter the date.")),
+                                                sensible_date],
                         description=_l("A date in the future plans the session; add the "
                                        "summary once it has been held."))
     hours = DecimalCommaField(
         _l("Hours"), places=2, validators=[
-            InputRequired(_l("Enter the duration in hours, e.g. 1.5.")), _finite,
+            InputRequired(_l("Enter the duration in hours, e.g. 1.5.")),
             NumberRange(min=Decimal("0.25"), max=24, message=HOURS_RANGE)],
         description=_l("In quarter hours: 0.25 · 0.5 · 0.75 · 1 · 1.5 …"))
     format = SelectField(_l("Format"), coerce=SessionFormat,

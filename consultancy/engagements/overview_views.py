@@ -59,7 +59,7 @@ def is_current_member(today: date):
     """The membership runs on `today` (a where-clause on EngagementMember)."""
     return sa.and_(EngagementMember.started_on <= today,
                    sa.or_(EngagementMember.ended_on.is_(None),
-                          EngagementMember.ended_on >= today))
+                          EngagementMember.ended_on > today))  # as rules.is_current_member
 
 
 def cases_of(user_id: int, today: date):

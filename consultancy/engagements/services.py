@@ -18,6 +18,7 @@ from consultancy.models import (
     User,
 )
 from consultancy.rules import engagements as rules
+from consultancy.services.clock import COPENHAGEN
 from consultancy.services.numbering import engagement_reference, next_number
 
 
@@ -55,7 +56,7 @@ def create_case(engagement_type: EngagementType, municipality_code: int, applica
                 now: datetime, application=None, planned_end: date | None = None,
                 hour_budget: Decimal | None = None) -> Engagement:
     """Open a case; length and hour budget come from the type unless given."""
-    year = start_date.year if start_date else now.year
+    year = start_date.year if start_date else now.astimezone(COPENHAGEN).year
     number = next_number("FORL", year)
     if planned_end is None and start_date is not None:
         planned_end = rules.add_months(start_date, engagement_type.default_length_months)
@@ -114,7 +115,7 @@ def change_status(engagement: Engagement, new: EngagementStatus, reason: str, ac
 
 def current_members(engagement: Engagement, today: date) -> list[EngagementMember]:
     return [m for m in engagement.members
-            if m.started_on <= today and (m.ended_on is None or m.ended_on >= today)]
+            if rules.is_current_member(m.started_on, m.ended_on, today)]
 
 
 def assign_consultant(engagement: Engagement, user: User, role: MemberRole,
@@ -131,6 +132,8 @@ def assign_consultant(engagement: Engagement, user: User, role: MemberRole,
 
 def end_membership(member: EngagementMember, today: date) -> None:
     """Take a consultant off the case; the row stays, so the team's history is kept."""
+    if member.ended_on is not None:
+        raise EngagementError(_("%(name)s has already left the case.", name=member.user.name))
     member.ended_on = today
     db.session.flush()
 

@@ -10,9 +10,10 @@ from consultancy.engagements import bp, services
 from consultancy.engagements.case_forms import (
     CaseForm, ContactForm, MemberForm, NewCaseForm, StatusForm, UnitLinkForm,
 )
+from consultancy.engagements.forms import expected_version
 from consultancy.engagements.services import EngagementError, StaleEdit
 from consultancy.extensions import db
-from consultancy.forms import ButtonForm, choices, optional_int
+from consultancy.forms import ButtonForm, choices
 from consultancy.i18n import current_language
 from consultancy.models import (
     DaycareUnit, Engagement, EngagementSession, EngagementStatus, EngagementType, MemberRole,
@@ -20,7 +21,7 @@ from consultancy.models import (
 )
 from consultancy.models.types import utcnow
 from consultancy.permissions import (
-    CASE_WIDE_ROLES, can_read_case, can_write_case, role_required, sees_case_notes,
+    can_manage_case, can_read_case, can_write_case, role_required, sees_case_notes,
 )
 from consultancy.services.clock import local_today
 
@@ -65,7 +66,7 @@ def case(engagement_id: int):
     engagement = load_case(engagement_id)
     today = local_today()
     writer = can_write_case(current_user, engagement, today)
-    manager = current_user.role in CASE_WIDE_ROLES
+    manager = can_manage_case(current_user)
     notes = sees_case_notes(current_user)
     context = dict(
         engagement=engagement, today=today, writer=writer, manager=manager, notes=notes,
@@ -96,8 +97,14 @@ def case(engagement_id: int):
     return render_template("engagements/case.html", **context)
 
 
+MANAGED_FIELDS = ("start_date", "planned_end", "hour_budget")
+
+
 def _case_form(engagement: Engagement) -> CaseForm:
     form = CaseForm(obj=engagement if request.method == "GET" else None)
+    if not can_manage_case(current_user):
+        for name in MANAGED_FIELDS:  # dates and budget are Team Dagtilbud's to set
+            delattr(form, name)
     language = current_language()
     form.themes.choices = choices((t.id, t.name(language)) for t in services.themes())
     if request.method == "GET":
@@ -115,9 +122,10 @@ def case_edit(engagement_id: int):
     status = 200
     if form.validate_on_submit():
         try:
+            managed = {name: (getattr(form, name).data if name in form
+                              else getattr(engagement, name)) for name in MANAGED_FIELDS}
             services.update_case(
-                engagement, optional_int(form.version.data), start_date=form.start_date.data,
-                planned_end=form.planned_end.data, hour_budget=form.hour_budget.data,
+                engagement, expected_version(form.version), **managed,
                 goals=(form.goals.data or "").splitlines(),
                 documentation_form=form.documentation_form.data, theme_ids=form.themes.data)
             db.session.commit()

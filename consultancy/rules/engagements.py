@@ -80,6 +80,11 @@ def budget(hour_budget: Decimal | None, held: Iterable[HeldSession]) -> Budget:
     )
 
 
+def is_current_member(started_on: date, ended_on: date | None, today: date) -> bool:
+    """On the case from the start day; off it from the day the membership ended."""
+    return started_on <= today and (ended_on is None or ended_on > today)
+
+
 STATUS_TRANSITIONS: dict[E, frozenset[E]] = {
     E.PLANNED: frozenset({E.ACTIVE, E.CANCELLED}),
     E.ACTIVE: frozenset({E.COMPLETED, E.CANCELLED}),
