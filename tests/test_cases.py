@@ -223,3 +223,13 @@ def test_consultants_cannot_change_the_budget_or_the_dates(app, make_case, login
         "version": str(case(app, engagement_id).version)})
     engagement = case(app, engagement_id)
     assert engagement.hour_budget == Decimal("10") and engagement.goals == ["Leg i fokus"]
+
+
+def test_team_records_when_a_consultant_joined_an_older_case(app, make_case, team_client,
+                                                            make_user):
+    consultant = make_user(Role.CONSULTANT)
+    engagement_id = make_case(start=date(2024, 8, 1))
+    team_client.post(f"/engagements/{engagement_id}/team", data={
+        "user": consultant.id, "role": "lead", "started_on": "2024-08-01"})
+    with app.app_context():
+        assert db.session.scalar(sa.select(EngagementMember.started_on)) == date(2024, 8, 1)

@@ -62,7 +62,7 @@ class EngagementTypeForm(Form):
         InputRequired(_l("Enter the length in months.")),
         NumberRange(min=1, max=60, message=_l("Enter a number between 1 and 60."))])
     default_hours = DecimalCommaField(_l("Default hour budget"), places=2, validators=[
-        Optional(), NumberRange(min=0, max=2000, message=_l("Enter a number between 0 and 2000."))],
+        Optional(), NumberRange(min=1, max=2000, message=_l("Enter a number between 1 and 2000."))],
         description=_l("Leave empty for courses without an hour budget."))
     institutions_may_apply = BooleanField(_l("Self-owned and private daycare may apply"))
     min_consultants = IntegerField(_l("Consultants a case should have"), default=1, validators=[

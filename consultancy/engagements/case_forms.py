@@ -17,7 +17,8 @@ class CaseForm(Form):
     start_date = DateField(_l("Start date"), validators=[Optional(), sensible_date])
     planned_end = DateField(_l("Planned end"), validators=[Optional(), sensible_date])
     hour_budget = DecimalCommaField(_l("Hour budget"), places=2, validators=[
-        Optional(), NumberRange(min=0, max=2000, message=_l("Enter a number between 0 and 2000."))])
+        Optional(), NumberRange(min=1, max=2000, message=_l("Enter a number between 1 and 2000."))],
+        description=_l("Leave empty for courses without an hour budget."))
     goals = TextAreaField(_l("Agreed goals (one per line)"), validators=[Length(max=5000)],
                           description=CHILDREN_NOTICE)
     documentation_form = TextAreaField(
@@ -46,6 +47,9 @@ class MemberForm(Form):
         InputRequired(_l("Choose a consultant."))])
     role = SelectField(_l("Role on the case"), choices=lambda: choices(
         (r.value, r.label) for r in MemberRole))
+    started_on = DateField(_l("On the case from"), validators=[Optional(), sensible_date],
+                           description=_l("Today if left empty; earlier for a case that "
+                                          "predates the system."))
     submit = SubmitField(_l("Add to the team"))
 
 

@@ -82,6 +82,8 @@ def update_case(engagement: Engagement, expected_version: int | None, *, start_d
     check_version(engagement, expected_version)
     if start_date and planned_end and planned_end < start_date:
         raise EngagementError(_("The planned end must come after the start."), "planned_end")
+    if start_date and planned_end is None:
+        planned_end = rules.add_months(start_date, engagement.engagement_type.default_length_months)
     engagement.start_date, engagement.planned_end = start_date, planned_end
     engagement.hour_budget = hour_budget
     engagement.goals = [goal.strip() for goal in goals if goal.strip()]
@@ -119,12 +121,13 @@ def current_members(engagement: Engagement, today: date) -> list[EngagementMembe
 
 
 def assign_consultant(engagement: Engagement, user: User, role: MemberRole,
-                      today: date) -> EngagementMember:
+                      started_on: date) -> EngagementMember:
+    """Put a consultant on the case from `started_on` (today, or earlier for an old case)."""
     if user.role is not Role.CONSULTANT or not user.active:
         raise EngagementError(_("Only active practice consultants can be on a case."), "user")
-    if any(m.user_id == user.id for m in current_members(engagement, today)):
+    if any(m.user_id == user.id for m in current_members(engagement, started_on)):
         raise EngagementError(_("%(name)s is already on the case.", name=user.name), "user")
-    member = EngagementMember(user=user, role=role, started_on=today)
+    member = EngagementMember(user=user, role=role, started_on=started_on)
     engagement.members.append(member)
     db.session.flush()
     return member

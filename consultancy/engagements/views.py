@@ -199,7 +199,7 @@ def member_add(engagement_id: int):
         sa.select(User).where(User.role == Role.CONSULTANT)))
     return _act(engagement, form, lambda: services.assign_consultant(
         engagement, db.session.get(User, form.user.data), MemberRole(form.role.data),
-        local_today()), _("The team is updated."))
+        form.started_on.data or local_today()), _("The team is updated."))
 
 
 @bp.route("/<int:engagement_id>/team/<int:member_id>/end", methods=["POST"])
