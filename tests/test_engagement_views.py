@@ -541,3 +541,27 @@ def test_the_start_page_runs_a_fixed_number_of_queries(app, make_case, make_user
 
     page = assert_constant_queries(login_client(user=me), "/", grow)
     assert page.count("<article") == 4
+
+
+def test_a_long_timeline_is_paged(app, team_client):
+    from consultancy.engagements import services as cases
+    from consultancy.models import EngagementType, SessionFormat
+    from consultancy.models.types import utcnow
+    from consultancy.services.clock import local_today
+
+    with app.test_request_context():
+        mini = db.session.scalar(sa.select(EngagementType).where(EngagementType.code == "mini"))
+        engagement = cases.create_case(mini, 773, "Morsø Kommune", local_today(), [], None,
+                                       utcnow(), hour_budget=Decimal("100"))
+        team = db.session.scalar(sa.select(User).where(User.role == Role.TEAM))
+        for day in range(30):
+            cases.log_session(engagement, cases.SessionData(
+                held_on=local_today() - timedelta(days=day), hours=Decimal("1"),
+                format=SessionFormat.KICKOFF, sub_format=None, consultant_ids=[team.id],
+                unit_ids=[], summary="Opstart"), team, local_today())
+        db.session.commit()
+        engagement_id = engagement.id
+    first = team_client.get(f"/engagements/{engagement_id}").get_data(as_text=True)
+    second = team_client.get(f"/engagements/{engagement_id}?page=2").get_data(as_text=True)
+    assert first.count("timeline-item") == 25 and second.count("timeline-item") == 6
+    assert team_client.get(f"/engagements/{engagement_id}?page=9").status_code == 404

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from consultancy.engagements import bp, services
 from consultancy.extensions import db
+from consultancy.pagination import paginate_list
 from consultancy.models import (
     Engagement, EngagementMember, EngagementSession, EngagementStatus, EngagementType,
     MemberRole, Municipality, Role, SessionConsultant, SessionStatus, User,
@@ -324,5 +325,6 @@ def consultant_load(today: date) -> list[LoadRow]:
 @role_required(Role.TEAM, Role.ADMIN)
 def load():
     today = local_today()
-    return render_template("engagements/load.html", rows=consultant_load(today), today=today,
+    page = paginate_list(consultant_load(today))
+    return render_template("engagements/load.html", page=page, rows=page.items, today=today,
                            month=month_of(today), half_year=half_year_of(today))

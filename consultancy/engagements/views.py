@@ -12,7 +12,9 @@ from consultancy.engagements.case_forms import (
 )
 from consultancy.engagements.forms import expected_version
 from consultancy.engagements.services import EngagementError, StaleEdit
+from consultancy.engagements.timeline import timeline
 from consultancy.extensions import db
+from consultancy.pagination import paginate_list
 from consultancy.forms import ButtonForm, choices
 from consultancy.i18n import current_language
 from consultancy.models import (
@@ -62,7 +64,6 @@ def _stale_or_error(form, error: EngagementError) -> int:
 @bp.route("/<int:engagement_id>")
 @role_required(Role.CONSULTANT, Role.TEAM, Role.ADMIN, Role.EVALUATOR)
 def case(engagement_id: int):
-    from consultancy.engagements.timeline import timeline
     engagement = load_case(engagement_id)
     today = local_today()
     writer = can_write_case(current_user, engagement, today)
@@ -72,7 +73,8 @@ def case(engagement_id: int):
         engagement=engagement, today=today, writer=writer, manager=manager, notes=notes,
         budget=services.case_budget(engagement),
         members=services.current_members(engagement, today),
-        timeline=timeline(engagement, show_notes=notes), language=current_language())
+        timeline_page=paginate_list(timeline(engagement, show_notes=notes)),
+        language=current_language())
     if manager:
         member_form = MemberForm()
         on_case = {m.user_id for m in context["members"]}

@@ -1,0 +1,61 @@
+"""Pages of a list already in memory, shaped like Flask-SQLAlchemy's Pagination.
+
+For lists composed in Python (a case's timeline) or aggregated per row (the load view);
+the templates' pager macro takes either.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from flask import abort, current_app, request
+
+
+@dataclass(frozen=True)
+class ListPage:
+    all_items: Sequence
+    page: int
+    per_page: int
+
+    @property
+    def total(self) -> int:
+        return len(self.all_items)
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def items(self) -> Sequence:
+        start = (self.page - 1) * self.per_page
+        return self.all_items[start:start + self.per_page]
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int | None:
+        return self.page - 1 if self.has_prev else None
+
+    @property
+    def next_num(self) -> int | None:
+        return self.page + 1 if self.has_next else None
+
+    def iter_pages(self) -> Iterator[int]:
+        return iter(range(1, self.pages + 1))
+
+
+def paginate_list(items: Sequence, per_page: int | None = None) -> ListPage:
+    """The page of `items` that `?page=` asks for; 404 past the last page, as db.paginate."""
+    per_page = per_page or current_app.config["ITEMS_PER_PAGE"]
+    page = request.args.get("page", 1, type=int)
+    result = ListPage(items, page, per_page)
+    if page < 1 or page > result.pages:
+        abort(404)
+    return result
