@@ -5,13 +5,10 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.routing import BuildError
 
 from consultancy.engagements import bp, services
 from consultancy.engagements.forms import DeleteSessionForm, SessionForm, session_values
-from consultancy.engagements.services import EngagementError, OverrunNotConfirmed, StaleEdit
-from consultancy.engagements.views import load_case, load_session
+from consultancy.engagements.views import attempt, load_case, load_session
 from consultancy.extensions import db
 from consultancy.i18n import current_language, format_date
 from consultancy.models import (
@@ -24,11 +21,7 @@ SESSION_ROLES = (Role.CONSULTANT, Role.TEAM, Role.ADMIN)
 
 
 def case_url(engagement_id: int) -> str:
-    """The case page; its path is used while the `engagements.case` view is not registered."""
-    try:
-        return url_for("engagements.case", engagement_id=engagement_id)
-    except BuildError:
-        return f"{bp.url_prefix}/{engagement_id}"
+    return url_for("engagements.case", engagement_id=engagement_id)
 
 
 def _may_change(session: EngagementSession) -> bool:
@@ -71,42 +64,9 @@ def _open_theme_groups(form: SessionForm, engagement: Engagement) -> set:
     return groups or {ThemeGroup.FOCUS}
 
 
-def _show_error(form, error: EngagementError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        form.form_errors.append(error.message)
-
-
 def _session_exists(session_id: int) -> bool:
     return bool(db.session.scalar(sa.select(
         sa.exists().where(EngagementSession.id == session_id))))
-
-
-def _attempt(form, operation, *args, **kwargs):
-    """Run one service call as the request's transaction.
-
-    Returns (result, None) once committed, or (None, status) when refused: then the
-    transaction is rolled back and the reason is shown on the form, which keeps the input.
-    """
-    try:
-        result = operation(*args, **kwargs)
-        db.session.commit()
-    except (StaleEdit, StaleDataError):
-        db.session.rollback()
-        form.form_errors.append(StaleEdit().message)
-        return None, 409
-    except OverrunNotConfirmed as error:
-        db.session.rollback()
-        _show_error(form, error)
-        form.show_confirm = True
-        return None, 400
-    except EngagementError as error:
-        db.session.rollback()
-        _show_error(form, error)
-        return None, 400
-    return result, None
 
 
 def _render_form(form: SessionForm, engagement: Engagement, budget, status: int,
@@ -150,7 +110,7 @@ def session_new(engagement_id: int):
     _prepare(form, engagement, today)
     status = 200
     if form.validate_on_submit():
-        session, status = _attempt(
+        session, status = attempt(
             form, services.log_session, engagement, form.to_data(),
             current_user._get_current_object(), today,
             confirm_overrun=form.confirm_overrun.data)
@@ -178,7 +138,7 @@ def session_edit(engagement_id: int, session_id: int):
     _prepare(form, engagement, today, session)
     status = 200
     if form.validate_on_submit():
-        _done, status = _attempt(form, services.update_session, session, form.to_data(),
+        _done, status = attempt(form, services.update_session, session, form.to_data(),
                                  form.expected_version(), today,
                                  confirm_overrun=form.confirm_overrun.data)
         if status is None:
@@ -204,7 +164,7 @@ def session_delete(engagement_id: int, session_id: int):
     status = 200
     if form.validate_on_submit():
         held_on = session.held_on
-        _done, status = _attempt(form, services.delete_session, session, form.expected_version())
+        _done, status = attempt(form, services.delete_session, session, form.expected_version())
         if status is None or not _session_exists(session_id):
             flash(_("The session on %(date)s is deleted.", date=format_date(held_on)),
                   "success")

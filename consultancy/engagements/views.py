@@ -11,7 +11,7 @@ from consultancy.engagements.case_forms import (
     CaseForm, ContactForm, MemberForm, NewCaseForm, StatusForm, UnitLinkForm,
 )
 from consultancy.engagements.forms import expected_version
-from consultancy.engagements.services import EngagementError, StaleEdit
+from consultancy.engagements.services import EngagementError, OverrunNotConfirmed, StaleEdit
 from consultancy.engagements.timeline import timeline
 from consultancy.extensions import db
 from consultancy.pagination import paginate_list
@@ -51,14 +51,39 @@ def load_session(engagement: Engagement, session_id: int) -> EngagementSession:
     return session
 
 
-def _stale_or_error(form, error: EngagementError) -> int:
-    """Put a refusal next to its field (or on the form); the status code to answer with."""
+def show_refusal(form, error: EngagementError) -> None:
+    """Put a refusal next to its field, or at the top of the form."""
     field = getattr(form, error.field, None) if error.field else None
     if field is not None:
         field.errors = [*field.errors, error.message]
     else:
         form.form_errors.append(error.message)
-    return 409 if isinstance(error, StaleEdit) else 400
+
+
+def attempt(form, operation, *args, **kwargs):
+    """Run one service call as the request's transaction.
+
+    Returns (result, None) once committed, or (None, status) when refused: then the
+    transaction is rolled back and the reason is shown on the form, which keeps the input.
+    """
+    try:
+        result = operation(*args, **kwargs)
+        db.session.commit()
+    except (StaleEdit, StaleDataError):
+        db.session.rollback()
+        form.form_errors.append(StaleEdit().message)
+        return None, 409
+    except OverrunNotConfirmed as error:
+        db.session.rollback()
+        show_refusal(form, error)
+        form.show_confirm = True
+        return None, 400
+    except EngagementError as error:
+        db.session.rollback()
+        show_refusal(form, error)
+        return None, 400
+    return result, None
+
 
 
 @bp.route("/<int:engagement_id>")
@@ -123,21 +148,14 @@ def case_edit(engagement_id: int):
     form = _case_form(engagement)
     status = 200
     if form.validate_on_submit():
-        try:
-            managed = {name: (getattr(form, name).data if name in form
-                              else getattr(engagement, name)) for name in MANAGED_FIELDS}
-            services.update_case(
-                engagement, expected_version(form.version), **managed,
-                goals=(form.goals.data or "").splitlines(),
-                documentation_form=form.documentation_form.data, theme_ids=form.themes.data)
-            db.session.commit()
-        except EngagementError as error:
-            db.session.rollback()
-            status = _stale_or_error(form, error)
-        except StaleDataError:
-            db.session.rollback()
-            status = _stale_or_error(form, StaleEdit())
-        else:
+        managed = {name: (getattr(form, name).data if name in form
+                          else getattr(engagement, name)) for name in MANAGED_FIELDS}
+        status = attempt(form, services.update_case, engagement,
+                         expected_version(form.version), **managed,
+                         goals=(form.goals.data or "").splitlines(),
+                         documentation_form=form.documentation_form.data,
+                         theme_ids=form.themes.data)[1]
+        if status is None:
             flash(_("The case is saved."), "success")
             return redirect(url_for("engagements.case", engagement_id=engagement.id))
     elif form.is_submitted():
