@@ -158,7 +158,7 @@ class Engagement(db.Model):
         back_populates="engagement", cascade="all, delete-orphan")
     members: Mapped[list[EngagementMember]] = relationship(
         back_populates="engagement", cascade="all, delete-orphan",
-        order_by="EngagementMember.started_on")
+        order_by="[EngagementMember.started_on, EngagementMember.id]")
     themes: Mapped[list[EngagementTheme]] = relationship(
         back_populates="engagement", cascade="all, delete-orphan")
     contacts: Mapped[list[EngagementContact]] = relationship(
@@ -166,10 +166,10 @@ class Engagement(db.Model):
         order_by="EngagementContact.id")
     sessions: Mapped[list[EngagementSession]] = relationship(
         back_populates="engagement", cascade="all, delete-orphan",
-        order_by="EngagementSession.held_on")
+        order_by="[EngagementSession.held_on, EngagementSession.id]")
     status_changes: Mapped[list[EngagementStatusChange]] = relationship(
         back_populates="engagement", cascade="all, delete-orphan",
-        order_by="EngagementStatusChange.at")
+        order_by="[EngagementStatusChange.at, EngagementStatusChange.id]")
 
 
 class EngagementUnit(db.Model):
