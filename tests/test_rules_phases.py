@@ -1,0 +1,87 @@
+"""Table tests of phase_of across every boundary of the seeded templates."""
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+import sqlalchemy as sa
+
+from consultancy.extensions import db
+from consultancy.models import EngagementType
+from consultancy.rules.engagements import add_months
+from consultancy.rules.phases import CaseFacts, phase_of
+
+
+@pytest.fixture
+def templates(app):
+    """The phase templates as the migration seeded them."""
+    with app.app_context():
+        return dict(db.session.execute(sa.select(EngagementType.code,
+                                                 EngagementType.phase_template)).all())
+
+
+def one_year(start, end=None, **facts):
+    return CaseFacts(start_date=start, planned_end=end or add_months(start, 12),
+                     hour_budget=None, hours_used=D(0), first_session_on=None, **facts)
+
+
+@pytest.mark.parametrize("start, today, phase", [
+    (date(2026, 3, 1), date(2026, 2, 28), "planning"),        # the day before the start
+    (date(2026, 3, 1), date(2026, 3, 1), "startup"),          # on the start
+    (date(2026, 3, 1), date(2026, 3, 31), "startup"),         # the last day of month one
+    (date(2026, 3, 1), date(2026, 4, 1), "implementation"),   # a month after the start
+    (date(2026, 3, 1), date(2027, 1, 31), "implementation"),  # the day before closing
+    (date(2026, 3, 1), date(2027, 2, 1), "closing"),          # a month before the end
+    (date(2026, 3, 1), date(2027, 2, 28), "closing"),         # the day before the end
+    (date(2026, 3, 1), date(2027, 3, 1), "completed"),        # the planned end
+    # Month ends and leap years: started 31 January 2028 (a leap year).
+    (date(2028, 1, 31), date(2028, 2, 28), "startup"),
+    (date(2028, 1, 31), date(2028, 2, 29), "implementation"),
+    (date(2028, 1, 31), date(2028, 12, 30), "implementation"),
+    (date(2028, 1, 31), date(2028, 12, 31), "closing"),
+    # The nights the clocks change in Copenhagen move no boundary (dates, not times).
+    (date(2026, 3, 29), date(2026, 3, 28), "planning"),
+    (date(2026, 3, 29), date(2026, 3, 29), "startup"),
+    (date(2025, 9, 26), date(2025, 10, 25), "startup"),
+    (date(2025, 9, 26), date(2025, 10, 26), "implementation"),
+])
+def test_one_year_phases_by_date(templates, start, today, phase):
+    assert phase_of(templates["one_year"], one_year(start), today) == phase
+
+
+def mini(hours_used="0", first_session_on=None, start=date(2026, 9, 1)):
+    return CaseFacts(start_date=start, planned_end=date(2026, 12, 1), hour_budget=D("10"),
+                     hours_used=D(hours_used), first_session_on=first_session_on)
+
+
+@pytest.mark.parametrize("facts, today, phase", [
+    (mini(), date(2026, 8, 31), "planning"),
+    (mini(), date(2026, 9, 1), "startup"),
+    (mini("1.5", date(2026, 9, 3)), date(2026, 9, 2), "startup"),    # session not yet held
+    (mini("1.5", date(2026, 9, 3)), date(2026, 9, 3), "sparring"),
+    (mini("7.75", date(2026, 9, 3)), date(2026, 10, 1), "sparring"),
+    (mini("8", date(2026, 9, 3)), date(2026, 10, 1), "closing"),      # 80 % of the hours
+    (mini("2", date(2026, 9, 3)), date(2026, 11, 30), "sparring"),
+    (mini("2", date(2026, 9, 3)), date(2026, 12, 1), "completed"),    # three months passed
+])
+def test_mini_phases_by_hours_first_session_and_time(templates, facts, today, phase):
+    assert phase_of(templates["mini"], facts, today) == phase
+
+
+def test_a_mini_case_three_months_in_is_closing_before_its_planned_end(templates):
+    facts = CaseFacts(start_date=date(2026, 9, 1), planned_end=date(2027, 1, 15),
+                      hour_budget=D("10"), hours_used=D("2"),
+                      first_session_on=date(2026, 9, 3))
+    assert phase_of(templates["mini"], facts, date(2026, 12, 1)) == "closing"
+
+
+def test_cancelled_and_completed_cases(templates):
+    one_year_template = templates["one_year"]
+    cancelled = one_year(date(2026, 3, 1), cancelled=True)
+    completed = one_year(date(2026, 3, 1), completed=True)
+    assert phase_of(one_year_template, cancelled, date(2026, 5, 1)) is None
+    assert phase_of(one_year_template, completed, date(2026, 5, 1)) == "completed"
+
+
+def test_a_case_without_dates_stays_in_planning(templates):
+    facts = CaseFacts(None, None, None, D(0), None)
+    assert phase_of(templates["one_year"], facts, date(2030, 1, 1)) == "planning"
