@@ -565,3 +565,25 @@ def test_a_long_timeline_is_paged(app, team_client):
     second = team_client.get(f"/engagements/{engagement_id}?page=2").get_data(as_text=True)
     assert first.count("timeline-item") == 25 and second.count("timeline-item") == 6
     assert team_client.get(f"/engagements/{engagement_id}?page=9").status_code == 404
+
+
+def test_the_start_page_and_the_case_show_the_phase(app, login_client, make_user):
+    from consultancy.engagements import services as cases
+    from consultancy.models import EngagementType, MemberRole
+    from consultancy.models.types import utcnow
+    from consultancy.services.clock import local_today
+
+    consultant = make_user(Role.CONSULTANT)
+    with app.test_request_context():
+        one_year = db.session.scalar(sa.select(EngagementType).where(
+            EngagementType.code == "one_year"))
+        engagement = cases.create_case(one_year, 161, "Glostrup Kommune",
+                                       local_today() - timedelta(days=60), [], None, utcnow())
+        cases.assign_consultant(engagement, db.session.get(User, consultant.id),
+                                MemberRole.LEAD, local_today() - timedelta(days=60))
+        db.session.commit()
+        engagement_id = engagement.id
+    client = login_client(user=consultant)
+    assert "Fase: Gennemførelse" in client.get("/").get_data(as_text=True)
+    assert "Fase: Gennemførelse" in client.get(f"/engagements/{engagement_id}").get_data(
+        as_text=True)

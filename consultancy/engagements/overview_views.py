@@ -54,6 +54,7 @@ class CaseHours:
 class SessionFigures:
     hours: Decimal = Decimal(0)
     next_planned: date | None = None
+    first_held: date | None = None
 
 
 def is_current_member(today: date):
@@ -85,11 +86,12 @@ def session_figures(engagement_ids: list[int]) -> dict[int, SessionFigures]:
     rows = db.session.execute(
         sa.select(EngagementSession.engagement_id,
                   sa.func.sum(sa.case((HELD, EngagementSession.hours), else_=0)),
-                  sa.func.min(sa.case((planned, EngagementSession.held_on))))
+                  sa.func.min(sa.case((planned, EngagementSession.held_on))),
+                  sa.func.min(sa.case((HELD, EngagementSession.held_on))))
         .where(EngagementSession.engagement_id.in_(engagement_ids))
         .group_by(EngagementSession.engagement_id))
-    return {case_id: SessionFigures(Decimal(hours or 0), next_planned)
-            for case_id, hours, next_planned in rows}
+    return {case_id: SessionFigures(Decimal(hours or 0), next_planned, first_held)
+            for case_id, hours, next_planned, first_held in rows}
 
 
 def latest_next_steps(engagement_ids: list[int]) -> dict[int, tuple[date, str]]:
@@ -117,6 +119,7 @@ def _team(engagement: Engagement, today: date) -> list[User]:
 @dataclass(frozen=True)
 class MyCase:
     engagement: Engagement
+    phase: dict | None
     hours: CaseHours
     next_planned: date | None
     next_steps: str
@@ -139,7 +142,8 @@ def my_active_cases(user: User, today: date) -> list[MyCase]:
     for engagement in engagements:
         figure = figures.get(engagement.id, SessionFigures())
         held_on, next_steps = steps.get(engagement.id, (None, ""))
-        cases.append(MyCase(engagement, CaseHours(figure.hours, engagement.hour_budget),
+        phase = services.current_phase(engagement, figure.hours, figure.first_held, today)
+        cases.append(MyCase(engagement, phase, CaseHours(figure.hours, engagement.hour_budget),
                             figure.next_planned, next_steps.strip(), held_on))
     return cases
 

@@ -19,7 +19,7 @@ from consultancy.forms import ButtonForm, choices
 from consultancy.i18n import current_language
 from consultancy.models import (
     DaycareUnit, Engagement, EngagementSession, EngagementStatus, EngagementType, MemberRole,
-    Municipality, Role, User,
+    Municipality, Role, SessionStatus, User,
 )
 from consultancy.models.types import utcnow
 from consultancy.permissions import (
@@ -94,9 +94,13 @@ def case(engagement_id: int):
     writer = can_write_case(current_user, engagement, today)
     manager = can_manage_case(current_user)
     notes = sees_case_notes(current_user)
+    budget = services.case_budget(engagement)
+    first_held = min((s.held_on for s in engagement.sessions
+                      if s.status is SessionStatus.HELD), default=None)
     context = dict(
         engagement=engagement, today=today, writer=writer, manager=manager, notes=notes,
-        budget=services.case_budget(engagement),
+        budget=budget,
+        phase=services.current_phase(engagement, budget.session_hours, first_held, today),
         members=services.current_members(engagement, today),
         timeline_page=paginate_list(timeline(engagement, show_notes=notes)),
         language=current_language())
