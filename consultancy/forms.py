@@ -10,7 +10,7 @@ from babel.support import NullTranslations, Translations
 from flask import g
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, HiddenField, PasswordField, StringField
+from wtforms import DecimalField, FieldList, HiddenField, PasswordField, StringField
 from wtforms.widgets import TextInput
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
@@ -90,6 +90,18 @@ def sensible_date(_form, field) -> None:
     """Dates within this initiative's reach (also keeps date arithmetic from overflowing)."""
     if field.data is not None and not date(2000, 1, 1) <= field.data <= date(2100, 12, 31):
         raise ValidationError(_l("Enter a date between 2000 and 2100."))
+
+
+def show_refusal(form, refusal) -> None:
+    """Show a service's refusal next to the field it names, else at the top of the form.
+
+    A list of sub-forms (FieldList) holds errors per entry, so its refusals go on top.
+    """
+    field = getattr(form, refusal.field, None) if refusal.field else None
+    if field is not None and not isinstance(field, FieldList):
+        field.errors = [*field.errors, refusal.message]
+    else:
+        form.form_errors.append(refusal.message)
 
 
 def optional_int(value) -> int | None:

@@ -13,15 +13,11 @@ from sqlalchemy.orm import joinedload
 from consultancy.extensions import db
 from consultancy.models import AuditEntry, EngagementType, Role, User
 from consultancy.models.users import normalise_email
+from consultancy.services import Refusal
 from consultancy.services.clock import COPENHAGEN
 
-class UserError(ValueError):
-    """A change the rules refuse; `field` names the form field it concerns."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
-        self.message = message
+class UserError(Refusal):
+    """A change to an account or a setting that the rules refuse."""
 
 
 def email_taken(email: str, except_user: User | None = None) -> bool:
@@ -37,24 +33,24 @@ NAME_MAX_LENGTH = 120
 def check_account(email: str, name: str, password: str | None) -> None:
     """The rules every account meets, whether it comes from a form or the command line."""
     if not name.strip():
-        raise UserError("name", _("Enter a name."))
+        raise UserError(_("Enter a name."), "name")
     if len(name.strip()) > NAME_MAX_LENGTH:
-        raise UserError("name", _("Use at most %(count)d characters.", count=NAME_MAX_LENGTH))
+        raise UserError(_("Use at most %(count)d characters.", count=NAME_MAX_LENGTH), "name")
     try:
         validate_email(email, check_deliverability=False)
     except EmailNotValidError as error:
-        raise UserError("email", _("Enter a valid email address, e.g. name@kommune.dk.")) \
+        raise UserError(_("Enter a valid email address, e.g. name@kommune.dk."), "email") \
             from error
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
     if password is not None and len(password) < minimum:
-        raise UserError("password", _("Use at least %(count)d characters.", count=minimum))
+        raise UserError(_("Use at least %(count)d characters.", count=minimum), "password")
 
 
 def create_user(email: str, name: str, role: Role, password: str, language: str = "da",
                 active: bool = True) -> User:
     check_account(email, name, password)
     if email_taken(email):
-        raise UserError("email", _("A user with this email address already exists."))
+        raise UserError(_("A user with this email address already exists."), "email")
     user = User(email=email, name=name.strip(), role=role, language=language, active=active)
     user.set_password(password)
     db.session.add(user)
@@ -65,12 +61,12 @@ def create_user(email: str, name: str, role: Role, password: str, language: str 
 def update_user(user: User, acting: User, *, email: str, name: str, role: Role,
                 language: str, active: bool, password: str | None) -> User:
     if user.id == acting.id and role is not Role.ADMIN:
-        raise UserError("role", _("You cannot remove your own administrator role."))
+        raise UserError(_("You cannot remove your own administrator role."), "role")
     if user.id == acting.id and not active:
-        raise UserError("active", _("You cannot deactivate your own account."))
+        raise UserError(_("You cannot deactivate your own account."), "active")
     check_account(email, name, password or None)
     if email_taken(email, except_user=user):
-        raise UserError("email", _("A user with this email address already exists."))
+        raise UserError(_("A user with this email address already exists."), "email")
     user.email = email
     user.name = name.strip()
     user.role = role
@@ -125,7 +121,7 @@ def save_engagement_type(engagement_type: EngagementType | None, values: dict,
     if engagement_type is not None:
         taken = taken.where(EngagementType.id != engagement_type.id)
     if db.session.scalar(taken) is not None:
-        raise UserError("code", _("Another type of course has this code."))
+        raise UserError(_("Another type of course has this code."), "code")
     if engagement_type is None:
         engagement_type = EngagementType(phase_template=list(
             phases_from.phase_template) if phases_from else [])

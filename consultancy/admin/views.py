@@ -11,7 +11,7 @@ from consultancy.admin.services import (
 )
 from consultancy.audit import ACTION_LABELS
 from consultancy.extensions import db
-from consultancy.forms import choices
+from consultancy.forms import choices, show_refusal
 from consultancy.i18n import current_language
 from consultancy.models import EngagementType, Intake, Role, User
 from consultancy.permissions import role_required
@@ -39,7 +39,7 @@ def user_new():
         try:
             user = create_user(**_fields(form))
         except UserError as error:
-            getattr(form, error.field).errors.append(error.message)
+            show_refusal(form, error)
         else:
             db.session.commit()
             flash(_("User %(name)s created.", name=user.name), "success")
@@ -59,7 +59,7 @@ def user_edit(user_id: int):
         try:
             update_user(user, current_user, **_fields(form))
         except UserError as error:
-            getattr(form, error.field).errors.append(error.message)
+            show_refusal(form, error)
         else:
             db.session.commit()
             flash(_("Changes to %(name)s saved.", name=user.name), "success")
@@ -116,7 +116,7 @@ def engagement_type_edit(type_id: int | None):
                                          db.session.get(EngagementType, form.phases_from.data))
         except UserError as error:
             db.session.rollback()
-            getattr(form, error.field).errors.append(error.message)
+            show_refusal(form, error)
         else:
             db.session.commit()
             flash(_("%(name)s saved.", name=saved.name(language)), "success")

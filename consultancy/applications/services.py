@@ -20,16 +20,12 @@ from consultancy.models import (
 )
 from consultancy.rules import eligibility
 from consultancy.rules.applications import DECISIONS, RoundState, can_move, round_state
+from consultancy.services import Refusal
 from consultancy.services.numbering import application_reference, next_number
 
 
-class ApplicationError(ValueError):
-    """A rule the input breaks; `field` names the form field it concerns (None: the form)."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class ApplicationError(Refusal):
+    """A rule of applications, rounds or reviews that the input breaks."""
 
 
 @dataclass

@@ -12,7 +12,7 @@ from consultancy.applications.forms import (
 )
 from consultancy.applications.services import ApplicationError
 from consultancy.extensions import db
-from consultancy.forms import ButtonForm, choices
+from consultancy.forms import ButtonForm, choices, show_refusal
 from consultancy.i18n import current_language
 from consultancy.models import (
     Application, ApplicationStatus, Channel, EngagementType, Intake, Municipality, Review, Role,
@@ -21,6 +21,7 @@ from consultancy.models import (
 from consultancy.models.types import utcnow
 from consultancy.services.clock import local_today
 from consultancy.permissions import public, role_required
+from consultancy.transactions import flash_form_errors, run_or_flash
 
 APPLY_BUCKET = "apply"
 
@@ -33,14 +34,6 @@ def _prepare(form: ApplicationForm) -> None:
     types = db.session.scalars(sa.select(EngagementType).where(EngagementType.active)
                                .order_by(EngagementType.id)).all()
     form.set_choices(municipalities, types, current_language())
-
-
-def _show_error(form: ApplicationForm, error: ApplicationError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None and field is not form.units:
-        field.errors = [*field.errors, error.message]
-    else:
-        form.form_errors.append(error.message)
 
 
 def _handle_form(form: ApplicationForm, channel: Channel):
@@ -64,7 +57,7 @@ def _handle_form(form: ApplicationForm, channel: Channel):
         application = services.submit(form.to_data(), channel, utcnow(), local_today())
     except ApplicationError as error:
         db.session.rollback()
-        _show_error(form, error)
+        show_refusal(form, error)
         return None
     return application
 
@@ -203,16 +196,6 @@ def detail(application_id: int):
         language=current_language())
 
 
-def _act(application: Application, action) -> None:
-    try:
-        action()
-    except ApplicationError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-    else:
-        db.session.commit()
-
-
 @bp.route("/applications/<int:application_id>/reviewers", methods=["POST"])
 @role_required(Role.TEAM)
 def assign(application_id: int):
@@ -221,8 +204,8 @@ def assign(application_id: int):
     form.reviewer.choices = choices((u.id, u.name) for u in services.reviewers())
     if form.validate_on_submit():
         reviewer = db.session.get(User, form.reviewer.data)
-        _act(application, lambda: services.assign_reviewer(application, reviewer, utcnow(),
-                                                           current_user))
+        run_or_flash(lambda: services.assign_reviewer(application, reviewer, utcnow(),
+                                                      current_user))
     else:
         flash(_("Choose a reviewer."), "danger")
     return redirect(url_for("applications.detail", application_id=application.id))
@@ -235,7 +218,7 @@ def unassign(application_id: int, review_id: int):
     application = _load(application_id)
     review = next((r for r in application.reviews if r.id == review_id), None) or abort(404)
     if ButtonForm().validate_on_submit():
-        _act(application, lambda: services.remove_reviewer(review))
+        run_or_flash(lambda: services.remove_reviewer(review))
     return redirect(url_for("applications.detail", application_id=application.id))
 
 
@@ -271,18 +254,10 @@ def decision(application_id: int):
     application = _load(application_id)
     form = DecisionForm()
     if not form.validate_on_submit():
-        for error in form.errors.values():
-            for message in error:
-                flash(message, "danger")
-        return redirect(url_for("applications.detail", application_id=application.id))
-    try:
-        services.decide(application, ApplicationStatus(form.decision.data), form.note.data,
-                        current_user, utcnow(), current_app.config["REQUIRED_REVIEWS"])
-    except ApplicationError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-    else:
-        db.session.commit()
+        flash_form_errors(form)
+    elif run_or_flash(lambda: services.decide(
+            application, ApplicationStatus(form.decision.data), form.note.data, current_user,
+            utcnow(), current_app.config["REQUIRED_REVIEWS"])):
         flash(_("Decision recorded: %(decision)s.", decision=application.status.label),
               "success")
     return redirect(url_for("applications.detail", application_id=application.id))
@@ -294,8 +269,8 @@ def withdraw(application_id: int):
     application = _load(application_id)
     form = WithdrawForm()
     if form.validate_on_submit():
-        _act(application, lambda: services.withdraw(application, form.reason.data, current_user,
-                                                    utcnow()))
+        run_or_flash(lambda: services.withdraw(application, form.reason.data, current_user,
+                                               utcnow()))
     else:
         flash(_("Say why the application is withdrawn."), "danger")
     return redirect(url_for("applications.detail", application_id=application.id))

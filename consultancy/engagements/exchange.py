@@ -13,6 +13,7 @@ import pandas as pd
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from consultancy.services import Refusal
 from consultancy.extensions import db
 from consultancy.models import (
     Engagement, EngagementSession, EngagementType, SessionConsultant, SessionTheme, Theme,
@@ -29,13 +30,9 @@ THEME_SEPARATOR = ";"
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-class PeriodError(ValueError):
-    """A date of the period cannot be read, or the period ends before it starts."""
-
-    def __init__(self, message: str, field: str):
-        super().__init__(message)
-        self.message = message
-        self.field = field  # "from" or "to"
+class PeriodError(Refusal):
+    """A date of the period cannot be read, or the period ends before it starts
+    (`field` is "from" or "to")."""
 
 
 def parse_period(date_from: str | None, date_to: str | None) -> tuple[date | None, date | None]:

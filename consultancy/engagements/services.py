@@ -19,35 +19,17 @@ from consultancy.models import (
 )
 from consultancy.rules import engagements as rules
 from consultancy.rules.phases import CaseFacts, phase_of
+from consultancy.services import Refusal, check_version
 from consultancy.services.clock import COPENHAGEN
 from consultancy.services.numbering import engagement_reference, next_number
 
 
-class EngagementError(ValueError):
-    """A rule the input breaks; `field` names the form field it concerns (None: the form)."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-
-class StaleEdit(EngagementError):
-    """Someone else saved the record after this user opened it."""
-
-    def __init__(self):
-        super().__init__(_("Someone else saved this in the meantime. Your input is kept below; "
-                           "reload the page to see their changes, then save again."))
+class EngagementError(Refusal):
+    """A rule of cases, their team or their sessions that the input breaks."""
 
 
 class OverrunNotConfirmed(EngagementError):
     """The session would take the case past its hour budget and that was not confirmed."""
-
-
-def check_version(record, expected: int | None) -> None:
-    """Refuse a save based on an older version of the record (optimistic locking)."""
-    if expected is not None and expected != record.version:
-        raise StaleEdit()
 
 
 # --- cases -----------------------------------------------------------------------------

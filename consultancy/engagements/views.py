@@ -11,11 +11,11 @@ from consultancy.engagements.case_forms import (
     CaseForm, ContactForm, MemberForm, NewCaseForm, StatusForm, UnitLinkForm,
 )
 from consultancy.engagements.forms import expected_version
-from consultancy.engagements.services import EngagementError, OverrunNotConfirmed, StaleEdit
+from consultancy.engagements.services import EngagementError, OverrunNotConfirmed
 from consultancy.engagements.timeline import timeline
 from consultancy.extensions import db
 from consultancy.pagination import paginate_list
-from consultancy.forms import ButtonForm, choices
+from consultancy.forms import ButtonForm, choices, show_refusal
 from consultancy.i18n import current_language
 from consultancy.models import (
     DaycareUnit, Engagement, EngagementSession, EngagementStatus, EngagementType, MemberRole,
@@ -25,7 +25,9 @@ from consultancy.models.types import utcnow
 from consultancy.permissions import (
     can_manage_case, can_read_case, can_write_case, role_required, sees_case_notes,
 )
+from consultancy.services import StaleEdit
 from consultancy.services.clock import local_today
+from consultancy.transactions import flash_form_errors, run_or_flash
 
 
 def load_case(engagement_id: int, write: bool = False) -> Engagement:
@@ -49,15 +51,6 @@ def load_session(engagement: Engagement, session_id: int) -> EngagementSession:
     if session is None:
         abort(404)
     return session
-
-
-def show_refusal(form, error: EngagementError) -> None:
-    """Put a refusal next to its field, or at the top of the form."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        form.form_errors.append(error.message)
 
 
 def attempt(form, operation, *args, **kwargs):
@@ -195,22 +188,10 @@ def case_new():
 
 def _act(engagement: Engagement, form, action, success: str):
     """Run one change from a small form on the case page, then go back to the page."""
-    if form.validate_on_submit():
-        try:
-            action()
-            db.session.commit()
-        except EngagementError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-        except StaleDataError:
-            db.session.rollback()
-            flash(StaleEdit().message, "danger")
-        else:
-            flash(success, "success")
-    else:
-        for messages in form.errors.values():
-            for message in messages:
-                flash(message, "danger")
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+    elif run_or_flash(action):
+        flash(success, "success")
     return redirect(url_for("engagements.case", engagement_id=engagement.id))
 
 

@@ -1,1 +1,26 @@
 """Operations that know nothing of requests: views, the CLI and the scheduler share them."""
+from flask_babel import gettext as _
+
+
+class Refusal(ValueError):
+    """A rule the input breaks. `field` names the form field it concerns (None: the form),
+    so a view can show the message next to what the user typed."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class StaleEdit(Refusal):
+    """Someone else saved the record after this user opened it."""
+
+    def __init__(self):
+        super().__init__(_("Someone else saved this in the meantime. Your input is kept below; "
+                           "reload the page to see their changes, then save again."))
+
+
+def check_version(record, expected: int | None) -> None:
+    """Refuse a save based on an older version of the record (optimistic locking)."""
+    if expected is not None and expected != record.version:
+        raise StaleEdit()
