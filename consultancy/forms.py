@@ -92,6 +92,12 @@ def sensible_date(_form, field) -> None:
         raise ValidationError(_l("Enter a date between 2000 and 2100."))
 
 
+def enum_choices(enum_class, placeholder=None) -> list[SelectChoice]:
+    """Options for an enum's members by their labels, after an optional empty placeholder."""
+    options = [("", placeholder)] if placeholder else []
+    return choices(options + [(member.value, member.label) for member in enum_class])
+
+
 def show_refusal(form, refusal) -> None:
     """Show a service's refusal next to the field it names, else at the top of the form.
 

@@ -6,13 +6,9 @@ from wtforms.validators import (
 )
 
 from consultancy.auth.forms import PASSWORD_MAX_LENGTH, strong_enough
-from consultancy.forms import DecimalCommaField, Form, choices, optional_int
+from consultancy.forms import DecimalCommaField, Form, choices, enum_choices, optional_int
 from consultancy.i18n import LANGUAGE_NAMES
 from consultancy.models import Intake, Role
-
-
-def role_choices():
-    return choices((role.value, role.label) for role in Role)
 
 
 class UserForm(Form):
@@ -21,7 +17,7 @@ class UserForm(Form):
     email = EmailField(_l("Email"), validators=[
         DataRequired(_l("Enter an email address.")), Length(max=254),
         Email(_l("Enter a valid email address, e.g. name@kommune.dk."))])
-    role = SelectField(_l("Role"), choices=role_choices)
+    role = SelectField(_l("Role"), choices=lambda: enum_choices(Role))
     language = SelectField(_l("Language"), choices=choices(LANGUAGE_NAMES.items()))
     active = BooleanField(_l("Active (may sign in)"), default=True)
     password = PasswordField(_l("Password"), validators=[
@@ -56,8 +52,7 @@ class EngagementTypeForm(Form):
         DataRequired(_l("Enter a name.")), Length(max=120)])
     name_en = StringField(_l("Name in English"), validators=[
         DataRequired(_l("Enter a name.")), Length(max=120)])
-    intake = SelectField(_l("Intake"), choices=lambda: choices(
-        (i.value, i.label) for i in Intake))
+    intake = SelectField(_l("Intake"), choices=lambda: enum_choices(Intake))
     default_length_months = IntegerField(_l("Default length (months)"), validators=[
         InputRequired(_l("Enter the length in months.")),
         NumberRange(min=1, max=60, message=_l("Enter a number between 1 and 60."))])

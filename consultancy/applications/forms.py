@@ -8,16 +8,13 @@ from wtforms.validators import (
 )
 
 from consultancy.applications.services import ApplicationData, UnitData
-from consultancy.forms import DecimalCommaField, Form, choices, optional_int, sensible_date
+from consultancy.forms import (
+    DecimalCommaField, Form, choices, enum_choices, optional_int, sensible_date,
+)
 from consultancy.models import ApplicantKind, ApplicationStatus, Ownership, UnitKind
 
 MAX_UNITS = 10
 TEXT_MAX = 5000
-
-
-def enum_choices(enum_class, placeholder=None):
-    options = [("", placeholder)] if placeholder else []
-    return choices(options + [(member.value, member.label) for member in enum_class])
 
 
 class UnitFieldsForm(Form):

@@ -7,7 +7,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from consultancy.forms import DecimalCommaField, Form, choices, optional_int, sensible_date
+from consultancy.forms import (
+    DecimalCommaField, Form, enum_choices, optional_int, sensible_date,
+)
 from consultancy.models import EngagementStatus, MemberRole
 from consultancy.validators import CHILDREN_NOTICE
 
@@ -45,8 +47,7 @@ class NewCaseForm(Form):
 class MemberForm(Form):
     user = SelectField(_l("Consultant"), coerce=optional_int, validators=[
         InputRequired(_l("Choose a consultant."))])
-    role = SelectField(_l("Role on the case"), choices=lambda: choices(
-        (r.value, r.label) for r in MemberRole))
+    role = SelectField(_l("Role on the case"), choices=lambda: enum_choices(MemberRole))
     started_on = DateField(_l("On the case from"), validators=[Optional(), sensible_date],
                            description=_l("Today if left empty; earlier for a case that "
                                           "predates the system."))
@@ -54,8 +55,7 @@ class MemberForm(Form):
 
 
 class StatusForm(Form):
-    status = SelectField(_l("New status"), choices=lambda: choices(
-        (s.value, s.label) for s in EngagementStatus))
+    status = SelectField(_l("New status"), choices=lambda: enum_choices(EngagementStatus))
     reason = TextAreaField(_l("Reason (needed when cancelling)"), validators=[Length(max=2000)],
                            description=CHILDREN_NOTICE)
     submit = SubmitField(_l("Change status"))

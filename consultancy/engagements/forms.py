@@ -14,7 +14,7 @@ from wtforms.validators import InputRequired, Length, NumberRange
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from consultancy.engagements.services import SessionData
-from consultancy.forms import DecimalCommaField, Form, choices, sensible_date
+from consultancy.forms import DecimalCommaField, Form, choices, enum_choices, sensible_date
 from consultancy.models import (
     EngagementSession, SessionFormat, SubFormat, Theme, ThemeGroup,
 )
@@ -88,7 +88,7 @@ class SessionForm(Form):
                     language: str) -> None:
         """Offer the case's consultants and units, the themes grouped, the sub-formats by
         the format they belong to."""
-        self.format.choices = choices((f.value, f.label) for f in SessionFormat)
+        self.format.choices = enum_choices(SessionFormat)
         self.sub_format.choices = [SelectChoice("", _l("No sub-format"))] + [
             SelectChoice(sub.value, sub.label, optgroup=str(session_format.label))
             for session_format, subs in SUB_FORMATS.items() for sub in subs]
