@@ -33,6 +33,7 @@ def create_app(config: Mapping[str, Any] | None = None,
 
     from consultancy import audit, cli, errors, i18n, permissions, weblog, web_security
     from consultancy.extensions import bootstrap, csrf, db, login_manager, migrate
+    from consultancy.flags import refresh as flag_refresh
 
     weblog.init_app(app)  # first, so that its timer runs before any other hook can refuse
     db.init_app(app)
@@ -49,11 +50,13 @@ def create_app(config: Mapping[str, Any] | None = None,
     web_security.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    flag_refresh.init_app(app)
 
     from consultancy.admin import bp as admin_bp
     from consultancy.applications import bp as applications_bp
     from consultancy.auth import bp as auth_bp
     from consultancy.engagements import bp as engagements_bp
+    from consultancy.flags import bp as flags_bp
     from consultancy.main import bp as main_bp
 
     app.register_blueprint(main_bp)
@@ -61,4 +64,5 @@ def create_app(config: Mapping[str, Any] | None = None,
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(applications_bp)
     app.register_blueprint(engagements_bp)
+    app.register_blueprint(flags_bp)
     return app

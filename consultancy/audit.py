@@ -147,19 +147,29 @@ def record_event(action: str, user_id: int | None = None, note: str | None = Non
     ))
 
 
+BULK_ACTIONS = (("is_insert", "create"), ("is_update", "update"), ("is_delete", "delete"))
+
+
 def _bulk_statement(state) -> None:
-    """Bulk UPDATE/DELETE bypass the flush; record one summary entry for them."""
-    if not (state.is_update or state.is_delete) or state.is_from_statement:
+    """Bulk INSERT/UPDATE/DELETE bypass the flush; record one summary entry for each."""
+    action = next((name for flag, name in BULK_ACTIONS if getattr(state, flag)), None)
+    if action is None or state.is_from_statement:
         return None
     mapper = state.bind_mapper
     if mapper is None or not getattr(mapper.class_, "__audited__", True):
         return None
     result = state.invoke_statement()
+    if state.statement.is_dml and state.statement._returning:  # noqa: SLF001
+        frozen = result.freeze()  # INSERT ... RETURNING: count the rows, then hand them on
+        rows, result = len(frozen().all()), frozen()
+    elif state.is_insert:
+        rows = len(state.parameters) if isinstance(state.parameters, list) else 1
+    else:
+        rows = result.rowcount
     state.session.connection().execute(sa.insert(AuditEntry), [{
         "at": utcnow(), "actor_id": _actor_id(), "client_address": _client_address(),
-        "action": "update" if state.is_update else "delete",
-        "table_name": mapper.local_table.name, "record_id": None, "changes": None,
-        "note": f"bulk statement, {result.rowcount} rows",
+        "action": action, "table_name": mapper.local_table.name, "record_id": None,
+        "changes": None, "note": f"bulk statement, {rows} rows",
     }])
     return result
 

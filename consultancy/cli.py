@@ -112,5 +112,7 @@ def translate_compile() -> None:
 
 def init_app(app) -> None:
     from consultancy.engagements.cli import sessions_cli
-    for group in (users_cli, demo_cli, translate_cli, applications_cli, sessions_cli):
+    from consultancy.flags.cli import flags_cli
+    for group in (users_cli, demo_cli, translate_cli, applications_cli, sessions_cli,
+                  flags_cli):
         app.cli.add_command(group)

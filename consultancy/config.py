@@ -37,6 +37,13 @@ class Defaults:
     PASSWORD_MIN_LENGTH = 10
     ITEMS_PER_PAGE = 25
 
+    # A background job's claim older than this belongs to a process that died.
+    JOB_CLAIM_STALE_AFTER = timedelta(hours=1)
+    # The scheduler process (`flask scheduler`): the daily flag pass, local time.
+    SCHEDULER_TIMEZONE = "Europe/Copenhagen"
+    FLAG_PASS_HOUR = 6
+    FLAG_PASS_MINUTE = 0
+
     # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted.
     TRUSTED_PROXIES = 0
 

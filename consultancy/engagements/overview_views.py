@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from consultancy.engagements import bp, services
+from consultancy.engagements.queries import HELD, OPEN_STATUSES, cases_of, is_current_member
 from consultancy.extensions import db
 from consultancy.pagination import paginate_list
 from consultancy.models import (
@@ -25,9 +26,6 @@ from consultancy.models import (
 from consultancy.permissions import role_required
 from consultancy.rules.engagements import BUDGET_WARNING_SHARE
 from consultancy.services.clock import COPENHAGEN, local_today
-
-OPEN_STATUSES = (EngagementStatus.PLANNED, EngagementStatus.ACTIVE)
-
 
 # --- figures across cases (set-based queries) ----------------------------------------------
 
@@ -55,22 +53,6 @@ class SessionFigures:
     hours: Decimal = Decimal(0)
     next_planned: date | None = None
     first_held: date | None = None
-
-
-def is_current_member(today: date):
-    """The membership runs on `today` (a where-clause on EngagementMember)."""
-    return sa.and_(EngagementMember.started_on <= today,
-                   sa.or_(EngagementMember.ended_on.is_(None),
-                          EngagementMember.ended_on > today))  # as rules.is_current_member
-
-
-def cases_of(user_id: int, today: date):
-    """The ids of the cases `user_id` is currently on (a subquery)."""
-    return sa.select(EngagementMember.engagement_id).where(
-        EngagementMember.user_id == user_id, is_current_member(today))
-
-
-HELD = EngagementSession.status == SessionStatus.HELD
 
 
 def held_hours_by_case():

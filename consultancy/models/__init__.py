@@ -6,9 +6,11 @@ from consultancy.models.applications import (
 from consultancy.models.audit import AuditEntry, ThrottleEvent
 from consultancy.models.engagements import (
     Engagement, EngagementContact, EngagementMember, EngagementSession, EngagementStatus,
-    EngagementStatusChange, EngagementTheme, EngagementUnit, MemberRole, SessionConsultant,
+    EngagementPhaseChange, EngagementStatusChange, EngagementTheme, EngagementUnit, MemberRole, SessionConsultant,
     SessionFormat, SessionStatus, SessionTheme, SessionUnit, SubFormat, Theme, ThemeGroup,
 )
+from consultancy.models.flags import SEVERITY_ORDER, Flag, FlagEvent, FlagEventKind, FlagRule, Severity
+from consultancy.models.jobs import JobClaim, JobRun, RunStatus
 from consultancy.models.numbering import ReferenceCounter
 from consultancy.models.reference import (
     DaycareUnit, EngagementType, Intake, Municipality, Ownership, Region, UnitKind,
@@ -18,7 +20,8 @@ from consultancy.models.users import LANGUAGES, Role, User
 __all__ = [
     "ApplicantKind", "Application", "ApplicationStatus", "ApplicationUnit", "AuditEntry",
     "Channel", "CriteriaSet", "Criterion", "DaycareUnit", "Engagement", "EngagementStatus",
-    "EngagementContact", "EngagementMember", "EngagementSession", "EngagementStatusChange",
+    "EngagementContact", "EngagementMember", "EngagementPhaseChange", "Flag", "FlagEvent",
+    "FlagEventKind", "FlagRule", "JobClaim", "JobRun", "RunStatus", "SEVERITY_ORDER", "Severity", "EngagementSession", "EngagementStatusChange",
     "EngagementTheme", "EngagementType", "EngagementUnit", "MemberRole", "SessionConsultant",
     "SessionFormat", "SessionStatus", "SessionTheme", "SessionUnit", "SubFormat", "Theme",
     "ThemeGroup", "Intake", "LANGUAGES", "Municipality", "Ownership",

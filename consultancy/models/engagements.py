@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from consultancy.extensions import db
 from consultancy.models.applications import Application
 from consultancy.models.audit import Json
+from consultancy.models.flags import Flag
 from consultancy.models.reference import DaycareUnit, EngagementType, Municipality
 from consultancy.models.types import LabelledEnum, UTCDateTime, enum_column, set_labels, utcnow
 from consultancy.models.users import User
@@ -150,6 +151,9 @@ class Engagement(db.Model):
     goals: Mapped[list] = mapped_column(Json, default=list, server_default="[]")
     documentation_form: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The phase code of the type's template the case is in, kept by the flag pass (and by
+    # every change to the case); None for a cancelled case.
+    phase: Mapped[str | None] = mapped_column(sa.String(32))
 
     engagement_type: Mapped[EngagementType] = relationship(lazy="joined")
     municipality: Mapped[Municipality] = relationship(lazy="joined")
@@ -170,6 +174,11 @@ class Engagement(db.Model):
     status_changes: Mapped[list[EngagementStatusChange]] = relationship(
         back_populates="engagement", cascade="all, delete-orphan",
         order_by="[EngagementStatusChange.at, EngagementStatusChange.id]")
+    phase_changes: Mapped[list[EngagementPhaseChange]] = relationship(
+        back_populates="engagement", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="[EngagementPhaseChange.entered_on, EngagementPhaseChange.id]")
+    flags: Mapped[list[Flag]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="[Flag.raised_on, Flag.id]")
 
 
 class EngagementUnit(db.Model):
@@ -249,6 +258,22 @@ class EngagementStatusChange(db.Model):
 
     engagement: Mapped[Engagement] = relationship(back_populates="status_changes")
     by: Mapped[User | None] = relationship(lazy="joined")
+
+
+class EngagementPhaseChange(db.Model):
+    """The case entered `phase` on `entered_on` (the day the change was noticed)."""
+
+    __tablename__ = "engagement_phase_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    engagement_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("engagements.id", ondelete="CASCADE"), index=True)
+    from_phase: Mapped[str | None] = mapped_column(sa.String(32))
+    phase: Mapped[str | None] = mapped_column(sa.String(32))
+    entered_on: Mapped[date]
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    engagement: Mapped[Engagement] = relationship(back_populates="phase_changes")
 
 
 class EngagementSession(db.Model):

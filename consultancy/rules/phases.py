@@ -23,6 +23,7 @@ from consultancy.rules.engagements import add_months
 
 @dataclass(frozen=True)
 class CaseFacts:
+    """What the phase and flag rules know of a case, gathered for all cases in one query."""
     start_date: date | None
     planned_end: date | None
     hour_budget: Decimal | None
@@ -30,6 +31,18 @@ class CaseFacts:
     first_session_on: date | None
     cancelled: bool = False
     completed: bool = False
+    engagement_type: str = ""
+    last_session_on: date | None = None
+    # Milestones: the first day each was recorded (a session of its format so far).
+    baseline_on: date | None = None
+    midway_on: date | None = None
+    end_on: date | None = None
+    consultants: int = 0
+    min_consultants: int = 0
+
+    @property
+    def is_open(self) -> bool:
+        return not (self.cancelled or self.completed)
 
 
 def _anchor_day(condition: dict, facts: CaseFacts) -> date | None:
@@ -38,6 +51,15 @@ def _anchor_day(condition: dict, facts: CaseFacts) -> date | None:
         return None
     return add_months(anchor, condition.get("months", 0)) + timedelta(
         days=condition.get("days", 0))
+
+
+def _condition_day(condition: dict, facts: CaseFacts) -> date | None:
+    """The day a condition began to hold, where a day can be told."""
+    if "from" in condition:
+        return _anchor_day(condition, facts)
+    if condition.get("first_session"):
+        return facts.first_session_on
+    return None
 
 
 def _holds(condition: dict, facts: CaseFacts, today: date) -> bool:
@@ -63,3 +85,16 @@ def phase_of(template: list[dict], facts: CaseFacts, today: date) -> str | None:
         if any(_holds(condition, facts, today) for condition in phase["enters"]):
             current = phase["code"]
     return current
+
+
+def entered_on(template: list[dict], facts: CaseFacts, code: str | None, today: date) -> date:
+    """The day the case entered phase `code`: the earliest day one of the phase's holding
+    conditions began to hold, or `today` when no day can be told (a share of hours used,
+    a status change). A pass that catches up after days of downtime still dates it right."""
+    phase = next((p for p in template if p["code"] == code), None)
+    if phase is None or not facts.is_open:
+        return today
+    days = [day for condition in phase["enters"]
+            if _holds(condition, facts, today)
+            and (day := _condition_day(condition, facts)) is not None and day <= today]
+    return min(days, default=today)
