@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app wsgi
 PORT   ?= 5000
 
-.PHONY: run serve install test migrate demo translations clean
+.PHONY: run serve install test benchmark migrate demo translations clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ run: demo
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Timings outside the default run; TEST_DATABASE_URL=postgresql+psycopg://... measures PostgreSQL.
+benchmark: install
+	$(BIN)/python -m pytest -m benchmark -s $(PYTEST_ARGS)
 
 translations: install
 	$(FLASK) translate update

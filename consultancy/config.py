@@ -43,6 +43,21 @@ class Defaults:
     SCHEDULER_TIMEZONE = "Europe/Copenhagen"
     FLAG_PASS_HOUR = 6
     FLAG_PASS_MINUTE = 0
+    # A daily run found late by more than this many seconds (the machine slept) is skipped;
+    # the catch-up at the next start covers a longer gap.
+    SCHEDULER_MISFIRE_GRACE_TIME = 3600
+
+    # The daily digest of new flags by mail, sent by the scheduler after the pass.
+    DIGEST_ENABLED = False
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False  # STARTTLS after connecting
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_FROM = "praksiskonsulent@localhost"
+    MAIL_TIMEOUT = 30  # seconds
+    # The address people open the application at; links in mails start with it.
+    BASE_URL = "http://127.0.0.1:5000"
 
     # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted.
     TRUSTED_PROXIES = 0
@@ -86,6 +101,12 @@ def load(config: Config, instance_path: str, overrides: Mapping[str, Any] | None
         "SQLALCHEMY_DATABASE_URI", f"sqlite:///{Path(instance_path) / 'consultancy.db'}"
     )
     config["SQLALCHEMY_DATABASE_URI"] = database_url(config["SQLALCHEMY_DATABASE_URI"])
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # A writer waits for SQLite's single write lock (a flag pass, an import) instead of
+        # failing after the driver's default of five seconds.
+        options = dict(config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options["connect_args"] = {"timeout": 30, **options.get("connect_args", {})}
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def development_secret(instance: Path) -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 from flask_login import FlaskLoginClient
 from flask_migrate import upgrade
 
@@ -43,6 +44,27 @@ def migrate_database(url: str, instance_path: Path) -> None:
     with app.app_context():
         upgrade()
         db.engine.dispose()
+
+
+@contextmanager
+def scratch_database(tmp_path, suffix: str = "migrations"):
+    """An empty database of the kind under test, dropped afterwards: for tests that need
+    several connections to see each other's commits."""
+    if not ON_POSTGRES:
+        yield f"sqlite:///{tmp_path / f'{suffix}.db'}"
+        return
+    url = make_url(database_url(TEST_DATABASE_URL))
+    name = f"{url.database}_{suffix}"
+    server = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with server.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from consultancy.extensions import db
 from consultancy.models import EngagementType
 from consultancy.rules.engagements import add_months
-from consultancy.rules.phases import CaseFacts, phase_of
+from consultancy.rules.phases import CaseFacts, entered_on, phase_of
 
 
 @pytest.fixture
@@ -85,3 +85,22 @@ def test_cancelled_and_completed_cases(templates):
 def test_a_case_without_dates_stays_in_planning(templates):
     facts = CaseFacts(None, None, None, D(0), None)
     assert phase_of(templates["one_year"], facts, date(2030, 1, 1)) == "planning"
+
+
+@pytest.mark.parametrize("facts, today, phase, day", [
+    # A pass that runs weeks late still dates the phase from its boundary.
+    (one_year(date(2026, 3, 1)), date(2026, 5, 20), "implementation", date(2026, 4, 1)),
+    (one_year(date(2026, 3, 1)), date(2026, 3, 1), "startup", date(2026, 3, 1)),
+    (mini("1.5", date(2026, 9, 3)), date(2026, 9, 20), "sparring", date(2026, 9, 3)),
+    # Entered by a share of the hours used: the day cannot be told, so the day noticed.
+    (mini("8", date(2026, 9, 3)), date(2026, 10, 1), "closing", date(2026, 10, 1)),
+    # Both conditions hold: the one that can be dated counts.
+    (mini("9", date(2026, 8, 3), start=date(2026, 8, 1)), date(2026, 11, 20), "closing",
+     date(2026, 11, 1)),
+    (one_year(date(2026, 3, 1), completed=True), date(2026, 6, 1), "completed",
+     date(2026, 6, 1)),
+])
+def test_the_day_a_phase_was_entered(templates, facts, today, phase, day):
+    template = templates[facts.hour_budget and "mini" or "one_year"]
+    assert phase_of(template, facts, today) == phase
+    assert entered_on(template, facts, phase, today) == day

@@ -1,0 +1,308 @@
+"""The flag pass: phases stored with their history, flags raised and resolved, one pass at
+a time, and every change to a case judged again before it is committed."""
+from __future__ import annotations
+
+import threading
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+from sqlalchemy.exc import IntegrityError
+
+from consultancy import create_app
+from consultancy.engagements import services
+from consultancy.extensions import db
+from consultancy.flags import services as flags
+from consultancy.models import (
+    Application, AuditEntry, DaycareUnit, Engagement, EngagementStatus, EngagementType, Flag,
+    FlagRule, JobClaim, JobRun, MemberRole, Ownership, Role, RunStatus, SessionFormat,
+    UnitKind, User,
+)
+from consultancy.models.types import utcnow
+from consultancy.rules.engagements import add_months
+from consultancy.services.clock import local_today
+from consultancy.services.jobs import run_job
+from tests.conftest import app_config, scratch_database
+
+TODAY = local_today()
+
+
+def days(n: int) -> date:
+    return TODAY + timedelta(days=n)
+
+
+def make_case_in(app, *, type_code="one_year", start=-10, consultants=2,
+                 sessions=((-10, SessionFormat.KICKOFF),), hour_budget=None) -> int:
+    """An active case in Morsø, started `start` days from today, with held sessions given
+    as (days from today, format)."""
+    with app.test_request_context():
+        kind = db.session.scalar(sa.select(EngagementType).where(EngagementType.code == type_code))
+        unit = DaycareUnit(name="Børnehuset Mælkebøtten", municipality_code=773,
+                           ownership=Ownership.MUNICIPAL, kind=UnitKind.INTEGRATED, children=60)
+        engagement = services.create_case(kind, 773, "Morsø Kommune", days(start), [unit], None,
+                                          utcnow(), hour_budget=hour_budget)
+        services.change_status(engagement, EngagementStatus.ACTIVE, "", None, utcnow())
+        people = []
+        for number in range(consultants):
+            person = User(email=f"k{engagement.id}-{number}@example.dk", name=f"Konsulent {number}",
+                          role=Role.CONSULTANT, active=True, language="da")
+            person.set_password("correct horse battery")
+            db.session.add(person)
+            db.session.flush()
+            services.assign_consultant(engagement, person, MemberRole.LEAD, days(start))
+            people.append(person)
+        for day, session_format in sessions:
+            services.log_session(engagement, services.SessionData(
+                held_on=days(day), hours=Decimal("2"), format=session_format, sub_format=None,
+                consultant_ids=[people[0].id], unit_ids=[unit.id], summary="Referat"),
+                people[0], TODAY, confirm_overrun=True)
+        db.session.commit()
+        return engagement.id
+
+
+@pytest.fixture
+def make_case(app):
+    return lambda **kwargs: make_case_in(app, **kwargs)
+
+
+def open_flags(app, engagement_id=None) -> list[str]:
+    with app.app_context():
+        query = sa.select(Flag.rule_code).where(Flag.resolved_on.is_(None))
+        if engagement_id is not None:
+            query = query.where(Flag.engagement_id == engagement_id)
+        return sorted(db.session.scalars(query))
+
+
+def flags_run(runner, day: date):
+    return runner.invoke(args=["flags", "run", "--today", day.isoformat()])
+
+
+def test_a_pass_flags_a_case_gone_quiet_and_a_second_pass_changes_nothing(app, runner,
+                                                                          make_case):
+    engagement_id = make_case()
+    assert open_flags(app) == []
+    result = flags_run(runner, days(40))  # 50 days after the kick-off
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().endswith("raised 1, resolved 0, open 1")
+    assert open_flags(app, engagement_id) == ["no_recent_activity"]
+    again = flags_run(runner, days(40))
+    assert again.output.strip().endswith("raised 0, resolved 0, open 1")
+    with app.app_context():
+        flag = db.session.scalar(sa.select(Flag))
+        assert flag.raised_on == days(40)
+        assert flag.detail == {"since": days(-10).isoformat(), "days": 50, "session": True}
+        runs = db.session.scalars(sa.select(JobRun).order_by(JobRun.id)).all()
+        assert [(r.status, r.run_on, r.counts["raised"]) for r in runs] == [
+            (RunStatus.DONE, days(40), 1), (RunStatus.DONE, days(40), 0)]
+        assert all(r.finished_at >= r.started_at for r in runs)
+
+
+def test_a_flag_is_resolved_when_its_condition_stops_holding(app, runner, make_case):
+    make_case()
+    flags_run(runner, days(40))
+    result = flags_run(runner, days(1))  # judged as of an earlier day, it no longer holds
+    assert result.output.strip().endswith("raised 0, resolved 1, open 0")
+    with app.app_context():
+        assert db.session.scalar(sa.select(Flag.resolved_on)) == days(1)
+    # It holds again later: a new flag, the old one stays in the history.
+    assert flags_run(runner, days(45)).output.strip().endswith("raised 1, resolved 0, open 1")
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Flag)) == 2
+
+
+def test_the_pass_stores_the_phase_and_dates_its_history(app, runner, make_case):
+    engagement_id = make_case(start=-10)
+    with app.app_context():
+        assert db.session.get(Engagement, engagement_id).phase == "startup"
+    flags_run(runner, days(40))
+    with app.app_context():
+        engagement = db.session.get(Engagement, engagement_id)
+        assert engagement.phase == "implementation"
+        history = [(c.from_phase, c.phase, c.entered_on) for c in engagement.phase_changes]
+    # Opened after its start day, the case went straight into its start-up phase; the pass
+    # 40 days later dates implementation from the boundary, not from the day it noticed.
+    assert history == [(None, "startup", days(-10)),
+                       ("startup", "implementation", add_months(days(-10), 1))]
+
+
+def test_logging_the_kick_off_resolves_the_baseline_flag_at_once(app, make_case):
+    engagement_id = make_case(start=-40, sessions=(), consultants=1)
+    assert open_flags(app, engagement_id) == ["baseline_missing", "team_incomplete"]
+    with app.test_request_context():
+        engagement = db.session.get(Engagement, engagement_id)
+        consultant = engagement.members[0].user
+        services.log_session(engagement, services.SessionData(
+            held_on=TODAY, hours=Decimal("3"), format=SessionFormat.KICKOFF, sub_format=None,
+            consultant_ids=[consultant.id], unit_ids=[engagement.units[0].unit_id],
+            summary="Opstartsmøde med ledelsen"), consultant, TODAY)
+        db.session.commit()
+    assert open_flags(app, engagement_id) == ["team_incomplete"]
+    with app.app_context():
+        resolved = db.session.scalar(sa.select(Flag).where(Flag.rule_code == "baseline_missing"))
+        assert resolved.resolved_on == TODAY
+
+
+def test_mini_hours_warn_at_eighty_percent_and_turn_critical_over_budget(app, make_case):
+    engagement_id = make_case(type_code="mini", consultants=1, sessions=(
+        (-9, SessionFormat.KICKOFF), (-8, SessionFormat.OTHER), (-7, SessionFormat.OTHER),
+        (-6, SessionFormat.OTHER)))
+    assert open_flags(app, engagement_id) == ["hours_nearly_used"]  # 8 of 10 hours
+    with app.test_request_context():
+        engagement = db.session.get(Engagement, engagement_id)
+        consultant = engagement.members[0].user
+        services.log_session(engagement, services.SessionData(
+            held_on=TODAY, hours=Decimal("2.25"), format=SessionFormat.OTHER, sub_format=None,
+            consultant_ids=[consultant.id], unit_ids=[engagement.units[0].unit_id],
+            summary="Sparring"), consultant, TODAY, confirm_overrun=True)
+        db.session.commit()
+    assert open_flags(app, engagement_id) == ["hours_exceeded"]
+
+
+def test_a_disabled_rule_resolves_its_open_flags(app, runner, make_case):
+    make_case(consultants=1)
+    assert open_flags(app) == ["team_incomplete"]
+    with app.app_context():
+        db.session.get(FlagRule, "team_incomplete").enabled = False
+        db.session.commit()
+    assert flags_run(runner, TODAY).output.strip().endswith("raised 0, resolved 1, open 0")
+
+
+def test_thresholds_can_differ_by_type_of_course(app, runner, make_case):
+    one_year = make_case()
+    mini = make_case(type_code="mini")
+    flags_run(runner, days(22))  # 32 days after the last session: over mini's 30, not 42
+    assert open_flags(app, mini) == ["no_recent_activity"]
+    assert open_flags(app, one_year) == []
+
+
+def test_the_database_refuses_a_second_open_flag_of_a_rule_on_a_case(app, make_case):
+    engagement_id = make_case(consultants=1)
+    with app.app_context():
+        db.session.add(Flag(rule_code="team_incomplete", engagement_id=engagement_id,
+                            raised_on=TODAY, detail={}))
+        with pytest.raises(IntegrityError):
+            db.session.commit()
+        db.session.rollback()
+        db.session.execute(sa.update(Flag).values(resolved_on=TODAY))
+        db.session.add(Flag(rule_code="team_incomplete", engagement_id=engagement_id,
+                            raised_on=TODAY, detail={}))
+        db.session.commit()  # a resolved flag does not stand in the way
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Flag)) == 2
+
+
+def test_an_application_waiting_fourteen_days_for_a_decision_is_flagged(
+        app, runner, make_application):
+    application_id = make_application()  # a mini course: continuous intake, no round
+    flags_run(runner, days(13))
+    assert open_flags(app) == []
+    assert flags_run(runner, days(14)).output.strip().endswith("raised 1, resolved 0, open 1")
+    with app.app_context():
+        flag = db.session.scalar(sa.select(Flag))
+        assert (flag.rule_code, flag.application_id) == ("review_overdue", application_id)
+        db.session.get(Application, application_id).status = "rejected"
+        db.session.commit()
+    assert flags_run(runner, days(15)).output.strip().endswith("raised 0, resolved 1, open 0")
+
+
+def test_raising_and_resolving_are_in_the_audit_log(app, runner, make_case):
+    make_case()
+    flags_run(runner, days(40))
+    with app.app_context():
+        notes = db.session.scalars(sa.select(AuditEntry.note).where(
+            AuditEntry.table_name == "flags")).all()
+    assert "bulk statement, 1 rows" in notes
+
+
+def test_a_failed_pass_is_recorded_and_releases_the_job(app, runner, make_case, monkeypatch):
+    make_case()
+
+    def broken(today, engagement_ids=None):
+        raise RuntimeError("disk full")
+    monkeypatch.setattr(flags, "evaluate", broken)
+    result = flags_run(runner, days(40))
+    assert result.exit_code == 1
+    assert "raised 0, resolved 0, open ?" in result.output
+    assert "disk full" in result.output
+    with app.app_context():
+        run = db.session.scalar(sa.select(JobRun))
+        assert run.status is RunStatus.FAILED and "disk full" in run.error
+        assert db.session.get(JobClaim, "flags").run_id is None
+    monkeypatch.undo()
+    assert flags_run(runner, days(40)).output.strip().endswith("raised 1, resolved 0, open 1")
+
+
+def test_a_claim_left_by_a_dead_process_is_taken_over_after_an_hour(app, runner, make_case):
+    make_case()
+    with app.app_context():
+        dead = JobRun(job="flags", run_on=TODAY, started_at=utcnow() - timedelta(hours=2),
+                      status=RunStatus.RUNNING, counts={})
+        db.session.add(dead)
+        db.session.flush()
+        claim = db.session.get(JobClaim, "flags")
+        claim.run_id, claim.claimed_at = dead.id, utcnow() - timedelta(hours=2)
+        db.session.commit()
+    assert flags_run(runner, days(40)).output.strip().endswith("raised 1, resolved 0, open 1")
+
+
+# --- two passes at once: separate connections on a database both can see -----------------
+
+@pytest.fixture
+def shared_app(tmp_path):
+    """An app on its own migrated database, committed for real (also on PostgreSQL)."""
+    with scratch_database(tmp_path, "jobs") as url:
+        app = create_app(app_config(url), instance_path=str(tmp_path / "instance"))
+        with app.app_context():
+            upgrade()
+        yield app
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_a_pass_that_finds_another_one_busy_is_skipped(shared_app):
+    engagement_id = make_case_in(shared_app)
+    started, finish = threading.Event(), threading.Event()
+    outcome = {}
+
+    def slow_pass():
+        with shared_app.app_context():
+            def work():
+                started.set()
+                finish.wait(10)
+                return vars(flags.evaluate(days(40)))
+            outcome["first"] = run_job("flags", days(40), work).status
+            db.session.remove()
+    first = threading.Thread(target=slow_pass)
+    first.start()
+    assert started.wait(10)
+    with shared_app.app_context():
+        second = flags.run_pass(days(40))
+        assert second.run.status is RunStatus.SKIPPED
+        assert second.summary() == "raised 0, resolved 0, open 0"
+        db.session.remove()
+    finish.set()
+    first.join(10)
+    assert outcome["first"] is RunStatus.DONE
+    assert open_flags(shared_app, engagement_id) == ["no_recent_activity"]
+
+
+def test_two_passes_started_at_the_same_moment_change_flags_once(shared_app):
+    for _ in range(3):
+        make_case_in(shared_app)
+    start = threading.Barrier(2)
+    results = []
+
+    def one_pass():
+        with shared_app.app_context():
+            start.wait()
+            results.append(flags.run_pass(days(40)))
+            db.session.remove()
+    threads = [threading.Thread(target=one_pass) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(r.counts.raised for r in results) == [0, 3]
+    assert {r.run.status for r in results} <= {RunStatus.DONE, RunStatus.SKIPPED}
+    assert open_flags(shared_app) == ["no_recent_activity"] * 3

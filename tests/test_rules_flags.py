@@ -1,0 +1,120 @@
+"""Table tests of the flag conditions: the day before, on and after each threshold."""
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+
+from consultancy.rules.flags import (
+    ApplicationFacts, baseline_missing, end_assessment_due, hours_exceeded, hours_nearly_used,
+    midway_status_missing, no_recent_activity, overdue_close, review_overdue, team_incomplete,
+)
+from consultancy.rules.phases import CaseFacts
+
+START = date(2026, 3, 1)
+
+
+def case(**facts) -> CaseFacts:
+    values = dict(start_date=START, planned_end=date(2027, 3, 1), hour_budget=None,
+                  hours_used=D(0), first_session_on=None, engagement_type="one_year")
+    values.update(facts)
+    return CaseFacts(**values)
+
+
+@pytest.mark.parametrize("facts, today, holds", [
+    (case(), date(2026, 3, 30), False),                       # day 29 after the start
+    (case(), date(2026, 3, 31), True),                        # day 30: flagged
+    (case(baseline_on=date(2026, 3, 10)), date(2026, 5, 1), False),
+    (case(start_date=None), date(2026, 5, 1), False),         # no start date yet
+    (case(completed=True), date(2026, 5, 1), False),
+    (case(cancelled=True), date(2026, 5, 1), False),
+])
+def test_baseline_missing_thirty_days_after_start(facts, today, holds):
+    assert (baseline_missing(facts, {"days_after_start": 30}, today) is not None) is holds
+
+
+@pytest.mark.parametrize("facts, today, days, detail", [
+    (case(last_session_on=date(2026, 4, 1)), date(2026, 5, 12), 42, None),  # 41 days
+    (case(last_session_on=date(2026, 4, 1)), date(2026, 5, 13), 42,
+     {"since": "2026-04-01", "days": 42, "session": True}),
+    # No session at all: counted from the start.
+    (case(), date(2026, 4, 12), 42, {"since": "2026-03-01", "days": 42, "session": False}),
+    (case(), date(2026, 3, 31), 30, {"since": "2026-03-01", "days": 30, "session": False}),
+    (case(start_date=date(2026, 6, 1)), date(2026, 5, 1), 30, None),  # not started
+    (case(completed=True), date(2026, 8, 1), 42, None),
+])
+def test_no_recent_activity(facts, today, days, detail):
+    assert no_recent_activity(facts, {"days": days}, today) == detail
+
+
+@pytest.mark.parametrize("used, nearly, exceeded", [
+    (D("7.75"), False, False),
+    (D("8"), True, False),       # 80 % exactly
+    (D("10"), True, False),      # the whole budget, not over it
+    (D("10.25"), False, True),   # over: only the critical flag
+])
+def test_hours_flags_of_a_ten_hour_budget(used, nearly, exceeded):
+    facts = case(hour_budget=D(10), hours_used=used, engagement_type="mini")
+    assert (hours_nearly_used(facts, {"percent": 80}, START) is not None) is nearly
+    assert (hours_exceeded(facts, {"percent": 100}, START) is not None) is exceeded
+
+
+def test_hours_flags_need_a_budget():
+    facts = case(hour_budget=None, hours_used=D(500))
+    assert hours_nearly_used(facts, {"percent": 80}, START) is None
+    assert hours_exceeded(facts, {"percent": 100}, START) is None
+
+
+MIDWAY = {"months_after_start": 6, "grace_days": 14}
+
+
+@pytest.mark.parametrize("facts, today, holds", [
+    (case(), date(2026, 9, 14), False),   # month 6 + 13 days
+    (case(), date(2026, 9, 15), True),    # month 6 + 14 days
+    (case(midway_on=date(2026, 9, 2)), date(2026, 10, 1), False),
+    # A course that ends before the midway status is due has none (the mini course).
+    (case(planned_end=date(2026, 6, 1), engagement_type="mini"), date(2026, 9, 20), False),
+    # Started on 31 August: month six ends on the last day of February.
+    (case(start_date=date(2025, 8, 31), planned_end=date(2026, 8, 31)), date(2026, 3, 13),
+     False),
+    (case(start_date=date(2025, 8, 31), planned_end=date(2026, 8, 31)), date(2026, 3, 14),
+     True),
+])
+def test_midway_status_two_weeks_after_month_six(facts, today, holds):
+    assert (midway_status_missing(facts, MIDWAY, today) is not None) is holds
+
+
+@pytest.mark.parametrize("facts, today, holds", [
+    (case(), date(2027, 1, 29), False),   # 31 days before the planned end
+    (case(), date(2027, 1, 30), True),    # 30 days before
+    (case(), date(2027, 4, 1), True),     # after the end, still missing
+    (case(end_on=date(2027, 2, 10)), date(2027, 2, 20), False),
+    (case(planned_end=None), date(2027, 2, 20), False),
+])
+def test_end_assessment_due_in_the_last_thirty_days(facts, today, holds):
+    assert (end_assessment_due(facts, {"days_before_end": 30}, today) is not None) is holds
+
+
+@pytest.mark.parametrize("facts, today, holds", [
+    (case(), date(2027, 3, 30), False),   # 29 days after the planned end
+    (case(), date(2027, 3, 31), True),    # 30 days after
+    (case(completed=True), date(2027, 6, 1), False),
+])
+def test_overdue_close_thirty_days_after_the_planned_end(facts, today, holds):
+    assert (overdue_close(facts, {"days_after_end": 30}, today) is not None) is holds
+
+
+@pytest.mark.parametrize("consultants, required, holds", [
+    (0, 2, True), (1, 2, True), (2, 2, False), (3, 2, False), (1, 1, False), (0, 1, True),
+])
+def test_team_incomplete_below_the_types_minimum(consultants, required, holds):
+    facts = case(consultants=consultants, min_consultants=required)
+    assert (team_incomplete(facts, {}, START) is not None) is holds
+
+
+@pytest.mark.parametrize("facts, today, holds", [
+    (ApplicationFacts(True, date(2026, 5, 1)), date(2026, 5, 14), False),  # 13 days
+    (ApplicationFacts(True, date(2026, 5, 1)), date(2026, 5, 15), True),   # 14 days
+    (ApplicationFacts(False, date(2026, 5, 1)), date(2026, 9, 1), False),  # decided
+])
+def test_review_overdue_fourteen_days_after_the_round_closed(facts, today, holds):
+    assert (review_overdue(facts, {"days": 14}, today) is not None) is holds
