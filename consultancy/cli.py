@@ -113,6 +113,7 @@ def translate_compile() -> None:
 def init_app(app) -> None:
     from consultancy.engagements.cli import sessions_cli
     from consultancy.flags.cli import flags_cli
+    from consultancy.scheduler import scheduler_command
     for group in (users_cli, demo_cli, translate_cli, applications_cli, sessions_cli,
-                  flags_cli):
+                  flags_cli, scheduler_command):
         app.cli.add_command(group)

@@ -99,7 +99,8 @@ def _loaded(engagement_id: int) -> Engagement:
     return db.session.scalars(sa.select(Engagement).where(Engagement.id == engagement_id).options(
         selectinload(Engagement.members), selectinload(Engagement.units),
         selectinload(Engagement.themes), selectinload(Engagement.contacts),
-        selectinload(Engagement.status_changes), selectinload(Engagement.sessions))).one()
+        selectinload(Engagement.status_changes), selectinload(Engagement.sessions),
+        selectinload(Engagement.phase_changes), selectinload(Engagement.flags))).one()
 
 
 @pytest.fixture
@@ -152,11 +153,13 @@ def test_the_timeline_composes_every_kind_newest_first(app, case_from_applicatio
         items = timeline(_loaded(engagement_id), show_notes=True)
         assert [item.kind.code for item in items] == [
             "planned_session",                          # in 14 days
+            "flag_raised",                              # today (one consultant left)
             "status_change", "status_change",           # today: active, then opened
             "application_decided", "application_submitted",  # today, before the opening
             "member_ended",                             # 2 days ago
             "session", "session",                       # 3 and 10 days ago
             "member_started", "member_started",         # 20 days ago
+            "phase_change",                             # the start: into startup
         ]
         keys = [item.sort_key() for item in items]
         assert keys == sorted(keys, reverse=True)
@@ -182,7 +185,8 @@ def test_on_one_day_a_session_comes_after_the_team_change_and_the_opening(
     engagement_id = make_case(consultants=[consultant], held=[(0, 1, "")])
     with app.test_request_context():
         items = timeline(_loaded(engagement_id), show_notes=True)
-    assert [item.kind.code for item in items] == ["session", "member_started", "status_change"]
+    assert [item.kind.code for item in items] == ["session", "member_started", "phase_change",
+                                                  "status_change"]
 
 
 def test_evaluators_get_no_free_text_in_the_timeline(app, case_from_application):
@@ -563,7 +567,8 @@ def test_a_long_timeline_is_paged(app, team_client):
         engagement_id = engagement.id
     first = team_client.get(f"/engagements/{engagement_id}").get_data(as_text=True)
     second = team_client.get(f"/engagements/{engagement_id}?page=2").get_data(as_text=True)
-    assert first.count("timeline-item") == 25 and second.count("timeline-item") == 6
+    # 30 sessions, the opening, the phase entered and the flag of a case with no consultant.
+    assert first.count("timeline-item") == 25 and second.count("timeline-item") == 8
     assert team_client.get(f"/engagements/{engagement_id}?page=9").status_code == 404
 
 

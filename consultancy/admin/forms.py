@@ -1,3 +1,4 @@
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, EmailField, IntegerField, PasswordField, SelectField
 from wtforms import StringField, SubmitField
@@ -5,10 +6,11 @@ from wtforms.validators import (
     DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp,
 )
 
+from consultancy.admin.flag_rules import RuleText, override_field, unit_label
 from consultancy.auth.forms import PASSWORD_MAX_LENGTH, strong_enough
 from consultancy.forms import DecimalCommaField, Form, choices, enum_choices, optional_int
 from consultancy.i18n import LANGUAGE_NAMES
-from consultancy.models import Intake, Role
+from consultancy.models import Intake, Role, Severity
 
 
 class UserForm(Form):
@@ -67,3 +69,47 @@ class EngagementTypeForm(Form):
                               description=_l("The new type goes through the same phases."))
     active = BooleanField(_l("Open for new applications and cases"), default=True)
     submit = SubmitField(_l("Save"))
+
+
+class FlagRuleForm(Form):
+    """Severity and on/off; `flag_rule_form` adds the rule's thresholds."""
+
+    severity = SelectField(_l("Severity"), choices=lambda: enum_choices(Severity))
+    enabled = BooleanField(_l("Enabled"), description=_l(
+        "When off, the rule raises no new flags and its open flags are resolved at the "
+        "next flag pass."))
+    submit = SubmitField(_l("Save"))
+
+
+class _WholeNumberRange(NumberRange):
+    """NumberRange, silent when the input is no whole number (WTForms said so already)."""
+
+    def __call__(self, form, field):
+        if field.data is not None:
+            super().__call__(form, field)
+
+
+def _range(parameter) -> list:
+    return [_WholeNumberRange(min=parameter.minimum, max=parameter.maximum, message=_(
+        "Enter a whole number from %(min)d to %(max)d.",
+        min=parameter.minimum, max=parameter.maximum))]
+
+
+def flag_rule_form(text: RuleText, type_codes: list[str], **kwargs) -> FlagRuleForm:
+    """The form of one rule: a field per threshold (named by its key) and, for each type of
+    course in `type_codes`, an optional field per threshold overriding it (empty: the
+    general value applies)."""
+
+    class RuleForm(FlagRuleForm):
+        pass
+
+    for parameter in text.parameters:
+        help_text = _("From %(min)d to %(max)d %(unit)s.", min=parameter.minimum,
+                      max=parameter.maximum, unit=unit_label(parameter))
+        setattr(RuleForm, parameter.key, IntegerField(
+            parameter.label, description=help_text,
+            validators=[InputRequired(_("Enter a value.")), *_range(parameter)]))
+        for code in type_codes:
+            setattr(RuleForm, override_field(code, parameter.key), IntegerField(
+                parameter.label, validators=[Optional(), *_range(parameter)]))
+    return RuleForm(**kwargs)

@@ -1,4 +1,5 @@
-"""Managing users, and reading the audit trail. Callers own the transaction."""
+"""Managing users, types of course and flag rules, and reading the audit trail. Callers own
+the transaction."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,11 +11,13 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
+from consultancy.admin.flag_rules import override_field, per_type, text_of
 from consultancy.extensions import db
-from consultancy.models import AuditEntry, EngagementType, Role, User
+from consultancy.models import AuditEntry, EngagementType, FlagRule, Role, Severity, User
 from consultancy.models.users import normalise_email
 from consultancy.services import Refusal
 from consultancy.services.clock import COPENHAGEN
+
 
 class UserError(Refusal):
     """A change to an account or a setting that the rules refuse."""
@@ -130,3 +133,48 @@ def save_engagement_type(engagement_type: EngagementType | None, values: dict,
         setattr(engagement_type, name, values[name])
     db.session.flush()
     return engagement_type
+
+
+def _threshold(code: str, key: str, value, field: str) -> int:
+    parameter = text_of(code).parameter(key)
+    if parameter is None:
+        raise UserError(_("This rule has no setting %(key)s.", key=key), field)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise UserError(_("Enter a whole number."), field)
+    if not parameter.minimum <= value <= parameter.maximum:
+        raise UserError(_("Enter a whole number from %(min)d to %(max)d.",
+                          min=parameter.minimum, max=parameter.maximum), field)
+    return value
+
+
+def update_flag_rule(rule: FlagRule, severity: Severity, enabled: bool, params: dict,
+                     type_params: dict) -> FlagRule:
+    """Change how a flag rule judges: its severity, whether it runs, its thresholds and the
+    thresholds of single types of course. A type without a value of its own (None or left
+    out) uses the general one. Takes effect at the next flag pass."""
+    wanted = {p.key for p in text_of(rule.code).parameters}
+    missing = sorted(wanted - params.keys())
+    if missing:
+        raise UserError(_("Enter a value."), missing[0])
+    checked = {key: _threshold(rule.code, key, value, key)
+               for key, value in sorted(params.items())}
+    overrides: dict[str, dict[str, int]] = {}
+    if type_params and not per_type(rule.code):
+        raise UserError(_("This rule judges applications; it has no values per type of "
+                          "course."))
+    known = set(db.session.scalars(sa.select(EngagementType.code)))
+    for type_code, values in sorted(type_params.items()):
+        if type_code not in known:
+            raise UserError(_("There is no type of course with the code %(code)s.",
+                              code=type_code))
+        own = {key: _threshold(rule.code, key, value, override_field(type_code, key))
+               for key, value in sorted(values.items()) if value is not None}
+        if own:
+            overrides[type_code] = own
+    rule.severity = severity
+    rule.enabled = enabled
+    # New dicts, not changed ones: JSON columns notice only a new value (and so does the audit).
+    rule.params = checked
+    rule.type_params = overrides
+    db.session.flush()
+    return rule

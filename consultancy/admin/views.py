@@ -4,16 +4,19 @@ import sqlalchemy as sa
 from flask_login import current_user
 
 from consultancy.admin import bp
-from consultancy.admin.forms import AuditFilterForm, EngagementTypeForm, NewUserForm, UserForm
+from consultancy.admin.flag_rules import override_field, per_type, text_of, thresholds
+from consultancy.admin.forms import (
+    AuditFilterForm, EngagementTypeForm, NewUserForm, UserForm, flag_rule_form,
+)
 from consultancy.admin.services import (
     TYPE_FIELDS, AuditFilter, UserError, audit_query, create_user, save_engagement_type,
-    update_user,
+    update_flag_rule, update_user,
 )
 from consultancy.audit import ACTION_LABELS
 from consultancy.extensions import db
 from consultancy.forms import choices, show_refusal
 from consultancy.i18n import current_language
-from consultancy.models import EngagementType, Intake, Role, User
+from consultancy.models import EngagementType, FlagRule, Intake, Role, Severity, User
 from consultancy.permissions import role_required
 
 
@@ -124,3 +127,62 @@ def engagement_type_edit(type_id: int | None):
     status = 400 if form.is_submitted() else 200
     return render_template("admin/engagement_type_form.html", form=form,
                            engagement_type=engagement_type), status
+
+
+def _type_names(language: str) -> dict[str, str]:
+    types = db.session.scalars(sa.select(EngagementType).order_by(EngagementType.id))
+    return {t.code: t.name(language) for t in types}
+
+
+@bp.route("/flag-rules")
+@role_required(Role.ADMIN)
+def flag_rules():
+    rules = db.session.scalars(sa.select(FlagRule).order_by(FlagRule.position,
+                                                            FlagRule.code)).all()
+    type_names = _type_names(current_language())
+    rows = [(rule, text_of(rule.code), thresholds(rule, type_names)) for rule in rules]
+    return render_template("admin/flag_rules.html", rows=rows)
+
+
+@bp.route("/flag-rules/<code>", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def flag_rule(code: str):
+    rule = db.get_or_404(FlagRule, code)
+    text = text_of(rule.code)
+    language = current_language()
+    # Active types, and closed ones that still have values of their own (open cases of a
+    # closed type are still judged, and saving must not drop what it cannot show).
+    types = [t for t in db.session.scalars(sa.select(EngagementType)
+                                           .order_by(EngagementType.id))
+             if per_type(rule.code) and text.parameters
+             and (t.active or t.code in rule.type_params)]
+    codes = [t.code for t in types]
+    data = None
+    if request.method == "GET":
+        data = {"severity": rule.severity.value, "enabled": rule.enabled}
+        for parameter in text.parameters:
+            data[parameter.key] = rule.params.get(parameter.key)
+            for type_code in codes:
+                data[override_field(type_code, parameter.key)] = \
+                    rule.type_params.get(type_code, {}).get(parameter.key)
+    form = flag_rule_form(text, codes, data=data)
+    if form.validate_on_submit():
+        params = {p.key: form[p.key].data for p in text.parameters}
+        type_params = {type_code: {p.key: form[override_field(type_code, p.key)].data
+                                   for p in text.parameters}
+                       for type_code in codes}
+        try:
+            update_flag_rule(rule, Severity(form.severity.data), form.enabled.data, params,
+                             type_params)
+        except UserError as error:
+            db.session.rollback()
+            show_refusal(form, error)
+        else:
+            db.session.commit()
+            flash(_("%(name)s saved.", name=text.name), "success")
+            return redirect(url_for("admin.flag_rules"))
+    status = 400 if form.is_submitted() else 200
+    per_type_fields = [(t, [form[override_field(t.code, p.key)] for p in text.parameters])
+                       for t in types]
+    return render_template("admin/flag_rule_form.html", form=form, rule=rule, text=text,
+                           language=language, types=per_type_fields), status

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from consultancy.engagements import bp, services
 from consultancy.engagements.queries import HELD, OPEN_STATUSES, cases_of, is_current_member
+from consultancy.engagements.timeline import phase_entry
 from consultancy.extensions import db
 from consultancy.pagination import paginate_list
 from consultancy.models import (
@@ -52,7 +53,6 @@ class CaseHours:
 class SessionFigures:
     hours: Decimal = Decimal(0)
     next_planned: date | None = None
-    first_held: date | None = None
 
 
 def held_hours_by_case():
@@ -68,12 +68,11 @@ def session_figures(engagement_ids: list[int]) -> dict[int, SessionFigures]:
     rows = db.session.execute(
         sa.select(EngagementSession.engagement_id,
                   sa.func.sum(sa.case((HELD, EngagementSession.hours), else_=0)),
-                  sa.func.min(sa.case((planned, EngagementSession.held_on))),
-                  sa.func.min(sa.case((HELD, EngagementSession.held_on))))
+                  sa.func.min(sa.case((planned, EngagementSession.held_on))))
         .where(EngagementSession.engagement_id.in_(engagement_ids))
         .group_by(EngagementSession.engagement_id))
-    return {case_id: SessionFigures(Decimal(hours or 0), next_planned, first_held)
-            for case_id, hours, next_planned, first_held in rows}
+    return {case_id: SessionFigures(Decimal(hours or 0), next_planned)
+            for case_id, hours, next_planned in rows}
 
 
 def latest_next_steps(engagement_ids: list[int]) -> dict[int, tuple[date, str]]:
@@ -124,8 +123,8 @@ def my_active_cases(user: User, today: date) -> list[MyCase]:
     for engagement in engagements:
         figure = figures.get(engagement.id, SessionFigures())
         held_on, next_steps = steps.get(engagement.id, (None, ""))
-        phase = services.current_phase(engagement, figure.hours, figure.first_held, today)
-        cases.append(MyCase(engagement, phase, CaseHours(figure.hours, engagement.hour_budget),
+        cases.append(MyCase(engagement, phase_entry(engagement.engagement_type, engagement.phase),
+                            CaseHours(figure.hours, engagement.hour_budget),
                             figure.next_planned, next_steps.strip(), held_on))
     return cases
 

@@ -18,7 +18,6 @@ from consultancy.models import (
     User,
 )
 from consultancy.rules import engagements as rules
-from consultancy.rules.phases import CaseFacts, phase_of
 from consultancy.services import Refusal, check_version
 from consultancy.services.clock import COPENHAGEN
 from consultancy.services.numbering import engagement_reference, next_number
@@ -94,21 +93,6 @@ def change_status(engagement: Engagement, new: EngagementStatus, reason: str, ac
     if new is EngagementStatus.CANCELLED:
         engagement.cancel_reason = reason.strip()
     db.session.flush()
-
-
-def current_phase(engagement: Engagement, hours_used: Decimal, first_held: date | None,
-                  today: date) -> dict | None:
-    """The phase (its template entry, with Danish and English names) the case is in today.
-
-    Computed on the fly from the type's template; the scheduler will store it and its history.
-    """
-    template = engagement.engagement_type.phase_template
-    code = phase_of(template, CaseFacts(
-        start_date=engagement.start_date, planned_end=engagement.planned_end,
-        hour_budget=engagement.hour_budget, hours_used=hours_used, first_session_on=first_held,
-        cancelled=engagement.status is EngagementStatus.CANCELLED,
-        completed=engagement.status is EngagementStatus.COMPLETED), today)
-    return next((phase for phase in template if phase["code"] == code), None)
 
 
 # --- the team --------------------------------------------------------------------------

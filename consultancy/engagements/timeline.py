@@ -2,8 +2,8 @@
 
 Pure composition from a case loaded by `load_case` (members, status changes and sessions
 selectin-loaded): no query per item. Each kind of event has a `Kind` (its text mark and
-label) and a source function that yields its items; a new kind (flags, self-assessments)
-is one `Kind` and one function decorated with `@source`.
+label) and a source function that yields its items; a new kind (self-assessments) is one
+`Kind` and one function decorated with `@source`.
 """
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from datetime import date, datetime, time
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from consultancy.i18n import format_number
-from consultancy.models import Engagement, SessionStatus
+from consultancy.flags import texts as flag_texts
+from consultancy.i18n import current_language, format_date, format_number
+from consultancy.models import Engagement, EngagementType, FlagEventKind, SessionStatus
 from consultancy.services.clock import COPENHAGEN, local_today
 
 
@@ -81,6 +82,13 @@ APPLICATION_DECIDED = Kind("application_decided", "⚖", _l("Decision"), "timeli
 STATUS_CHANGE = Kind("status_change", "◆", _l("Status"), "timeline-status", 30)
 MEMBER_STARTED = Kind("member_started", "+", _l("Team change"), "timeline-team", 40)
 MEMBER_ENDED = Kind("member_ended", "−", _l("Team change"), "timeline-team", 70)
+PHASE_CHANGE = Kind("phase_change", "▶", _l("Phase"), "timeline-phase", 35)
+# A flag raised or resolved by the daily pass counts as the end of its day, like a session;
+# one resolved by a session logged that day comes after (above) it.
+FLAG_RAISED = Kind("flag_raised", "⚑", _l("Flag raised"), "timeline-flag", 25)
+FLAG_ACKNOWLEDGED = Kind("flag_acknowledged", "✓", _l("Flag acknowledged"), "timeline-flag", 26)
+FLAG_SNOOZED = Kind("flag_snoozed", "⏸", _l("Flag snoozed"), "timeline-flag", 27)
+FLAG_RESOLVED = Kind("flag_resolved", "⚐", _l("Flag resolved"), "timeline-flag", 55)
 
 Source = Callable[[Engagement, bool, date], Iterable[TimelineItem]]
 SOURCES: list[Source] = []
@@ -99,6 +107,22 @@ def timeline(engagement: Engagement, show_notes: bool,
     today = today or local_today()
     items = [item for produce in SOURCES for item in produce(engagement, show_notes, today)]
     return sorted(items, key=TimelineItem.sort_key, reverse=True)
+
+
+def phase_entry(engagement_type: EngagementType, code: str | None) -> dict | None:
+    """The entry of the type's phase template for a stored phase code (names in Danish and
+    English), or None."""
+    if code is None:
+        return None
+    return next((phase for phase in engagement_type.phase_template
+                 if phase["code"] == code), None)
+
+
+def phase_name(engagement_type: EngagementType, code: str | None) -> str:
+    entry = phase_entry(engagement_type, code)
+    if entry is None:
+        return code or ""
+    return entry["name_da"] if current_language() == "da" else entry["name_en"]
 
 
 def _notes(*pairs: tuple[str, str | None]) -> tuple[tuple[str, str], ...]:
@@ -184,3 +208,39 @@ def _team(engagement: Engagement, show_notes: bool, today: date
             yield TimelineItem(
                 when=member.ended_on, kind=MEMBER_ENDED,
                 title=_("%(name)s left the team", name=member.user.name), detail=role)
+
+
+@source
+def _phases(engagement: Engagement, show_notes: bool, today: date) -> Iterable[TimelineItem]:
+    kind = engagement.engagement_type
+    for change in engagement.phase_changes:
+        if change.phase is None:
+            if change.from_phase is None:
+                continue
+            title = _("Left phase %(phase)s", phase=phase_name(kind, change.from_phase))
+        else:
+            title = _("Entered phase %(phase)s", phase=phase_name(kind, change.phase))
+        yield TimelineItem(when=change.entered_on, kind=PHASE_CHANGE, title=title)
+
+
+@source
+def _flags(engagement: Engagement, show_notes: bool, today: date) -> Iterable[TimelineItem]:
+    for flag in engagement.flags:
+        name = flag_texts.rule_name(flag.rule_code)
+        link = Link("flags.detail", {"flag_id": flag.id}, _("Open the flag"))
+        yield TimelineItem(when=flag.raised_on, kind=FLAG_RAISED, title=name,
+                           detail=flag_texts.message(flag), link=link)
+        for event in flag.events:
+            by = _("by %(name)s", name=event.by.name) if event.by else ""
+            notes = _notes((_("Comment"), event.comment)) if show_notes else ()
+            if event.kind is FlagEventKind.SNOOZED:
+                detail = " · ".join(part for part in (
+                    _("until %(date)s", date=format_date(event.snoozed_until)), by) if part)
+                yield TimelineItem(when=event.at, kind=FLAG_SNOOZED, title=name,
+                                   detail=detail, notes=notes, link=link)
+            else:
+                yield TimelineItem(when=event.at, kind=FLAG_ACKNOWLEDGED, title=name,
+                                   detail=by, notes=notes, link=link)
+        if flag.resolved_on is not None:
+            yield TimelineItem(when=flag.resolved_on, kind=FLAG_RESOLVED, title=name,
+                               link=link)

@@ -12,14 +12,15 @@ from consultancy.engagements.case_forms import (
 )
 from consultancy.engagements.forms import expected_version
 from consultancy.engagements.services import EngagementError, OverrunNotConfirmed
-from consultancy.engagements.timeline import timeline
+from consultancy.engagements.timeline import phase_entry, timeline
 from consultancy.extensions import db
+from consultancy.flags.queries import sort_key
 from consultancy.pagination import paginate_list
 from consultancy.forms import ButtonForm, choices, show_refusal
 from consultancy.i18n import current_language
 from consultancy.models import (
     DaycareUnit, Engagement, EngagementSession, EngagementStatus, EngagementType, MemberRole,
-    Municipality, Role, SessionStatus, User,
+    Municipality, Role, User,
 )
 from consultancy.models.types import utcnow
 from consultancy.permissions import (
@@ -37,7 +38,8 @@ def load_case(engagement_id: int, write: bool = False) -> Engagement:
             selectinload(Engagement.members), selectinload(Engagement.units),
             selectinload(Engagement.themes), selectinload(Engagement.contacts),
             selectinload(Engagement.status_changes),
-            selectinload(Engagement.sessions))).first()
+            selectinload(Engagement.sessions), selectinload(Engagement.phase_changes),
+            selectinload(Engagement.flags))).first()
     if engagement is None:
         abort(404)
     allowed = can_write_case if write else can_read_case
@@ -88,12 +90,12 @@ def case(engagement_id: int):
     manager = can_manage_case(current_user)
     notes = sees_case_notes(current_user)
     budget = services.case_budget(engagement)
-    first_held = min((s.held_on for s in engagement.sessions
-                      if s.status is SessionStatus.HELD), default=None)
     context = dict(
         engagement=engagement, today=today, writer=writer, manager=manager, notes=notes,
-        budget=budget,
-        phase=services.current_phase(engagement, budget.session_hours, first_held, today),
+        budget=budget, phase=phase_entry(engagement.engagement_type, engagement.phase),
+        # What needs attention: the open flags not snoozed, the most severe first.
+        flags=sorted((flag for flag in engagement.flags
+                      if flag.is_open and not flag.snoozed(today)), key=sort_key),
         members=services.current_members(engagement, today),
         timeline_page=paginate_list(timeline(engagement, show_notes=notes)),
         language=current_language())
