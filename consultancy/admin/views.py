@@ -9,15 +9,16 @@ from consultancy.admin.forms import (
     AuditFilterForm, EngagementTypeForm, NewUserForm, UserForm, flag_rule_form,
 )
 from consultancy.admin.services import (
-    TYPE_FIELDS, AuditFilter, UserError, audit_query, create_user, save_engagement_type,
+    TYPE_FIELDS, AuditFilter, audit_query, create_user, save_engagement_type,
     update_flag_rule, update_user,
 )
 from consultancy.audit import ACTION_LABELS
 from consultancy.extensions import db
-from consultancy.forms import choices, show_refusal
+from consultancy.forms import choices
 from consultancy.i18n import current_language
 from consultancy.models import EngagementType, FlagRule, Intake, Role, Severity, User
 from consultancy.permissions import role_required
+from consultancy.transactions import run_on_form
 
 
 def _fields(form) -> dict:
@@ -39,13 +40,8 @@ def users():
 def user_new():
     form = NewUserForm()
     if form.validate_on_submit():
-        try:
-            user = create_user(**_fields(form))
-        except UserError as error:
-            show_refusal(form, error)
-        else:
-            db.session.commit()
-            flash(_("User %(name)s created.", name=user.name), "success")
+        if created := run_on_form(form, lambda: create_user(**_fields(form))):
+            flash(_("User %(name)s created.", name=created.result.name), "success")
             return redirect(url_for("admin.users"))
     status = 400 if form.is_submitted() else 200
     return render_template("admin/user_form.html", form=form, user=None), status
@@ -59,12 +55,7 @@ def user_edit(user_id: int):
     if request.method == "GET":
         form.role.data = user.role.value
     if form.validate_on_submit():
-        try:
-            update_user(user, current_user, **_fields(form))
-        except UserError as error:
-            show_refusal(form, error)
-        else:
-            db.session.commit()
+        if run_on_form(form, lambda: update_user(user, current_user, **_fields(form))):
             flash(_("Changes to %(name)s saved.", name=user.name), "success")
             return redirect(url_for("admin.users"))
     status = 400 if form.is_submitted() else 200
@@ -114,15 +105,9 @@ def engagement_type_edit(type_id: int | None):
     if form.validate_on_submit():
         values = {name: getattr(form, name).data for name in TYPE_FIELDS}
         values["intake"] = Intake(values["intake"])
-        try:
-            saved = save_engagement_type(engagement_type, values,
-                                         db.session.get(EngagementType, form.phases_from.data))
-        except UserError as error:
-            db.session.rollback()
-            show_refusal(form, error)
-        else:
-            db.session.commit()
-            flash(_("%(name)s saved.", name=saved.name(language)), "success")
+        if saved := run_on_form(form, lambda: save_engagement_type(
+                engagement_type, values, db.session.get(EngagementType, form.phases_from.data))):
+            flash(_("%(name)s saved.", name=saved.result.name(language)), "success")
             return redirect(url_for("admin.engagement_types"))
     status = 400 if form.is_submitted() else 200
     return render_template("admin/engagement_type_form.html", form=form,
@@ -171,14 +156,8 @@ def flag_rule(code: str):
         type_params = {type_code: {p.key: form[override_field(type_code, p.key)].data
                                    for p in text.parameters}
                        for type_code in codes}
-        try:
-            update_flag_rule(rule, Severity(form.severity.data), form.enabled.data, params,
-                             type_params)
-        except UserError as error:
-            db.session.rollback()
-            show_refusal(form, error)
-        else:
-            db.session.commit()
+        if run_on_form(form, lambda: update_flag_rule(
+                rule, Severity(form.severity.data), form.enabled.data, params, type_params)):
             flash(_("%(name)s saved.", name=text.name), "success")
             return redirect(url_for("admin.flag_rules"))
     status = 400 if form.is_submitted() else 200

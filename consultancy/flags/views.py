@@ -14,7 +14,6 @@ from consultancy.flags.queries import (
 )
 from consultancy.flags.texts import SEVERITY_CSS, SEVERITY_MARKS, action, message, rule_name
 from consultancy.extensions import db
-from consultancy.forms import show_refusal
 from consultancy.i18n import format_date
 from consultancy.models import (
     SEVERITY_ORDER, Application, Engagement, Flag, FlagRule, Role, Severity, User,
@@ -25,8 +24,8 @@ from consultancy.permissions import (
     can_read_case, can_write_case, role_required, sees_case_notes,
 )
 from consultancy.rules.flags import APPLICATION_RULES
-from consultancy.services import Refusal
 from consultancy.services.clock import local_today
+from consultancy.transactions import run_on_form
 
 REFERENCE_MAX = 32
 
@@ -116,18 +115,6 @@ def _subject(flag: Flag, today) -> tuple[Subject, bool]:
                     application.applicant_name), True)
 
 
-def _attempt(form, operation) -> bool:
-    """Run the service call and commit it; on a refusal roll back and show why."""
-    try:
-        operation()
-        db.session.commit()
-    except Refusal as refusal:
-        db.session.rollback()
-        show_refusal(form, refusal)
-        return False
-    return True
-
-
 @bp.route("/<int:flag_id>", methods=["GET", "POST"])
 @role_required(*FLAG_ROLES, Role.EVALUATOR)
 def detail(flag_id: int):
@@ -144,12 +131,12 @@ def detail(flag_id: int):
         actor = current_user._get_current_object()
         if acknowledge_form.submit.data:
             form = acknowledge_form
-            done = form.validate() and _attempt(form, lambda: services.acknowledge(
+            done = form.validate() and run_on_form(form, lambda: services.acknowledge(
                 flag, actor, form.comment.data, utcnow()))
             success = _("The flag is acknowledged.")
         elif snooze_form.submit.data:
             form = snooze_form
-            done = form.validate() and _attempt(form, lambda: services.snooze(
+            done = form.validate() and run_on_form(form, lambda: services.snooze(
                 flag, actor, form.until.data, form.comment.data or "", today, utcnow()))
             success = _("The flag is snoozed until %(date)s.",
                         date=format_date(form.until.data)) if done else ""
