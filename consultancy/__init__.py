@@ -56,6 +56,7 @@ def create_app(config: Mapping[str, Any] | None = None,
     from consultancy.applications import bp as applications_bp
     from consultancy.auth import bp as auth_bp
     from consultancy.engagements import bp as engagements_bp
+    from consultancy.evaluation import bp as evaluation_bp
     from consultancy.flags import bp as flags_bp
     from consultancy.main import bp as main_bp
 
@@ -65,4 +66,5 @@ def create_app(config: Mapping[str, Any] | None = None,
     app.register_blueprint(applications_bp)
     app.register_blueprint(engagements_bp)
     app.register_blueprint(flags_bp)
+    app.register_blueprint(evaluation_bp)
     return app

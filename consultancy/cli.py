@@ -112,8 +112,9 @@ def translate_compile() -> None:
 
 def init_app(app) -> None:
     from consultancy.engagements.cli import sessions_cli
+    from consultancy.evaluation.cli import evaluation_cli, export_cli
     from consultancy.flags.cli import flags_cli
     from consultancy.scheduler import scheduler_command
     for group in (users_cli, demo_cli, translate_cli, applications_cli, sessions_cli,
-                  flags_cli, scheduler_command):
+                  flags_cli, scheduler_command, evaluation_cli, export_cli):
         app.cli.add_command(group)

@@ -7,7 +7,8 @@ changes nothing (`consultancy.services.jobs`).
 
 Each morning at FLAG_PASS_HOUR:FLAG_PASS_MINUTE (SCHEDULER_TIMEZONE) it runs the pass for
 that local day, then the digest when DIGEST_ENABLED. At start-up it catches up once when
-the last finished pass began more than 24 hours ago (or there is none). Each run logs one
+the last finished pass began more than 24 hours ago (or there is none), or when this
+morning's pass time has gone by without a pass for today. Each run logs one
 JSON line; a run that fails is logged and the scheduler carries on. SIGTERM or SIGINT stops
 it: no new run starts, a run under way finishes first.
 """
@@ -17,7 +18,8 @@ import logging
 import signal
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+from datetime import time as dt_time
 from zoneinfo import ZoneInfo
 
 import click
@@ -48,6 +50,16 @@ def needs_catch_up(last_started: datetime | None, now: datetime) -> bool:
     # In UTC: two times in one zone subtract by the wall clock, off by the hour it moved.
     return now.astimezone(timezone.utc) - last_started.astimezone(timezone.utc) \
         > CATCH_UP_AFTER
+
+
+def missed_today(last_run_on: date | None, now: datetime, zone: ZoneInfo, hour: int,
+                 minute: int) -> bool:
+    """Run a pass at start-up because this morning's was missed? When today's pass time has
+    passed and no finished pass was for today (a pass run by hand late yesterday is less
+    than 24 hours old, but still not today's)."""
+    local = now.astimezone(zone)
+    return (last_run_on is None or last_run_on < local.date()) \
+        and local.time() >= dt_time(hour, minute)
 
 
 def _fields(job: str, run_on, started: float, **more) -> dict:
@@ -119,8 +131,10 @@ def build_scheduler(app: Flask, catch_up: bool = False) -> BlockingScheduler:
 
 def _catch_up_due() -> bool:
     try:
-        last = last_run("flags")
-        return needs_catch_up(last.started_at if last else None, utcnow())
+        last, now, config = last_run("flags"), utcnow(), current_app.config
+        return needs_catch_up(last.started_at if last else None, now) or missed_today(
+            last.run_on if last else None, now, ZoneInfo(config["SCHEDULER_TIMEZONE"]),
+            config["FLAG_PASS_HOUR"], config["FLAG_PASS_MINUTE"])
     except Exception:
         log.exception("scheduler: could not read the last pass; catching up")
         return True

@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterable
 from contextlib import ExitStack, contextmanager
+from datetime import date, timedelta
+from decimal import Decimal
+from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 import sqlalchemy as sa
@@ -20,7 +25,10 @@ from flask_migrate import upgrade
 from consultancy import create_app
 from consultancy.config import database_url
 from consultancy.extensions import db
-from consultancy.models import Role, User
+from consultancy.models import (
+    DaycareUnit, EngagementStatus, EngagementType, MemberRole, Ownership, Role, SessionFormat,
+    UnitKind, User,
+)
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 ON_POSTGRES = bool(TEST_DATABASE_URL)
@@ -229,6 +237,100 @@ def query_counter(app):
         finally:
             sa.event.remove(sa.Engine, "before_cursor_execute", record)
     return count
+
+
+class CaseSession(NamedTuple):
+    """A session for `build_case`: `day` in days from today (up to today it is held, after
+    today planned, as the service judges), its hours, its format (with the format's first
+    sub-format, if it has any) and its next steps."""
+    day: int
+    hours: Decimal | int | float | str = 2
+    format: SessionFormat = SessionFormat.PRACTICE_MEETING
+    next_steps: str = ""
+
+
+def _day(value: date | int, today: date) -> date:
+    return today + timedelta(days=value) if isinstance(value, int) else value
+
+
+def build_case(app, *, type_code: str = "mini", municipality: int = 773,
+               applicant: str = "Morsø Kommune", start: date | int | None = 0,
+               status: EngagementStatus = EngagementStatus.PLANNED,
+               hour_budget: Decimal | int | str | None = None, consultants: Iterable[User] = (),
+               new_consultants: int = 0, joined_on: date | int | None = None,
+               sessions: Iterable[CaseSession | tuple] = ()) -> int:
+    """Open a case through the engagement services and commit it (which brings its flags
+    up to date as of today); returns its id.
+
+    Defaults: a planned mini course (its type's 10 hours) for Morsø Kommune (773) with one
+    unit, "Børnehuset i <applicant>", starting today, with no team and nothing logged.
+
+    - `start`: a date, days from today (0: today, -60: 60 days ago), or None for none.
+    - `status`: reached from planned through active; a cancellation gives a reason.
+    - `hour_budget`: None takes the type's.
+    - `consultants`: existing consultants, put on the case; `new_consultants`: how many
+      more to create ("Konsulent 1", … with the test password). The first leads, the
+      others are co-consultants.
+    - `joined_on`: the day they join, a date or days from today; by default the start
+      day, or today when the case starts later or has no start date.
+    - `sessions`: `CaseSession`s, or tuples of its fields, logged by the lead with every
+      consultant taking part; hours past the budget are confirmed.
+    """
+    from consultancy.engagements import services
+    from consultancy.models.types import utcnow
+    from consultancy.rules.engagements import SUB_FORMATS
+    from consultancy.services.clock import local_today
+
+    today = local_today()
+    start = None if start is None else _day(start, today)
+    with app.test_request_context():
+        engagement_type = db.session.scalar(sa.select(EngagementType).where(
+            EngagementType.code == type_code))
+        unit = DaycareUnit(name=f"Børnehuset i {applicant}", municipality_code=municipality,
+                           ownership=Ownership.MUNICIPAL, kind=UnitKind.INTEGRATED, children=40)
+        engagement = services.create_case(
+            engagement_type, municipality, applicant, start, [unit], None, utcnow(),
+            hour_budget=None if hour_budget is None else Decimal(str(hour_budget)))
+        team = [db.session.get(User, user.id) for user in consultants]
+        for number in range(1, new_consultants + 1):
+            user = User(email=f"konsulent{engagement.id}-{number}@example.dk",
+                        name=f"Konsulent {number}", role=Role.CONSULTANT, active=True,
+                        language="da")
+            user.set_password(PASSWORD)
+            db.session.add(user)
+            team.append(user)
+        db.session.flush()
+        if joined_on is None:
+            joined_on = today if start is None else min(start, today)
+        for position, user in enumerate(team):
+            services.assign_consultant(engagement, user,
+                                       MemberRole.CO if position else MemberRole.LEAD,
+                                       _day(joined_on, today))
+        for session in (CaseSession(*fields) for fields in sessions):
+            if not team:
+                raise ValueError("build_case: sessions need a consultant on the case")
+            services.log_session(engagement, services.SessionData(
+                held_on=today + timedelta(days=session.day), hours=Decimal(str(session.hours)),
+                format=session.format,
+                sub_format=next(iter(SUB_FORMATS.get(session.format, ())), None),
+                consultant_ids=[user.id for user in team], unit_ids=[unit.id],
+                summary="Vi så på legen i garderoben.", next_steps=session.next_steps),
+                team[0], today, confirm_overrun=True)
+        if status is not EngagementStatus.PLANNED:
+            services.change_status(engagement, EngagementStatus.ACTIVE, "", None, utcnow())
+        if status not in (EngagementStatus.PLANNED, EngagementStatus.ACTIVE):
+            services.change_status(
+                engagement, status,
+                "Kommunen trak sig." if status is EngagementStatus.CANCELLED else "", None,
+                utcnow())
+        db.session.commit()
+        return engagement.id
+
+
+@pytest.fixture
+def make_case(app):
+    """`build_case` on this test's app: `make_case(consultants=[user], sessions=[(-1, 2)])`."""
+    return partial(build_case, app)
 
 
 @pytest.fixture

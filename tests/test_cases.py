@@ -4,35 +4,10 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from consultancy.engagements import services
 from consultancy.extensions import db
-from consultancy.models import (
-    Engagement, EngagementMember, EngagementStatus, EngagementType, MemberRole, Role, User,
-)
-from consultancy.models.types import utcnow
+from consultancy.models import Engagement, EngagementMember, EngagementStatus, EngagementType, Role
 from consultancy.services.clock import local_today
 from tests.test_applications import VALID_FORM, errors_of
-
-
-@pytest.fixture
-def make_case(app):
-    """A mini case in Morsø with one unit; `consultants` are put on it."""
-    def make(consultants=(), type_code="mini", start=None) -> int:
-        with app.test_request_context():
-            from consultancy.models import DaycareUnit, Ownership, UnitKind
-            engagement_type = db.session.scalar(sa.select(EngagementType).where(
-                EngagementType.code == type_code))
-            unit = DaycareUnit(name="Børnehuset Mælkebøtten", municipality_code=773,
-                               ownership=Ownership.MUNICIPAL, kind=UnitKind.INTEGRATED,
-                               children=60)
-            engagement = services.create_case(engagement_type, 773, "Morsø Kommune",
-                                              start or local_today(), [unit], None, utcnow())
-            for user in consultants:
-                services.assign_consultant(engagement, db.session.get(User, user.id),
-                                           MemberRole.LEAD, local_today())
-            db.session.commit()
-            return engagement.id
-    return make
 
 
 def case(app, engagement_id) -> Engagement:
@@ -64,7 +39,7 @@ def test_team_creates_a_case_directly(app, team_client):
 
 def test_who_may_read_a_case(app, make_case, login_client, make_user):
     member = make_user(Role.CONSULTANT)
-    engagement_id = make_case([member])
+    engagement_id = make_case(consultants=[member])
     url = f"/engagements/{engagement_id}"
     assert login_client(user=member).get(url).status_code == 200
     assert login_client(Role.CONSULTANT).get(url).status_code == 403
@@ -74,7 +49,7 @@ def test_who_may_read_a_case(app, make_case, login_client, make_user):
 
 def test_evaluators_never_see_notes_or_contacts(app, make_case, login_client, make_user):
     member = make_user(Role.CONSULTANT)
-    engagement_id = make_case([member])
+    engagement_id = make_case(consultants=[member])
     client = login_client(user=member)
     client.post(f"/engagements/{engagement_id}/contacts", data={
         "name": "Lone Leder", "title": "Dagtilbudsleder", "email": "lone@morsoe.example",
@@ -94,7 +69,7 @@ def test_evaluators_never_see_notes_or_contacts(app, make_case, login_client, ma
 def test_editing_a_case_with_an_old_version_is_refused_and_keeps_the_input(
         app, make_case, login_client, make_user):
     member = make_user(Role.CONSULTANT)
-    engagement_id = make_case([member])
+    engagement_id = make_case(consultants=[member])
     client = login_client(user=member)
     old = str(case(app, engagement_id).version)
     assert client.post(f"/engagements/{engagement_id}/edit", data={
@@ -117,7 +92,7 @@ def test_free_text_on_a_case_refuses_cpr_numbers(app, make_case, team_client):
 
 def test_team_changes_are_kept_with_dates(app, make_case, team_client, make_user):
     first, second = make_user(Role.CONSULTANT), make_user(Role.CONSULTANT)
-    engagement_id = make_case([first])
+    engagement_id = make_case(consultants=[first])
     with app.app_context():
         member_id = db.session.scalar(sa.select(EngagementMember.id))
     team_client.post(f"/engagements/{engagement_id}/team/{member_id}/end")
@@ -183,7 +158,7 @@ def test_an_admin_adds_a_type_of_course_without_a_code_change(app, admin_client,
 def test_a_consultant_taken_off_a_case_loses_access_that_day(app, make_case, team_client,
                                                             login_client, make_user):
     member = make_user(Role.CONSULTANT)
-    engagement_id = make_case([member])
+    engagement_id = make_case(consultants=[member])
     with app.app_context():
         member_id = db.session.scalar(sa.select(EngagementMember.id))
     team_client.post(f"/engagements/{engagement_id}/team/{member_id}/end")
@@ -214,7 +189,7 @@ def test_nonsense_numbers_and_dates_are_refused_not_crashed_on(app, make_case, t
 def test_consultants_cannot_change_the_budget_or_the_dates(app, make_case, login_client,
                                                            make_user):
     member = make_user(Role.CONSULTANT)
-    engagement_id = make_case([member])
+    engagement_id = make_case(consultants=[member])
     client = login_client(user=member)
     assert 'name="hour_budget"' not in client.get(
         f"/engagements/{engagement_id}/edit").get_data(as_text=True)

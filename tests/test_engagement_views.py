@@ -18,54 +18,14 @@ from consultancy.engagements.services import SessionData
 from consultancy.engagements.timeline import timeline
 from consultancy.extensions import db
 from consultancy.models import (
-    Application, ApplicationStatus, DaycareUnit, Engagement, EngagementStatus, EngagementType,
-    MemberRole, Ownership, Role, SessionFormat, SubFormat, UnitKind, User,
+    Application, ApplicationStatus, Engagement, EngagementStatus, EngagementType, MemberRole,
+    Role, SessionFormat, SubFormat, User,
 )
 from consultancy.models.types import utcnow
 from consultancy.services.clock import local_today
+from tests.conftest import CaseSession
 
 TODAY = local_today()
-
-
-@pytest.fixture
-def make_case(app):
-    """A case through the services; returns its id.
-
-    `consultants`: users put on the case today; `held`/`planned`: (days from today, hours,
-    next steps) of sessions logged by the first consultant; `status`: moved there from
-    planned (through active).
-    """
-    def make(*, type_code="mini", municipality=773, applicant="Morsø Kommune", start=TODAY,
-             consultants=(), held=(), planned=(), status=EngagementStatus.PLANNED,
-             hour_budget=None, joined_on=TODAY) -> int:
-        with app.test_request_context():
-            engagement_type = db.session.scalar(sa.select(EngagementType).where(
-                EngagementType.code == type_code))
-            unit = DaycareUnit(name=f"Børnehuset i {applicant}", municipality_code=municipality,
-                               ownership=Ownership.MUNICIPAL, kind=UnitKind.INTEGRATED,
-                               children=40)
-            engagement = services.create_case(engagement_type, municipality, applicant, start,
-                                              [unit], None, utcnow(), hour_budget=hour_budget)
-            users = [db.session.get(User, u.id) for u in consultants]
-            for position, user in enumerate(users):
-                services.assign_consultant(engagement, user,
-                                           MemberRole.LEAD if position == 0 else MemberRole.CO,
-                                           joined_on)
-            for days, hours, next_steps in list(held) + list(planned):
-                services.log_session(engagement, SessionData(
-                    held_on=TODAY + timedelta(days=days), hours=Decimal(str(hours)),
-                    format=SessionFormat.PRACTICE_MEETING, sub_format=SubFormat.SIDE_BY_SIDE,
-                    consultant_ids=[u.id for u in users], unit_ids=[unit.id],
-                    summary="Vi så på legen i garderoben.", next_steps=next_steps),
-                    users[0], TODAY, confirm_overrun=True)
-            if status is not EngagementStatus.PLANNED:
-                services.change_status(engagement, EngagementStatus.ACTIVE, "", None, utcnow())
-            if status not in (EngagementStatus.PLANNED, EngagementStatus.ACTIVE):
-                services.change_status(engagement, status, "Kommunen trak sig.", None,
-                                       utcnow())
-            db.session.commit()
-            return engagement.id
-    return make
 
 
 def reference(app, engagement_id: int) -> str:
@@ -182,7 +142,7 @@ def test_the_timeline_composes_every_kind_newest_first(app, case_from_applicatio
 def test_on_one_day_a_session_comes_after_the_team_change_and_the_opening(
         app, make_case, make_user):
     consultant = make_user(Role.CONSULTANT)
-    engagement_id = make_case(consultants=[consultant], held=[(0, 1, "")])
+    engagement_id = make_case(consultants=[consultant], sessions=[(0, 1)])
     with app.test_request_context():
         items = timeline(_loaded(engagement_id), show_notes=True)
     assert [item.kind.code for item in items] == ["session", "member_started", "phase_change",
@@ -201,7 +161,7 @@ def test_evaluators_get_no_free_text_in_the_timeline(app, case_from_application)
 
 def test_a_planned_session_whose_day_has_come_is_due(app, make_case, make_user):
     consultant = make_user(Role.CONSULTANT)
-    engagement_id = make_case(consultants=[consultant], planned=[(1, 2, "")])
+    engagement_id = make_case(consultants=[consultant], sessions=[(1, 2)])
     with app.test_request_context():
         engagement = _loaded(engagement_id)
         assert [i.due for i in timeline(engagement, True) if i.kind.code == "planned_session"
@@ -213,9 +173,10 @@ def test_a_planned_session_whose_day_has_come_is_due(app, make_case, make_user):
 
 def test_the_timeline_runs_no_query_per_item(app, make_case, make_user, query_counter):
     consultant = make_user(Role.CONSULTANT)
-    small = make_case(consultants=[consultant], held=[(-1, 1, "")])
+    small = make_case(consultants=[consultant], sessions=[(-1, 1)])
     large = make_case(consultants=[consultant, make_user(Role.CONSULTANT)],
-                      held=[(-day, 1, "x") for day in range(1, 6)], planned=[(3, 1, "")])
+                      sessions=[CaseSession(-day, 1, next_steps="x") for day in range(1, 6)]
+                      + [CaseSession(3, 1)])
     with app.test_request_context():
         for engagement_id in (small, large):
             engagement = _loaded(engagement_id)
@@ -264,8 +225,7 @@ def test_the_case_page_shows_the_timeline_without_notes_for_evaluators(
 def test_the_overview_lists_cases_with_team_and_hours(app, make_case, make_user, login_client):
     lead, co = make_user(Role.CONSULTANT, name="Anna Lund"), make_user(Role.CONSULTANT,
                                                                         name="Bo Berg")
-    mini = make_case(consultants=[lead, co], held=[(-2, 1.5, ""), (-1, 1, "")],
-                     planned=[(5, 2, "")])
+    mini = make_case(consultants=[lead, co], sessions=[(-2, 1.5), (-1, 1), (5, 2)])
     long = make_case(type_code="one_year", municipality=161, applicant="Glostrup Kommune")
     page = login_client(Role.TEAM).get("/engagements/").get_data(as_text=True)
     rows = page.split("<tbody>", 1)[1]
@@ -281,8 +241,8 @@ def test_the_overview_lists_cases_with_team_and_hours(app, make_case, make_user,
 
 def test_budget_warnings_are_shown_in_words(app, make_case, make_user, login_client):
     me = make_user(Role.CONSULTANT, language="en")
-    nearly = make_case(consultants=[me], held=[(-1, 8.5, "")])
-    over = make_case(consultants=[me], held=[(-2, 8, ""), (-1, 3, "")])
+    nearly = make_case(consultants=[me], sessions=[(-1, 8.5)])
+    over = make_case(consultants=[me], sessions=[(-2, 8), (-1, 3)])
     for client, url in ((login_client(Role.TEAM, language="en"), "/engagements/"),
                         (login_client(user=me), "/")):
         page = client.get(url).get_data(as_text=True)
@@ -329,12 +289,12 @@ def test_the_overview_filters(app, make_case, make_user, login_client):
 def test_the_overview_sorts(app, make_case, make_user, login_client):
     consultant = make_user(Role.CONSULTANT)
     a = make_case(municipality=773, applicant="Morsø", start=date(2024, 5, 1),
-                  consultants=[consultant], held=[(-1, 3, "")])
+                  consultants=[consultant], sessions=[(-1, 3)])
     b = make_case(municipality=101, applicant="København", start=date(2023, 1, 1),
-                  consultants=[consultant], held=[(-1, 1, "")])
+                  consultants=[consultant], sessions=[(-1, 1)])
     c = make_case(municipality=561, applicant="Esbjerg", start=None)
     d = make_case(municipality=390, applicant="Vordingborg", start=date(2025, 9, 1),
-                  consultants=[consultant], held=[(-1, 2, ""), (-2, 5, "")])
+                  consultants=[consultant], sessions=[(-1, 2), (-2, 5)])
     ref = {key: reference(app, value) for key, value in dict(a=a, b=b, c=c, d=d).items()}
     client = login_client(Role.TEAM)
 
@@ -380,13 +340,13 @@ def test_the_overview_pages(app, make_case, login_client):
 def test_the_overview_runs_a_fixed_number_of_queries(app, make_case, make_user, login_client,
                                                      assert_constant_queries, args):
     consultant = make_user(Role.CONSULTANT)
-    make_case(consultants=[consultant], held=[(-1, 1, "")], status=EngagementStatus.ACTIVE)
+    make_case(consultants=[consultant], sessions=[(-1, 1)], status=EngagementStatus.ACTIVE)
 
     def grow():
         for municipality in (101, 161, 250):
             make_case(municipality=municipality, status=EngagementStatus.ACTIVE,
                       consultants=[consultant, make_user(Role.CONSULTANT)],
-                      held=[(-1, 1, ""), (-2, 2, "")], planned=[(3, 1, "")])
+                      sessions=[(-1, 1), (-2, 2), (3, 1)])
 
     assert_constant_queries(login_client(Role.TEAM), "/engagements/" + args, grow)
 
@@ -477,7 +437,7 @@ def test_the_load_counts_open_cases_and_hours(app, make_user, query_counter):
 
 def test_the_load_page_shows_this_month(app, make_case, make_user, login_client):
     anna = make_user(Role.CONSULTANT, name="Anna Lund")
-    make_case(consultants=[anna], held=[(0, 1.25, "")], status=EngagementStatus.ACTIVE)
+    make_case(consultants=[anna], sessions=[(0, 1.25)], status=EngagementStatus.ACTIVE)
     make_case(consultants=[anna])
     page = login_client(Role.TEAM).get("/engagements/load").get_data(as_text=True)
     row = page[page.index("Anna Lund"):]
@@ -490,11 +450,11 @@ def test_the_load_page_shows_this_month(app, make_case, make_user, login_client)
 def test_the_load_page_runs_a_fixed_number_of_queries(app, make_case, make_user, login_client,
                                                       assert_constant_queries):
     anna = make_user(Role.CONSULTANT)
-    make_case(consultants=[anna], held=[(0, 1, "")])
+    make_case(consultants=[anna], sessions=[(0, 1)])
 
     def grow():
         for _ in range(3):
-            make_case(consultants=[make_user(Role.CONSULTANT), anna], held=[(0, 2, "")])
+            make_case(consultants=[make_user(Role.CONSULTANT), anna], sessions=[(0, 2)])
 
     page = assert_constant_queries(login_client(Role.TEAM), "/engagements/load", grow)
     assert page.count('<th scope="row"') == 4
@@ -507,8 +467,9 @@ def test_a_consultant_sees_their_active_cases_on_the_start_page(
     me, other = make_user(Role.CONSULTANT), make_user(Role.CONSULTANT)
     mine = make_case(applicant="Morsø Kommune", consultants=[me, other],
                      status=EngagementStatus.ACTIVE,
-                     held=[(-9, 2, "Gamle aftaler."), (-2, 1.5, "Lederen afprøver legegrupper.")],
-                     planned=[(10, 1, ""), (4, 2, "")])
+                     sessions=[CaseSession(-9, 2, next_steps="Gamle aftaler."),
+                               CaseSession(-2, 1.5, next_steps="Lederen afprøver legegrupper."),
+                               CaseSession(10, 1), CaseSession(4, 2)])
     planned = make_case(type_code="one_year", municipality=161, applicant="Glostrup Kommune",
                         consultants=[me])
     done = make_case(applicant="Esbjerg", municipality=561, consultants=[me],
@@ -535,12 +496,14 @@ def test_a_consultant_sees_their_active_cases_on_the_start_page(
 def test_the_start_page_runs_a_fixed_number_of_queries(app, make_case, make_user,
                                                        login_client, assert_constant_queries):
     me = make_user(Role.CONSULTANT)
-    make_case(consultants=[me], held=[(-1, 1, "Næste skridt.")], planned=[(2, 1, "")])
+    make_case(consultants=[me], sessions=[CaseSession(-1, 1, next_steps="Næste skridt."),
+                                          CaseSession(2, 1)])
 
     def grow():
         for municipality in (101, 161, 250):
             make_case(municipality=municipality, consultants=[me, make_user(Role.CONSULTANT)],
-                      held=[(-1, 1, "A"), (-3, 2, "B")], planned=[(3, 1, ""), (5, 1, "")],
+                      sessions=[CaseSession(-1, 1, next_steps="A"),
+                                CaseSession(-3, 2, next_steps="B"), (3, 1), (5, 1)],
                       status=EngagementStatus.ACTIVE)
 
     page = assert_constant_queries(login_client(user=me), "/", grow)
@@ -572,22 +535,10 @@ def test_a_long_timeline_is_paged(app, team_client):
     assert team_client.get(f"/engagements/{engagement_id}?page=9").status_code == 404
 
 
-def test_the_start_page_and_the_case_show_the_phase(app, login_client, make_user):
-    from consultancy.engagements import services as cases
-    from consultancy.models import EngagementType, MemberRole
-    from consultancy.models.types import utcnow
-    from consultancy.services.clock import local_today
-
+def test_the_start_page_and_the_case_show_the_phase(app, login_client, make_user, make_case):
     consultant = make_user(Role.CONSULTANT)
-    with app.test_request_context():
-        one_year = db.session.scalar(sa.select(EngagementType).where(
-            EngagementType.code == "one_year"))
-        engagement = cases.create_case(one_year, 161, "Glostrup Kommune",
-                                       local_today() - timedelta(days=60), [], None, utcnow())
-        cases.assign_consultant(engagement, db.session.get(User, consultant.id),
-                                MemberRole.LEAD, local_today() - timedelta(days=60))
-        db.session.commit()
-        engagement_id = engagement.id
+    engagement_id = make_case(type_code="one_year", municipality=161,
+                              applicant="Glostrup Kommune", start=-60, consultants=[consultant])
     client = login_client(user=consultant)
     assert "Fase: Gennemførelse" in client.get("/").get_data(as_text=True)
     assert "Fase: Gennemførelse" in client.get(f"/engagements/{engagement_id}").get_data(

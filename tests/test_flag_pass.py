@@ -16,15 +16,14 @@ from consultancy.engagements import services
 from consultancy.extensions import db
 from consultancy.flags import services as flags
 from consultancy.models import (
-    Application, AuditEntry, DaycareUnit, Engagement, EngagementStatus, EngagementType, Flag,
-    FlagRule, JobClaim, JobRun, MemberRole, Ownership, Role, RunStatus, SessionFormat,
-    UnitKind, User,
+    Application, AuditEntry, Engagement, EngagementStatus, Flag, FlagRule, JobClaim, JobRun,
+    RunStatus, SessionFormat,
 )
 from consultancy.models.types import utcnow
 from consultancy.rules.engagements import add_months
 from consultancy.services.clock import local_today
 from consultancy.services.jobs import run_job
-from tests.conftest import app_config, scratch_database
+from tests.conftest import app_config, build_case, scratch_database
 
 TODAY = local_today()
 
@@ -33,38 +32,11 @@ def days(n: int) -> date:
     return TODAY + timedelta(days=n)
 
 
-def make_case_in(app, *, type_code="one_year", start=-10, consultants=2,
-                 sessions=((-10, SessionFormat.KICKOFF),), hour_budget=None) -> int:
-    """An active case in Morsø, started `start` days from today, with held sessions given
-    as (days from today, format)."""
-    with app.test_request_context():
-        kind = db.session.scalar(sa.select(EngagementType).where(EngagementType.code == type_code))
-        unit = DaycareUnit(name="Børnehuset Mælkebøtten", municipality_code=773,
-                           ownership=Ownership.MUNICIPAL, kind=UnitKind.INTEGRATED, children=60)
-        engagement = services.create_case(kind, 773, "Morsø Kommune", days(start), [unit], None,
-                                          utcnow(), hour_budget=hour_budget)
-        services.change_status(engagement, EngagementStatus.ACTIVE, "", None, utcnow())
-        people = []
-        for number in range(consultants):
-            person = User(email=f"k{engagement.id}-{number}@example.dk", name=f"Konsulent {number}",
-                          role=Role.CONSULTANT, active=True, language="da")
-            person.set_password("correct horse battery")
-            db.session.add(person)
-            db.session.flush()
-            services.assign_consultant(engagement, person, MemberRole.LEAD, days(start))
-            people.append(person)
-        for day, session_format in sessions:
-            services.log_session(engagement, services.SessionData(
-                held_on=days(day), hours=Decimal("2"), format=session_format, sub_format=None,
-                consultant_ids=[people[0].id], unit_ids=[unit.id], summary="Referat"),
-                people[0], TODAY, confirm_overrun=True)
-        db.session.commit()
-        return engagement.id
-
-
-@pytest.fixture
-def make_case(app):
-    return lambda **kwargs: make_case_in(app, **kwargs)
+def active_case(**changes) -> dict:
+    """`build_case` options for the usual case here: an active one-year course in Morsø that
+    started ten days ago, with two new consultants and its kick-off (2 hours) held that day."""
+    return dict(type_code="one_year", status=EngagementStatus.ACTIVE, start=-10,
+                new_consultants=2, sessions=[(-10, 2, SessionFormat.KICKOFF)]) | changes
 
 
 def open_flags(app, engagement_id=None) -> list[str]:
@@ -81,7 +53,7 @@ def flags_run(runner, day: date):
 
 def test_a_pass_flags_a_case_gone_quiet_and_a_second_pass_changes_nothing(app, runner,
                                                                           make_case):
-    engagement_id = make_case()
+    engagement_id = make_case(**active_case())
     assert open_flags(app) == []
     result = flags_run(runner, days(40))  # 50 days after the kick-off
     assert result.exit_code == 0, result.output
@@ -100,7 +72,7 @@ def test_a_pass_flags_a_case_gone_quiet_and_a_second_pass_changes_nothing(app, r
 
 
 def test_a_flag_is_resolved_when_its_condition_stops_holding(app, runner, make_case):
-    make_case()
+    make_case(**active_case())
     flags_run(runner, days(40))
     result = flags_run(runner, days(1))  # judged as of an earlier day, it no longer holds
     assert result.output.strip().endswith("raised 0, resolved 1, open 0")
@@ -113,7 +85,7 @@ def test_a_flag_is_resolved_when_its_condition_stops_holding(app, runner, make_c
 
 
 def test_the_pass_stores_the_phase_and_dates_its_history(app, runner, make_case):
-    engagement_id = make_case(start=-10)
+    engagement_id = make_case(**active_case(start=-10))
     with app.app_context():
         assert db.session.get(Engagement, engagement_id).phase == "startup"
     flags_run(runner, days(40))
@@ -128,7 +100,7 @@ def test_the_pass_stores_the_phase_and_dates_its_history(app, runner, make_case)
 
 
 def test_logging_the_kick_off_resolves_the_baseline_flag_at_once(app, make_case):
-    engagement_id = make_case(start=-40, sessions=(), consultants=1)
+    engagement_id = make_case(**active_case(start=-40, sessions=(), new_consultants=1))
     assert open_flags(app, engagement_id) == ["baseline_missing", "team_incomplete"]
     with app.test_request_context():
         engagement = db.session.get(Engagement, engagement_id)
@@ -145,9 +117,9 @@ def test_logging_the_kick_off_resolves_the_baseline_flag_at_once(app, make_case)
 
 
 def test_mini_hours_warn_at_eighty_percent_and_turn_critical_over_budget(app, make_case):
-    engagement_id = make_case(type_code="mini", consultants=1, sessions=(
-        (-9, SessionFormat.KICKOFF), (-8, SessionFormat.OTHER), (-7, SessionFormat.OTHER),
-        (-6, SessionFormat.OTHER)))
+    engagement_id = make_case(**active_case(type_code="mini", new_consultants=1, sessions=(
+        (-9, 2, SessionFormat.KICKOFF), (-8, 2, SessionFormat.OTHER),
+        (-7, 2, SessionFormat.OTHER), (-6, 2, SessionFormat.OTHER))))
     assert open_flags(app, engagement_id) == ["hours_nearly_used"]  # 8 of 10 hours
     with app.test_request_context():
         engagement = db.session.get(Engagement, engagement_id)
@@ -161,7 +133,7 @@ def test_mini_hours_warn_at_eighty_percent_and_turn_critical_over_budget(app, ma
 
 
 def test_a_disabled_rule_resolves_its_open_flags(app, runner, make_case):
-    make_case(consultants=1)
+    make_case(**active_case(new_consultants=1))
     assert open_flags(app) == ["team_incomplete"]
     with app.app_context():
         db.session.get(FlagRule, "team_incomplete").enabled = False
@@ -170,15 +142,15 @@ def test_a_disabled_rule_resolves_its_open_flags(app, runner, make_case):
 
 
 def test_thresholds_can_differ_by_type_of_course(app, runner, make_case):
-    one_year = make_case()
-    mini = make_case(type_code="mini")
+    one_year = make_case(**active_case())
+    mini = make_case(**active_case(type_code="mini"))
     flags_run(runner, days(22))  # 32 days after the last session: over mini's 30, not 42
     assert open_flags(app, mini) == ["no_recent_activity"]
     assert open_flags(app, one_year) == []
 
 
 def test_the_database_refuses_a_second_open_flag_of_a_rule_on_a_case(app, make_case):
-    engagement_id = make_case(consultants=1)
+    engagement_id = make_case(**active_case(new_consultants=1))
     with app.app_context():
         db.session.add(Flag(rule_code="team_incomplete", engagement_id=engagement_id,
                             raised_on=TODAY, detail={}))
@@ -207,7 +179,7 @@ def test_an_application_waiting_fourteen_days_for_a_decision_is_flagged(
 
 
 def test_raising_and_resolving_are_in_the_audit_log(app, runner, make_case):
-    make_case()
+    make_case(**active_case())
     flags_run(runner, days(40))
     with app.app_context():
         notes = db.session.scalars(sa.select(AuditEntry.note).where(
@@ -216,7 +188,7 @@ def test_raising_and_resolving_are_in_the_audit_log(app, runner, make_case):
 
 
 def test_a_failed_pass_is_recorded_and_releases_the_job(app, runner, make_case, monkeypatch):
-    make_case()
+    make_case(**active_case())
 
     def broken(today, engagement_ids=None):
         raise RuntimeError("disk full")
@@ -234,7 +206,7 @@ def test_a_failed_pass_is_recorded_and_releases_the_job(app, runner, make_case, 
 
 
 def test_a_claim_left_by_a_dead_process_is_taken_over_after_an_hour(app, runner, make_case):
-    make_case()
+    make_case(**active_case())
     with app.app_context():
         dead = JobRun(job="flags", run_on=TODAY, started_at=utcnow() - timedelta(hours=2),
                       status=RunStatus.RUNNING, counts={})
@@ -261,7 +233,7 @@ def shared_app(tmp_path):
 
 
 def test_a_pass_that_finds_another_one_busy_is_skipped(shared_app):
-    engagement_id = make_case_in(shared_app)
+    engagement_id = build_case(shared_app, **active_case())
     started, finish = threading.Event(), threading.Event()
     outcome = {}
 
@@ -289,7 +261,7 @@ def test_a_pass_that_finds_another_one_busy_is_skipped(shared_app):
 
 def test_two_passes_started_at_the_same_moment_change_flags_once(shared_app):
     for _ in range(3):
-        make_case_in(shared_app)
+        build_case(shared_app, **active_case())
     start = threading.Barrier(2)
     results = []
 

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -21,7 +21,7 @@ from consultancy.extensions import db
 from consultancy.flags import services as flag_services
 from consultancy.models import Application, JobRun, RunStatus
 from consultancy.models.types import utcnow
-from consultancy.scheduler import build_scheduler, needs_catch_up, scheduled_pass
+from consultancy.scheduler import build_scheduler, missed_today, needs_catch_up, scheduled_pass
 from consultancy.services.clock import local_today
 from tests.conftest import migrate_database
 
@@ -102,6 +102,19 @@ LAST = datetime(2026, 5, 4, 4, 0, tzinfo=UTC)  # 06:00 in Copenhagen (summer tim
 ])
 def test_when_to_catch_up_at_start_up(last_started, now, catch_up):
     assert needs_catch_up(last_started, now) is catch_up
+
+
+@pytest.mark.parametrize("last_run_on, now, catch_up", [
+    # A pass run by hand at 22:00 yesterday; the scheduler was down at 06:00 today.
+    (date(2026, 11, 22), datetime(2026, 11, 23, 7, tzinfo=CPH), True),
+    (date(2026, 11, 22), datetime(2026, 11, 23, 5, 59, tzinfo=CPH), False),  # not yet due
+    (date(2026, 11, 23), datetime(2026, 11, 23, 7, tzinfo=CPH), False),      # done today
+    (None, datetime(2026, 11, 23, 6, tzinfo=CPH), True),
+    # 06:00 Copenhagen is 05:00 UTC in winter: the local day and time count.
+    (date(2026, 11, 22), datetime(2026, 11, 23, 5, 0, tzinfo=timezone.utc), True),
+])
+def test_a_missed_morning_pass_is_caught_up(last_run_on, now, catch_up):
+    assert missed_today(last_run_on, now, CPH, 6, 0) is catch_up
 
 
 def test_a_scheduled_pass_records_a_run_and_logs_one_line(app, make_application,

@@ -12,7 +12,7 @@ from consultancy.engagements.views import attempt, load_case, load_session
 from consultancy.extensions import db
 from consultancy.i18n import current_language, format_date
 from consultancy.models import (
-    Engagement, EngagementSession, Role, SessionStatus, ThemeGroup,
+    Engagement, EngagementSession, Role, SessionFormat, SessionStatus, ThemeGroup,
 )
 from consultancy.permissions import is_on_case, role_required
 from consultancy.services.clock import local_today
@@ -106,6 +106,9 @@ def session_new(engagement_id: int):
         defaults["consultant_ids"] = [current_user.id]
     if len(engagement.units) == 1:
         defaults["unit_ids"] = [engagement.units[0].unit_id]
+    # A flag's action asks for the milestone it misses, e.g. ?format=kickoff.
+    if request.args.get("format") in {f.value for f in SessionFormat}:
+        defaults["format"] = request.args["format"]
     form = SessionForm(data=None if request.method == "POST" else defaults)
     _prepare(form, engagement, today)
     status = 200

@@ -2,7 +2,7 @@
 
 One mechanism for all writers (views, imports, the CLI, the demo): the session notes which
 cases a flush touched and, just before the commit, re-judges those cases as of today. A
-consultant who logs the kick-off sees the baseline flag resolved at once; the daily pass
+consultant who logs the kick-off (or the baseline self-assessment) sees the baseline flag resolved at once; the daily pass
 catches what only the passing of time changes.
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from consultancy.extensions import db
 from consultancy.flags.services import evaluate
-from consultancy.models import Engagement, EngagementMember, EngagementSession
+from consultancy.models import Engagement, EngagementMember, EngagementSession, Response
 from consultancy.services.clock import local_today
 
 KEY = "cases_changed"
@@ -26,7 +26,7 @@ def _note_changed_cases(session: Session, _flush_context) -> None:
     for obj in chain(session.new, session.dirty, session.deleted):
         if isinstance(obj, Engagement):
             changed.add(obj.id)
-        elif isinstance(obj, (EngagementSession, EngagementMember)):
+        elif isinstance(obj, (EngagementSession, EngagementMember, Response)):
             changed.add(obj.engagement_id)
 
 

@@ -24,11 +24,11 @@ from consultancy.extensions import db
 from consultancy.models import (
     Application, ApplicationStatus, Engagement, EngagementMember, EngagementPhaseChange,
     EngagementSession, EngagementStatus, EngagementType, Flag, FlagEvent, FlagEventKind,
-    FlagRule, JobRun, Round, SessionStatus, User,
+    FlagRule, JobRun, Response, Round, SessionStatus, User,
 )
 from consultancy.models.types import utcnow
 from consultancy.rules.flags import (
-    APPLICATION_RULES, CASE_RULES, MILESTONE_FORMATS, ApplicationFacts,
+    APPLICATION_RULES, CASE_RULES, MILESTONE_FORMATS, MILESTONE_OCCASIONS, ApplicationFacts,
 )
 from consultancy.rules.phases import CaseFacts, entered_on, phase_of
 from consultancy.services import Refusal
@@ -75,6 +75,11 @@ def case_rows(today: date, engagement_ids: Iterable[int] | None = None) -> list[
         *[sa.func.min(sa.case((sa.and_(held, s.format == session_format), s.held_on)))
           .label(name) for name, session_format in MILESTONE_FORMATS.items()],
     ).group_by(s.engagement_id)
+    responses = sa.select(
+        Response.engagement_id,
+        *[sa.func.min(sa.case((Response.occasion == occasion, Response.responded_on)))
+          .label(name) for name, occasion in MILESTONE_OCCASIONS.items()],
+    ).where(Response.responded_on <= today).group_by(Response.engagement_id)
     team = (sa.select(EngagementMember.engagement_id, sa.func.count().label("consultants"))
             .where(is_current_member(today)).group_by(EngagementMember.engagement_id))
     cases = sa.select(
@@ -83,11 +88,16 @@ def case_rows(today: date, engagement_ids: Iterable[int] | None = None) -> list[
     if engagement_ids is not None:
         ids = list(engagement_ids)
         sessions = sessions.where(s.engagement_id.in_(ids))
+        responses = responses.where(Response.engagement_id.in_(ids))
         team = team.where(EngagementMember.engagement_id.in_(ids))
         cases = cases.where(Engagement.id.in_(ids))
     sessions, team = sessions.subquery("s"), team.subquery("t")
-    query = (cases.add_columns(sessions, team.c.consultants)
+    responses = responses.subquery("r")
+    query = (cases.add_columns(sessions, team.c.consultants,
+                               *[responses.c[name].label(f"answered_{name}")
+                                 for name in MILESTONE_OCCASIONS])
              .outerjoin(sessions, sessions.c.engagement_id == Engagement.id)
+             .outerjoin(responses, responses.c.engagement_id == Engagement.id)
              .outerjoin(team, team.c.engagement_id == Engagement.id))
     types = {t.id: t for t in db.session.scalars(sa.select(EngagementType))}
     rows = []
@@ -100,9 +110,14 @@ def case_rows(today: date, engagement_ids: Iterable[int] | None = None) -> list[
             cancelled=row.status is EngagementStatus.CANCELLED,
             completed=row.status is EngagementStatus.COMPLETED,
             engagement_type=kind.code, last_session_on=row.last_held,
-            baseline_on=row.baseline_on, midway_on=row.midway_on, end_on=row.end_on,
+            **{name: _first(getattr(row, name), getattr(row, f"answered_{name}"))
+               for name in MILESTONE_OCCASIONS},
             consultants=row.consultants or 0, min_consultants=kind.min_consultants)))
     return rows
+
+
+def _first(*days: date | None) -> date | None:
+    return min(filter(None, days), default=None)
 
 
 def application_facts() -> dict[int, ApplicationFacts]:

@@ -13,7 +13,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from consultancy.i18n import format_date, format_number
-from consultancy.models import Flag, Role, Severity
+from consultancy.models import Flag, Role, SessionFormat, Severity
+from consultancy.rules.flags import MILESTONE_FORMATS
 
 # A text mark per severity, beside its label: severity is never told by colour alone.
 SEVERITY_MARKS = {Severity.CRITICAL: "‼", Severity.WARNING: "⚠", Severity.INFO: "ℹ"}
@@ -65,9 +66,11 @@ def _hours(detail: dict, key: str) -> str:
         return str(detail.get(key, ""))
 
 
-def _session_new(label) -> Callable[[Flag], Action]:
+def _session_new(label, session_format: SessionFormat | None = None
+                 ) -> Callable[[Flag], Action]:
+    values = {"format": session_format.value} if session_format else {}
     return lambda flag: Action(str(label), "engagements.session_new",
-                               {"engagement_id": flag.engagement_id})
+                               {"engagement_id": flag.engagement_id, **values})
 
 
 def _case_edit(flag: Flag) -> Action:
@@ -93,7 +96,8 @@ RULES: dict[str, RuleText] = {
         _l("Baseline missing"),
         lambda d: _("No kick-off meeting with baseline logged; it was due %(date)s",
                     date=_date(d, "due")),
-        _session_new(_l("Log the kick-off meeting (baseline)"))),
+        _session_new(_l("Log the kick-off meeting (baseline)"),
+                     MILESTONE_FORMATS["baseline_on"])),
     "no_recent_activity": RuleText(
         _l("No recent activity"), _no_recent_activity,
         _session_new(_l("Log or plan a session"))),
@@ -102,12 +106,12 @@ RULES: dict[str, RuleText] = {
     "midway_status_missing": RuleText(
         _l("Midway status missing"),
         lambda d: _("No midway status logged; it was due %(date)s", date=_date(d, "due")),
-        _session_new(_l("Log the midway status"))),
+        _session_new(_l("Log the midway status"), MILESTONE_FORMATS["midway_on"])),
     "end_assessment_due": RuleText(
         _l("End assessment due"),
         lambda d: _("The course ends %(date)s; no evaluation meeting is logged yet",
                     date=_date(d, "end")),
-        _session_new(_l("Log the evaluation meeting"))),
+        _session_new(_l("Log the evaluation meeting"), MILESTONE_FORMATS["end_on"])),
     "overdue_close": RuleText(
         _l("Case not closed"),
         lambda d: _("The planned end %(date)s has passed and the case is still open",

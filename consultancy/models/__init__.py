@@ -9,15 +9,22 @@ from consultancy.models.engagements import (
     EngagementPhaseChange, EngagementStatusChange, EngagementTheme, EngagementUnit, MemberRole, SessionConsultant,
     SessionFormat, SessionStatus, SessionTheme, SessionUnit, SubFormat, Theme, ThemeGroup,
 )
+from consultancy.models.evaluation import (
+    Answer, Dimension, Instrument, InstrumentKind, InstrumentVersion, Item, ItemTheme, MissingCode,
+    Occasion, RespondentRole, Response, VersionStatus,
+)
 from consultancy.models.flags import SEVERITY_ORDER, Flag, FlagEvent, FlagEventKind, FlagRule, Severity
 from consultancy.models.jobs import JobClaim, JobRun, RunStatus
 from consultancy.models.numbering import ReferenceCounter
 from consultancy.models.reference import (
     DaycareUnit, EngagementType, Intake, Municipality, Ownership, Region, UnitKind,
 )
-from consultancy.models.users import LANGUAGES, Role, User
+from consultancy.models.users import LANGUAGES, ApiToken, Role, User
 
 __all__ = [
+    "ApiToken",
+    "Answer", "Dimension", "Instrument", "InstrumentKind", "InstrumentVersion", "Item",
+    "ItemTheme", "MissingCode", "Occasion", "RespondentRole", "Response", "VersionStatus",
     "ApplicantKind", "Application", "ApplicationStatus", "ApplicationUnit", "AuditEntry",
     "Channel", "CriteriaSet", "Criterion", "DaycareUnit", "Engagement", "EngagementStatus",
     "EngagementContact", "EngagementMember", "EngagementPhaseChange", "Flag", "FlagEvent",

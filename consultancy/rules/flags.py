@@ -12,14 +12,21 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from consultancy.models.engagements import SessionFormat
+from consultancy.models.evaluation import Occasion
 from consultancy.rules.engagements import add_months
 from consultancy.rules.phases import CaseFacts
 
-# Which session format records each milestone until self-assessments record them.
+# What records each milestone: a held session of its format, or a response to an
+# instrument at its occasion, whichever came first.
 MILESTONE_FORMATS = {
     "baseline_on": SessionFormat.KICKOFF,
     "midway_on": SessionFormat.MIDWAY_STATUS,
     "end_on": SessionFormat.EVALUATION_MEETING,
+}
+MILESTONE_OCCASIONS = {
+    "baseline_on": Occasion.BASELINE,
+    "midway_on": Occasion.MIDWAY,
+    "end_on": Occasion.END,
 }
 
 Detail = dict[str, str | int]
