@@ -53,6 +53,7 @@ def create_app(config: Mapping[str, Any] | None = None,
     flag_refresh.init_app(app)
 
     from consultancy.admin import bp as admin_bp
+    from consultancy.api import bp as api_bp
     from consultancy.applications import bp as applications_bp
     from consultancy.auth import bp as auth_bp
     from consultancy.engagements import bp as engagements_bp
@@ -67,4 +68,5 @@ def create_app(config: Mapping[str, Any] | None = None,
     app.register_blueprint(engagements_bp)
     app.register_blueprint(flags_bp)
     app.register_blueprint(evaluation_bp)
+    app.register_blueprint(api_bp)
     return app

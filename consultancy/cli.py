@@ -99,7 +99,7 @@ def translate_update() -> None:
     _pybabel("extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l", "--no-location",
              "--sort-output", "-o", str(pot), str(PACKAGE), str(ROOT / "templates"))
     _pybabel("update", "-i", str(pot), "-d", str(PACKAGE / "translations"), "--no-wrap",
-             "--ignore-obsolete")
+             "--ignore-obsolete", "--no-fuzzy-matching")
     pot.unlink()
 
 
@@ -111,10 +111,11 @@ def translate_compile() -> None:
 
 
 def init_app(app) -> None:
+    from consultancy.api.cli import tokens_cli
     from consultancy.engagements.cli import sessions_cli
     from consultancy.evaluation.cli import evaluation_cli, export_cli
     from consultancy.flags.cli import flags_cli
     from consultancy.scheduler import scheduler_command
     for group in (users_cli, demo_cli, translate_cli, applications_cli, sessions_cli,
-                  flags_cli, scheduler_command, evaluation_cli, export_cli):
+                  flags_cli, scheduler_command, evaluation_cli, export_cli, tokens_cli):
         app.cli.add_command(group)

@@ -62,6 +62,12 @@ class Defaults:
     # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted.
     TRUSTED_PROXIES = 0
 
+    # The secret key of the pseudonyms in exports for evaluators (consultancy.pseudonyms).
+    # Unset, it is derived from SECRET_KEY, so a new SECRET_KEY gives new pseudonyms and
+    # older exports can no longer be linked to newer ones: set it in production (e.g.
+    # FLASK_PSEUDONYM_KEY, 32+ random characters), keep it secret and never change it.
+    PSEUDONYM_KEY = None
+
 
 def database_url(url: str) -> str:
     """Accept the common spellings of a PostgreSQL URL and use psycopg 3 for them."""

@@ -1,20 +1,24 @@
 """Who may do what: the only place that says so.
 
-Every view declares its access with one decorator: `public`, `signed_in` or
-`role_required(...)`. One `before_request` hook enforces the declaration, and a view
-that declares nothing is refused to everyone, so a forgotten decorator fails closed.
+Every view declares its access with one decorator: `public`, `signed_in`,
+`role_required(...)`, or for the API `token_required(...)`. One `before_request` hook
+enforces the declaration, and a view that declares nothing is refused to everyone, so a
+forgotten decorator fails closed.
 """
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from typing import Callable
 
-from flask import abort, current_app, request
+import sqlalchemy as sa
+from flask import abort, current_app, g, jsonify, request
 from flask_login import current_user
 
 from consultancy import audit
-from consultancy.extensions import login_manager
-from consultancy.models import Role
+from consultancy.extensions import db, login_manager
+from consultancy.models import ApiToken, Role
+from consultancy.models.types import utcnow
 from consultancy.rules.engagements import is_current_member
 
 PUBLIC = "public"
@@ -40,8 +44,59 @@ def role_required(*roles: Role) -> Callable:
     return _declare(frozenset(roles))
 
 
+class TokenAccess(frozenset):
+    """The roles whose bearer tokens open an API view. A session cookie does not."""
+
+
+def token_required(*roles: Role) -> Callable:
+    """Open to requests with `Authorization: Bearer <token>`: a token issued to an active
+    user with one of `roles` and not revoked. Without one: 401 with a JSON error."""
+    return _declare(TokenAccess(roles))
+
+
+def hash_token(token: str) -> str:
+    """How a token is stored: its SHA-256, hex."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def current_token():
+    """The bearer token of this request (in a `token_required` view); `.user` its user."""
+    return g.api_token
+
+
+def _api_error(status: int, error: str, message: str):
+    response = jsonify({"error": error, "message": message})
+    response.status_code = status
+    if status == 401:
+        # RFC 6750: name the scheme; say "invalid_token" when a token was sent.
+        challenge = 'Bearer realm="api"'
+        if error == "invalid_token":
+            challenge += ', error="invalid_token"'
+        response.headers["WWW-Authenticate"] = challenge
+    return response
+
+
+def _enforce_token(access: TokenAccess):
+    scheme, _space, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return _api_error(401, "missing_token",
+                          "Send a token: Authorization: Bearer <token>.")
+    found = db.session.scalar(sa.select(ApiToken).where(
+        ApiToken.token_hash == hash_token(token.strip())))
+    if found is None or found.revoked_at is not None or not found.user.active:
+        return _api_error(401, "invalid_token", "The token is unknown, revoked or expired.")
+    if found.user.role not in access:
+        return _api_error(403, "insufficient_scope",
+                          "The token's user may not use this part of the API.")
+    g.api_token = found
+    audit.set_actor(found.user_id)
+    found.last_used_at = utcnow()
+    return None
+
+
 def access_of(endpoint: str | None):
-    """The declared access of an endpoint: PUBLIC, a set of roles, or None if undeclared."""
+    """The declared access of an endpoint: PUBLIC, a set of roles (a TokenAccess for the
+    API), or None if undeclared."""
     if endpoint is None:
         return PUBLIC  # no route matched: let the 404 handler answer
     if endpoint == "static" or endpoint.endswith(".static"):
@@ -54,6 +109,8 @@ def enforce_access():
     access = access_of(request.endpoint)
     if access == PUBLIC:
         return None  # the user is loaded only if the view needs it (healthz must not)
+    if isinstance(access, TokenAccess):
+        return _enforce_token(access)
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     audit.set_actor(current_user.id)

@@ -3,7 +3,7 @@ import pytest
 from flask import url_for
 
 from consultancy.models import Role
-from consultancy.permissions import PUBLIC, access_of
+from consultancy.permissions import PUBLIC, TokenAccess, access_of
 
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}
 
@@ -34,6 +34,8 @@ def test_anonymous_visitors_reach_only_public_views(app, client):
             sent_to_login = response.status_code == 302 and response.location.startswith("/login")
             if access == PUBLIC:
                 assert not sent_to_login, (endpoint, method)
+            elif isinstance(access, TokenAccess):
+                assert response.status_code == 401, (endpoint, method)
             else:
                 assert sent_to_login, (endpoint, method, response.status_code)
 
@@ -46,9 +48,15 @@ def test_each_role_is_refused_where_it_has_no_business(app, login_client, role):
             access = access_of(endpoint)
         if access == PUBLIC:
             continue
-        if role in access:
+        if isinstance(access, TokenAccess):
+            # a session cookie never opens the API, whatever the role
+            assert client.get(url).status_code == 401, endpoint
+        elif role in access:
             if "GET" in methods:
-                assert client.get(url).status_code in (200, 404), endpoint
+                response = client.get(url)
+                # a redirect elsewhere than to the login page (a refused empty form) is fine
+                assert response.status_code in (200, 302, 404), endpoint
+                assert not response.location or not response.location.startswith("/login")
         else:
             for method in methods:
                 assert client.open(url, method=method).status_code == 403, (endpoint, method)

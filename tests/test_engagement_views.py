@@ -10,11 +10,11 @@ import pytest
 import sqlalchemy as sa
 from flask import render_template
 from flask_login import login_user
-from sqlalchemy.orm import selectinload
 
 from consultancy.engagements import services
 from consultancy.engagements.overview_views import consultant_load, half_year_of, month_of
 from consultancy.engagements.services import SessionData
+from consultancy.engagements.views import case_page_query
 from consultancy.engagements.timeline import timeline
 from consultancy.extensions import db
 from consultancy.models import (
@@ -56,11 +56,7 @@ def test_only_team_and_admin_see_the_overview_and_the_load(login_client, url):
 
 def _loaded(engagement_id: int) -> Engagement:
     """The case as `load_case` loads it."""
-    return db.session.scalars(sa.select(Engagement).where(Engagement.id == engagement_id).options(
-        selectinload(Engagement.members), selectinload(Engagement.units),
-        selectinload(Engagement.themes), selectinload(Engagement.contacts),
-        selectinload(Engagement.status_changes), selectinload(Engagement.sessions),
-        selectinload(Engagement.phase_changes), selectinload(Engagement.flags))).one()
+    return db.session.scalars(case_page_query(engagement_id)).one()
 
 
 @pytest.fixture

@@ -3,3 +3,4 @@ from flask import Blueprint
 bp = Blueprint("admin", __name__)
 
 from consultancy.admin import views  # noqa: E402,F401
+from consultancy.admin import instrument_views  # noqa: E402,F401

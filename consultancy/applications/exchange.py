@@ -29,7 +29,6 @@ intake rules, and the import is all or nothing: one error and nothing is created
 from __future__ import annotations
 
 import csv
-import io
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -47,6 +46,7 @@ from werkzeug.datastructures import MultiDict
 from consultancy.applications import services
 from consultancy.applications.forms import MAX_UNITS, ApplicationForm
 from consultancy.applications.services import ApplicationError
+from consultancy.exports import csv_records
 from consultancy.extensions import db
 from consultancy.i18n import current_language
 from consultancy.models import Application, Channel, EngagementType, Municipality, Round
@@ -184,14 +184,7 @@ def _table(records, label: str | None, errors: list[str]) -> Sheet:
 
 
 def _read_csv(path: Path, label: str | None, errors: list[str]) -> Sheet:
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="replace")  # Excel's "CSV" in Danish Windows
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    return _table(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), label, errors)
+    return _table(csv_records(path.read_bytes()), label, errors)
 
 
 def _read_xlsx(path: Path, label: str | None, errors: list[str],

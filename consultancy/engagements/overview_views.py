@@ -7,7 +7,7 @@ from set-based aggregate queries (SUM/MIN ... GROUP BY), merged with the page's 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -16,7 +16,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from consultancy.engagements import bp, services
-from consultancy.engagements.queries import HELD, OPEN_STATUSES, cases_of, is_current_member
+from consultancy.engagements.queries import (
+    HELD, OPEN_STATUSES, case_years, cases_of, is_current_member, starting_in,
+)
 from consultancy.engagements.timeline import phase_entry
 from consultancy.extensions import db
 from consultancy.pagination import paginate_list
@@ -26,7 +28,7 @@ from consultancy.models import (
 )
 from consultancy.permissions import role_required
 from consultancy.rules.engagements import BUDGET_WARNING_SHARE
-from consultancy.services.clock import COPENHAGEN, local_today
+from consultancy.services.clock import local_today
 
 # --- figures across cases (set-based queries) ----------------------------------------------
 
@@ -175,16 +177,6 @@ def _filters() -> Filters:
         sort=sort)
 
 
-def _in_year(year: int):
-    """Cases starting in `year`, or, without a start date, created in it (Danish time)."""
-    first, after = date(year, 1, 1), date(year + 1, 1, 1)
-    return sa.or_(
-        sa.and_(Engagement.start_date >= first, Engagement.start_date < after),
-        sa.and_(Engagement.start_date.is_(None),
-                Engagement.created_at >= datetime(year, 1, 1, tzinfo=COPENHAGEN),
-                Engagement.created_at < datetime(year + 1, 1, 1, tzinfo=COPENHAGEN)))
-
-
 def _overview_query(filters: Filters, today: date):
     hours = held_hours_by_case()
     query = (sa.select(Engagement)
@@ -199,7 +191,7 @@ def _overview_query(filters: Filters, today: date):
     if filters.consultant:
         query = query.where(Engagement.id.in_(cases_of(filters.consultant, today)))
     if filters.year:
-        query = query.where(_in_year(filters.year))
+        query = query.where(starting_in(filters.year))
     key = filters.sort.removeprefix("-")
     if key == "municipality":
         query = query.join(Municipality, Municipality.code == Engagement.municipality_code)
@@ -213,19 +205,6 @@ def _overview_query(filters: Filters, today: date):
     descending = filters.sort.startswith("-")
     order = [(c.desc() if descending else c.asc()).nulls_last() for c in columns]
     return query.order_by(*order, Engagement.id.desc() if descending else Engagement.id)
-
-
-def _years() -> list[int]:
-    """The years cases start (or, without a start date, were created) in, newest first."""
-    first_start, last_start, first_created, last_created = db.session.execute(sa.select(
-        sa.func.min(Engagement.start_date), sa.func.max(Engagement.start_date),
-        sa.func.min(Engagement.created_at), sa.func.max(Engagement.created_at))).one()
-    years = [d.year for d in (first_start, last_start) if d is not None]
-    years += [d.astimezone(COPENHAGEN).year for d in (first_created, last_created)
-              if d is not None]
-    if not years:
-        return []
-    return list(range(max(years), min(years) - 1, -1))
 
 
 @bp.route("/")
@@ -251,7 +230,7 @@ def overview():
         consultants=db.session.scalars(
             sa.select(User).where(User.role == Role.CONSULTANT)
             .order_by(User.active.desc(), User.name)).all(),
-        years=_years())
+        years=case_years())
 
 
 # --- the consultants' load -----------------------------------------------------------------

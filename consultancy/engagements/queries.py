@@ -1,11 +1,16 @@
 """Where-clauses and subqueries about cases shared by pages, exports and the flag pass."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
 
-from consultancy.models import EngagementMember, EngagementSession, EngagementStatus, SessionStatus
+from consultancy.extensions import db
+
+from consultancy.models import (
+    Engagement, EngagementMember, EngagementSession, EngagementStatus, SessionStatus,
+)
+from consultancy.services.clock import COPENHAGEN
 
 OPEN_STATUSES = (EngagementStatus.PLANNED, EngagementStatus.ACTIVE)
 
@@ -24,3 +29,26 @@ def cases_of(user_id: int, today: date):
 
 
 HELD = EngagementSession.status == SessionStatus.HELD
+
+
+def starting_in(year: int):
+    """Cases starting in `year`, or, without a start date, created in it (Danish time)."""
+    first, after = date(year, 1, 1), date(year + 1, 1, 1)
+    return sa.or_(
+        sa.and_(Engagement.start_date >= first, Engagement.start_date < after),
+        sa.and_(Engagement.start_date.is_(None),
+                Engagement.created_at >= datetime(year, 1, 1, tzinfo=COPENHAGEN),
+                Engagement.created_at < datetime(year + 1, 1, 1, tzinfo=COPENHAGEN)))
+
+
+def case_years() -> list[int]:
+    """The years cases start (or, without a start date, were created) in, newest first."""
+    first_start, last_start, first_created, last_created = db.session.execute(sa.select(
+        sa.func.min(Engagement.start_date), sa.func.max(Engagement.start_date),
+        sa.func.min(Engagement.created_at), sa.func.max(Engagement.created_at))).one()
+    years = [d.year for d in (first_start, last_start) if d is not None]
+    years += [d.astimezone(COPENHAGEN).year for d in (first_created, last_created)
+              if d is not None]
+    if not years:
+        return []
+    return list(range(max(years), min(years) - 1, -1))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
 
 from consultancy.flags import texts as flag_texts
@@ -244,3 +245,44 @@ def _flags(engagement: Engagement, show_notes: bool, today: date) -> Iterable[Ti
         if flag.resolved_on is not None:
             yield TimelineItem(when=flag.resolved_on, kind=FLAG_RESOLVED, title=name,
                                link=link)
+
+
+# --- self-assessments (issue 6) ---------------------------------------------------------
+
+SELF_ASSESSMENT = Kind("self_assessment", "◧", _l("Self-assessment"), "timeline-evaluation", 45)
+_OCCASION_TITLES = {
+    ("self_assessment", "baseline"): _l("Baseline self-assessment"),
+    ("self_assessment", "midway"): _l("Midway self-assessment"),
+    ("self_assessment", "end"): _l("End self-assessment"),
+    ("self_assessment", "follow_up"): _l("Follow-up self-assessment"),
+    ("observation", "baseline"): _l("Baseline observation"),
+    ("observation", "midway"): _l("Midway observation"),
+    ("observation", "end"): _l("End observation"),
+    ("observation", "follow_up"): _l("Follow-up observation"),
+}
+
+
+@source
+def _self_assessments(engagement: Engagement, show_notes: bool, today: date
+                      ) -> Iterable[TimelineItem]:
+    """Each occasion measured, on the day of its first response (responses are loaded with
+    the case, without their answers)."""
+    occasions: dict[tuple, list] = {}
+    for response in engagement.responses:
+        kind = response.instrument_version.instrument.kind.value
+        occasions.setdefault((kind, response.occasion.value), []).append(response)
+    for key, responses in sorted(occasions.items()):
+        first = min(r.responded_on for r in responses)
+        last = max(r.responded_on for r in responses)
+        respondents = len({r.respondent_code for r in responses})
+        units = len({r.unit_id for r in responses})
+        title = _("%(occasion)s: %(respondents)s in %(units)s",
+                  occasion=_OCCASION_TITLES[key],
+                  respondents=ngettext("%(num)d respondent", "%(num)d respondents",
+                                       respondents),
+                  units=ngettext("%(num)d unit", "%(num)d units", units))
+        detail = _("answers until %(date)s", date=format_date(last)) if last != first else ""
+        yield TimelineItem(
+            when=first, kind=SELF_ASSESSMENT, title=title, detail=detail,
+            link=Link("evaluation.case_responses", {"engagement_id": engagement.id},
+                      _("Open the self-assessments")))

@@ -20,7 +20,7 @@ from consultancy.forms import ButtonForm, choices, show_refusal
 from consultancy.i18n import current_language
 from consultancy.models import (
     DaycareUnit, Engagement, EngagementSession, EngagementStatus, EngagementType, MemberRole,
-    Municipality, Role, User,
+    Municipality, Response, Role, User,
 )
 from consultancy.models.types import utcnow
 from consultancy.permissions import (
@@ -31,15 +31,20 @@ from consultancy.services.clock import local_today
 from consultancy.transactions import flash_form_errors, run_or_flash
 
 
+def case_page_query(engagement_id: int):
+    """The case with everything its page and timeline show, loaded in a fixed number of
+    queries (responses without their answers)."""
+    return sa.select(Engagement).where(Engagement.id == engagement_id).options(
+        selectinload(Engagement.members), selectinload(Engagement.units),
+        selectinload(Engagement.themes), selectinload(Engagement.contacts),
+        selectinload(Engagement.status_changes), selectinload(Engagement.sessions),
+        selectinload(Engagement.phase_changes), selectinload(Engagement.flags),
+        selectinload(Engagement.responses).lazyload(Response.answers))
+
+
 def load_case(engagement_id: int, write: bool = False) -> Engagement:
     """Load a case with what its page shows, or answer 404/403: every case view starts here."""
-    engagement = db.session.scalars(
-        sa.select(Engagement).where(Engagement.id == engagement_id).options(
-            selectinload(Engagement.members), selectinload(Engagement.units),
-            selectinload(Engagement.themes), selectinload(Engagement.contacts),
-            selectinload(Engagement.status_changes),
-            selectinload(Engagement.sessions), selectinload(Engagement.phase_changes),
-            selectinload(Engagement.flags))).first()
+    engagement = db.session.scalars(case_page_query(engagement_id)).first()
     if engagement is None:
         abort(404)
     allowed = can_write_case if write else can_read_case

@@ -1,1 +1,102 @@
-"""(being written)"""
+"""The effect data for evaluators as downloads: a page with filters and formats, the
+streamed ZIP, and the codebook on screen and as a file."""
+from __future__ import annotations
+
+import io
+
+import sqlalchemy as sa
+from flask import flash, redirect, render_template, request, url_for
+
+from consultancy.evaluation import bp
+from consultancy.evaluation.effect_data import (
+    ACTIVITY_COLUMNS, FORMATS, LONG_COLUMNS, ExportError, activity_fields, audit_export,
+    build_export, codebook_fields, codebook_versions, count_rows, item_fields, items_frame,
+    long_fields, parse_filters, variables_frame,
+)
+from consultancy.evaluation.summary import filter_choices
+from consultancy.exports import drain, stream_download, stream_zip, write_csv, write_xlsx
+from consultancy.extensions import db
+from consultancy.models import Instrument, Role
+from consultancy.permissions import role_required
+from consultancy.services.clock import local_today
+
+EVALUATION_READERS = (Role.EVALUATOR, Role.TEAM, Role.ADMIN)
+FILTER_NAMES = ("type", "round", "year", "municipality", "instrument")
+
+
+def _filter_args() -> dict[str, str]:
+    return {name: request.args[name] for name in FILTER_NAMES if request.args.get(name)}
+
+
+def _choices() -> dict:
+    return dict(filter_choices(), instruments=db.session.scalars(
+        sa.select(Instrument).order_by(Instrument.code)).all())
+
+
+@bp.route("/export")
+@role_required(*EVALUATION_READERS)
+def export():
+    args = _filter_args()
+    try:
+        filters = parse_filters(args)
+    except ExportError as error:
+        flash(error.message, "danger")
+        return redirect(url_for(".export"))
+    chosen_format = request.args.get("format")
+    return render_template(
+        "evaluation/export.html", args=args, filters=filters, rows=count_rows(filters),
+        formats=FORMATS, chosen_format=chosen_format if chosen_format in FORMATS else "xlsx",
+        long_columns=LONG_COLUMNS, activity_columns=ACTIVITY_COLUMNS, **_choices())
+
+
+@bp.route("/export/download")
+@role_required(*EVALUATION_READERS)
+def export_download():
+    """The ZIP of the chosen format: streamed while the answers are read."""
+    args = _filter_args()
+    fmt = request.args.get("format", "")
+    try:
+        filters = parse_filters(args)
+        export = build_export(fmt, filters)
+    except ExportError as error:
+        flash(error.message, "danger")
+        return redirect(url_for(".export", **args, format=fmt or None))
+    audit_export("effect-data", fmt, filters, export.rows, "web")
+    db.session.commit()
+    name = f"effect-data-{local_today().isoformat()}-{fmt}.zip"
+    return stream_download(stream_zip(export.files, export.manifest), "zip", name)
+
+
+@bp.route("/codebook")
+@role_required(*EVALUATION_READERS)
+def codebook():
+    versions = codebook_versions()
+    return render_template("evaluation/codebook.html", long_fields=long_fields(versions),
+                           activity_fields=activity_fields(), versions=versions)
+
+
+@bp.route("/codebook/download")
+@role_required(*EVALUATION_READERS)
+def codebook_download():
+    """The codebook as XLSX (sheets codebook and items), or either sheet as CSV."""
+    fmt = request.args.get("format")
+    fmt = fmt if fmt in ("csv", "items.csv") else "xlsx"
+    versions = codebook_versions()
+    variables, items = variables_frame(versions), items_frame(versions)
+    audit_export("codebook", fmt, None, None, "web")
+    db.session.commit()
+    if fmt == "csv":
+        return stream_download([_bytes(lambda out: write_csv([variables], codebook_fields(),
+                                                              out))], "csv", "codebook.csv")
+    if fmt == "items.csv":
+        return stream_download([_bytes(lambda out: write_csv([items], item_fields(), out))],
+                               "csv", "items.csv")
+    return stream_download([_bytes(lambda out: write_xlsx(
+        [("codebook", codebook_fields(), [variables]), ("items", item_fields(), [items])],
+        out))], "xlsx", "codebook.xlsx")
+
+
+def _bytes(writing_of) -> bytes:
+    buffer = io.BytesIO()
+    drain(writing_of(buffer))
+    return buffer.getvalue()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -12,6 +13,9 @@ from consultancy.extensions import db
 from consultancy.models.applications import Application
 from consultancy.models.audit import Json
 from consultancy.models.flags import Flag
+
+if TYPE_CHECKING:
+    from consultancy.models.evaluation import Response
 from consultancy.models.reference import DaycareUnit, EngagementType, Municipality
 from consultancy.models.types import LabelledEnum, UTCDateTime, enum_column, set_labels, utcnow
 from consultancy.models.users import User
@@ -177,6 +181,8 @@ class Engagement(db.Model):
     phase_changes: Mapped[list[EngagementPhaseChange]] = relationship(
         back_populates="engagement", cascade="all, delete-orphan", passive_deletes=True,
         order_by="[EngagementPhaseChange.entered_on, EngagementPhaseChange.id]")
+    responses: Mapped[list[Response]] = relationship(
+        viewonly=True, order_by="[Response.responded_on, Response.id]")
     flags: Mapped[list[Flag]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by="[Flag.raised_on, Flag.id]")
 

@@ -1,0 +1,10 @@
+"""The evaluator API (`/api/v1`): the effect data and its codebook for R and Python, opened
+by a bearer token (`flask tokens create EMAIL`), never by a session cookie."""
+from flask import Blueprint
+
+from consultancy.extensions import csrf
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)  # no cookies here, so no cross-site request to forge
+
+from consultancy.api import views  # noqa: E402,F401
