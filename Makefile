@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app wsgi
 PORT   ?= 5000
 
-.PHONY: run serve install test benchmark migrate demo translations clean
+.PHONY: run serve install test e2e chromium benchmark migrate demo translations clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,30 @@ run: demo
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Browser tests: the real app under gunicorn with demo data, Debian's Chromium, axe-core.
+CHROMIUM_PATH ?= /usr/bin/chromium
+AXE_VERSION   := 4.10.2
+AXE           := .cache/axe-core/axe.min.js
+
+$(AXE): | $(BIN)/activate
+	mkdir -p $(dir $@)
+	$(BIN)/python -c "import io, sys, tarfile, urllib.request; \
+	  data = urllib.request.urlopen(sys.argv[1], timeout=60).read(); \
+	  tar = tarfile.open(fileobj=io.BytesIO(data)); \
+	  open(sys.argv[2], 'wb').write(tar.extractfile('package/axe.min.js').read())" \
+	  https://registry.npmjs.org/axe-core/-/axe-core-$(AXE_VERSION).tgz $@.part && mv $@.part $@
+
+chromium:
+	@if [ ! -x "$(CHROMIUM_PATH)" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get install -y -q chromium >/dev/null 2>&1 \
+	    || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; \
+	  else echo "Chromium is missing: sudo apt-get install chromium (or set CHROMIUM_PATH)"; exit 1; fi; \
+	fi
+
+e2e: install chromium $(AXE)
+	CHROMIUM_PATH=$(CHROMIUM_PATH) $(BIN)/python -m pytest -m e2e tests/e2e $(PYTEST_ARGS)
 
 # Timings outside the default run; TEST_DATABASE_URL=postgresql+psycopg://... measures PostgreSQL.
 benchmark: install

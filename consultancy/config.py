@@ -62,6 +62,12 @@ class Defaults:
     # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted.
     TRUSTED_PROXIES = 0
 
+    # The accessibility statement (/accessibility, linked from every page's footer): the
+    # address people report accessibility problems to, and the day the statement was
+    # prepared or last reviewed (YYYY-MM-DD; update it when the statement is reviewed).
+    ACCESSIBILITY_CONTACT = "sbst@sbst.dk"
+    ACCESSIBILITY_STATEMENT_DATE = "2026-11-23"
+
     # The secret key of the pseudonyms in exports for evaluators (consultancy.pseudonyms).
     # Unset, it is derived from SECRET_KEY, so a new SECRET_KEY gives new pseudonyms and
     # older exports can no longer be linked to newer ones: set it in production (e.g.

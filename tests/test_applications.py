@@ -206,6 +206,16 @@ def test_a_score_needs_every_criterion_and_a_justification(app, reviewed):
         assert all(r.submitted_at is None for r in db.session.scalars(sa.select(Review)))
 
 
+def test_each_justification_is_labelled_with_its_criterion(app, reviewed):
+    application_id, first, _second = reviewed
+    page = first.get(f"/applications/{application_id}/score").get_data(as_text=True)
+    with app.app_context():
+        criteria = db.session.get(Application, application_id).criteria_set.criteria
+        for criterion in criteria:
+            assert (f'<label class="form-label" for="justification_{criterion.id}">'
+                    f'Begrundelse for {criterion.name("da")}</label>') in page
+
+
 def test_only_an_assigned_reviewer_scores(app, make_application, login_client):
     application_id = make_application()
     assert login_client(Role.TEAM).get(f"/applications/{application_id}/score").status_code == 403

@@ -5,7 +5,10 @@ import pytest
 import sqlalchemy as sa
 
 from consultancy.extensions import db
-from consultancy.models import Engagement, EngagementMember, EngagementStatus, EngagementType, Role
+from consultancy.models import (
+    DaycareUnit, Engagement, EngagementMember, EngagementStatus, EngagementType, Ownership, Role,
+    UnitKind,
+)
 from consultancy.services.clock import local_today
 from tests.test_applications import VALID_FORM, errors_of
 
@@ -208,3 +211,38 @@ def test_team_records_when_a_consultant_joined_an_older_case(app, make_case, tea
         "user": consultant.id, "role": "lead", "started_on": "2024-08-01"})
     with app.app_context():
         assert db.session.scalar(sa.select(EngagementMember.started_on)) == date(2024, 8, 1)
+
+
+def test_every_control_on_the_case_page_has_its_own_id_and_label(app, make_case, team_client):
+    """The forms on the case page share field names ("unit", "status" is also the section's
+    id): each control keeps an id of its own, so that its label points at it."""
+    from collections import Counter
+    from html.parser import HTMLParser
+
+    engagement_id = make_case()
+    with app.app_context():  # another unit in the municipality: the "add unit" form shows
+        db.session.add(DaycareUnit(name="Dagplejen Nord", municipality_code=773,
+                                   ownership=Ownership.MUNICIPAL, kind=UnitKind.CHILDMINDING,
+                                   children=12))
+        db.session.commit()
+
+    class Controls(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.ids, self.labels, self.controls = Counter(), set(), []
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if "id" in attrs:
+                self.ids[attrs["id"]] += 1
+            if tag == "label":
+                self.labels.add(attrs.get("for"))
+            elif tag in ("select", "textarea") or (
+                    tag == "input" and attrs.get("type") not in ("hidden", "submit")):
+                self.controls.append(attrs.get("id"))
+
+    page = Controls()
+    page.feed(team_client.get(f"/engagements/{engagement_id}").get_data(as_text=True))
+    assert {"new-status", "contact-unit", "unit"} <= set(page.controls)
+    assert [name for name, count in page.ids.items() if count > 1] == []
+    assert [control for control in page.controls if control not in page.labels] == []

@@ -246,7 +246,9 @@ def test_budget_warnings_are_shown_in_words(app, make_case, make_user, login_cli
         over_part = page[page.index(reference(app, over)):]
         assert "80 % used" in nearly_part.split("</tr>")[0].split("</article>")[0]
         assert "exceeded" in over_part.split("</tr>")[0].split("</article>")[0]
-    assert "(-1 left)" in page
+    assert "(1 over)" in page and "left)" not in page.split(reference(app, over))[1][:400]
+    case_page = login_client(user=me).get(f"/engagements/{over}").get_data(as_text=True)
+    assert "11 of 10 hours used, 1 over the budget." in case_page
 
 
 def test_the_overview_filters(app, make_case, make_user, login_client):

@@ -193,8 +193,11 @@ def score_form(criteria, language: str, scores=None) -> Form:
                             for value, anchor in enumerate(anchors)),
             validators=[InputRequired(_l("Choose a score from 0 to 3."))],
             description=criterion.description(language)))
+        # Named after its criterion: four fields called just "Justification" are not
+        # told apart by a screen reader.
         setattr(ScoreForm, f"justification_{criterion.id}", TextAreaField(
-            _l("Justification"), validators=[
+            _l("Justification for %(criterion)s", criterion=criterion.name(language)),
+            validators=[
                 DataRequired(_l("Write a short justification.")), Length(max=2000)]))
     data = {}
     for score in scores or []:

@@ -55,7 +55,9 @@ class MemberForm(Form):
 
 
 class StatusForm(Form):
-    status = SelectField(_l("New status"), choices=lambda: enum_choices(EngagementStatus))
+    # Not id "status": the case page's status section has that id (a flag action's anchor).
+    status = SelectField(_l("New status"), choices=lambda: enum_choices(EngagementStatus),
+                         id="new-status")
     reason = TextAreaField(_l("Reason (needed when cancelling)"), validators=[Length(max=2000)],
                            description=CHILDREN_NOTICE)
     submit = SubmitField(_l("Change status"))
@@ -68,7 +70,8 @@ class ContactForm(Form):
     email = EmailField(_l("Email"), validators=[Optional(), Length(max=254), Email(
         _l("Enter a valid email address, e.g. name@kommune.dk."))])
     phone = StringField(_l("Phone"), validators=[Length(max=32)])
-    unit = SelectField(_l("Unit"), coerce=optional_int)
+    # Not id "unit": the case page's form that adds a unit has a field of that name.
+    unit = SelectField(_l("Unit"), coerce=optional_int, id="contact-unit")
     submit = SubmitField(_l("Add contact"))
 
 

@@ -1,4 +1,6 @@
-from flask import flash, jsonify, redirect, render_template, url_for
+from datetime import date
+
+from flask import current_app, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -52,6 +54,17 @@ def language():
     else:
         flash(_("Choose Danish or English."), "danger")
     return redirect(safe_next(form.next.data) or url_for("main.index"))
+
+
+@bp.route("/accessibility")
+@public
+def accessibility():
+    """The accessibility statement (tilgængelighedserklæring) a public body's site must have."""
+    prepared = current_app.config["ACCESSIBILITY_STATEMENT_DATE"]
+    if isinstance(prepared, str):
+        prepared = date.fromisoformat(prepared)
+    return render_template("main/accessibility.html", prepared=prepared,
+                           contact=current_app.config["ACCESSIBILITY_CONTACT"])
 
 
 @bp.route("/healthz")
