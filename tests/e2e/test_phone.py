@@ -120,3 +120,12 @@ def test_the_open_menu_is_easy_to_tap(new_page):
     assert offenders == [], "in the open menu, controls under 44 px:\n" + "\n".join(offenders)
     found = page.evaluate(OVERFLOW)
     assert found["scroll"] <= found["width"], "; ".join(found["wide"])
+
+
+def test_the_flag_count_shows_without_opening_the_menu(new_page):
+    page = open_as_consultant(new_page, "start page")
+    bell = page.locator("a.flag-bell")
+    assert bell.is_visible() and page.locator("#main-nav").is_hidden()
+    assert bell.get_attribute("aria-label").endswith("kræver opmærksomhed")
+    bell.click()
+    page.wait_for_url("**/flags/")
