@@ -47,10 +47,8 @@ def _text_columns(frame: pd.DataFrame) -> list:
 
 def write_table(frame: pd.DataFrame, fmt: Literal["csv", "xlsx"], sheet: str = "data") -> bytes:
     """CSV (UTF-8 with BOM, comma, decimal point) or XLSX (frozen header row)."""
-    frame = frame.copy()
-    for column in _text_columns(frame):
-        frame[column] = frame[column].map(neutralise)
-    frame.columns = [neutralise(str(column)) for column in frame.columns]
+    frame = neutralise_frame(frame).set_axis(
+        [neutralise(str(column)) for column in frame.columns], axis="columns")
     if fmt == "csv":
         # The BOM makes Excel read UTF-8 (æøå); R, Stata and SPSS skip it.
         return frame.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")

@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 
 from consultancy.evaluation.cli import export_cli
 from consultancy.evaluation.effect_data import (
-    FORMATS, EffectFilters, ExportError, audit_export, build_export, codebook_fields,
-    codebook_versions, item_fields, items_frame, parse_filters, variables_frame,
+    FORMATS, EffectFilters, ExportError, audit_export, build_export, codebook_sheets,
+    codebook_versions, parse_filters,
 )
 from consultancy.exports import EXTENSIONS, drain, write_bundle, write_csv, write_xlsx
 from consultancy.extensions import db
@@ -104,19 +104,18 @@ def codebook_command(out: Path, instrument: str | None) -> None:
         raise click.BadParameter(_("The codebook is written as .xlsx or .csv."),
                                  param_hint="--out")
     filters = _filters(instrument=instrument)
-    versions = codebook_versions(filters.instrument)
-    variables, items = variables_frame(versions), items_frame(versions)
+    sheets = codebook_sheets(codebook_versions(filters.instrument))
     if fmt == "xlsx":
         with out.open("wb") as handle:
-            drain(write_xlsx([("codebook", codebook_fields(), [variables]),
-                              ("items", item_fields(), [items])], handle))
+            drain(write_xlsx(sheets, handle))
     else:
-        items_path = out.with_name(f"{out.stem}_items.{EXTENSIONS['csv']}")
-        with out.open("wb") as handle:
-            drain(write_csv([variables], codebook_fields(), handle))
-        with items_path.open("wb") as handle:
-            drain(write_csv([items], item_fields(), handle))
+        # FILE.csv holds the variables, FILE_items.csv the items.
+        for (_sheet, fields, frames), path in zip(sheets, (
+                out, out.with_name(f"{out.stem}_items.{EXTENSIONS['csv']}"))):
+            with path.open("wb") as handle:
+                drain(write_csv(frames, fields, handle))
     audit_export("codebook", fmt, filters, None, "command line")
     db.session.commit()
+    variables, items = (len(frames[0]) for _sheet, _fields, frames in sheets)
     click.echo(_("Wrote the codebook: %(variables)d variables, %(items)d items.",
-                 variables=len(variables), items=len(items)), err=True)
+                 variables=variables, items=items), err=True)

@@ -19,7 +19,7 @@ import subprocess
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import lru_cache
+from functools import lru_cache, partial
 from importlib import metadata
 from pathlib import Path
 
@@ -649,7 +649,10 @@ class Export:
         }
 
 
-def _codebook_sheets(versions: list[InstrumentVersion]):
+def codebook_sheets(versions: list[InstrumentVersion]
+                    ) -> list[tuple[str, list[Field], list[pd.DataFrame]]]:
+    """The codebook as (sheet, fields, frames), for `write_xlsx` or a CSV file per sheet:
+    every variable (sheet "codebook"), then the items with their wording ("items")."""
     return [("codebook", codebook_fields(), [variables_frame(versions)]),
             ("items", item_fields(), [items_frame(versions)])]
 
@@ -679,7 +682,7 @@ def build_export(fmt: str, filters: EffectFilters, stem: str = "") -> Export:
     if fmt == "xlsx":
         sheets = [("data", fields, long_frames(filters, found)),
                   ("activity", activity, [activity_frame(filters, found)]),
-                  *_codebook_sheets(found.versions)]
+                  *codebook_sheets(found.versions)]
         files.append(BundleFile(names["data"], lambda out: write_xlsx(sheets, out),
                                 _("Sheets: data, activity, codebook, items.")))
     else:
@@ -692,17 +695,14 @@ def build_export(fmt: str, filters: EffectFilters, stem: str = "") -> Export:
                                                    out),
                                 describe["activity"], compress=fmt not in ("parquet",)))
         if fmt in CSV_DIALECTS:
-            codebook = [variables_frame(found.versions)]
-            items = [items_frame(found.versions)]
-            files.append(BundleFile(names["codebook"], lambda out: write_csv(
-                codebook, codebook_fields(), out, dialect=fmt), describe["codebook"]))
-            files.append(BundleFile(names["items"], lambda out: write_csv(
-                items, item_fields(), out, dialect=fmt), describe["items"]))
+            for sheet, sheet_fields, frames in codebook_sheets(found.versions):
+                files.append(BundleFile(names[sheet], partial(
+                    write_csv, frames, sheet_fields, dialect=fmt), describe[sheet]))
             package = datapackage(fmt, names, fields, activity)
             files.append(BundleFile(names["datapackage"], lambda out: _write_bytes(
                 json_bytes(package), out), describe["datapackage"]))
         else:
-            sheets = _codebook_sheets(found.versions)
+            sheets = codebook_sheets(found.versions)
             files.append(BundleFile(names["codebook"], lambda out: write_xlsx(sheets, out),
                                     describe["codebook"]))
     return Export(fmt, filters, names, files, rows, versions,

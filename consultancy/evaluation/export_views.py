@@ -2,7 +2,7 @@
 streamed ZIP, and the codebook on screen and as a file."""
 from __future__ import annotations
 
-import io
+from functools import partial
 
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
@@ -10,11 +10,10 @@ from flask import flash, redirect, render_template, request, url_for
 from consultancy.evaluation import bp
 from consultancy.evaluation.effect_data import (
     ACTIVITY_COLUMNS, FORMATS, LONG_COLUMNS, ExportError, activity_fields, audit_export,
-    build_export, codebook_fields, codebook_versions, count_rows, item_fields, items_frame,
-    long_fields, parse_filters, variables_frame,
+    build_export, codebook_sheets, codebook_versions, count_rows, long_fields, parse_filters,
 )
 from consultancy.evaluation.summary import filter_choices
-from consultancy.exports import drain, stream_download, stream_zip, write_csv, write_xlsx
+from consultancy.exports import stream_download, stream_zip, streamed, write_csv, write_xlsx
 from consultancy.extensions import db
 from consultancy.models import Instrument, Role
 from consultancy.permissions import role_required
@@ -81,22 +80,11 @@ def codebook_download():
     """The codebook as XLSX (sheets codebook and items), or either sheet as CSV."""
     fmt = request.args.get("format")
     fmt = fmt if fmt in ("csv", "items.csv") else "xlsx"
-    versions = codebook_versions()
-    variables, items = variables_frame(versions), items_frame(versions)
+    sheets = codebook_sheets(codebook_versions())
     audit_export("codebook", fmt, None, None, "web")
     db.session.commit()
-    if fmt == "csv":
-        return stream_download([_bytes(lambda out: write_csv([variables], codebook_fields(),
-                                                              out))], "csv", "codebook.csv")
-    if fmt == "items.csv":
-        return stream_download([_bytes(lambda out: write_csv([items], item_fields(), out))],
-                               "csv", "items.csv")
-    return stream_download([_bytes(lambda out: write_xlsx(
-        [("codebook", codebook_fields(), [variables]), ("items", item_fields(), [items])],
-        out))], "xlsx", "codebook.xlsx")
-
-
-def _bytes(writing_of) -> bytes:
-    buffer = io.BytesIO()
-    drain(writing_of(buffer))
-    return buffer.getvalue()
+    if fmt == "xlsx":
+        return stream_download(streamed(partial(write_xlsx, sheets)), "xlsx", "codebook.xlsx")
+    _sheet, fields, frames = sheets[0 if fmt == "csv" else 1]
+    return stream_download(streamed(partial(write_csv, frames, fields)), "csv",
+                           "codebook.csv" if fmt == "csv" else "items.csv")
