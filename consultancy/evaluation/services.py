@@ -39,7 +39,7 @@ CODE_LENGTH = 5
 CODE_MAX = 16  # the column's width
 # A code given (e.g. in an imported file): letters, digits, - or _, with at least one digit,
 # so that a first name cannot pass for a code.
-CODE_SHAPE = re.compile(r"[A-Z0-9][A-Z0-9_-]{1,15}")
+CODE_SHAPE = re.compile(rf"[A-Z0-9][A-Z0-9_-]{{1,{CODE_MAX - 1}}}")
 
 AnswerValue = int | MissingCode
 
@@ -109,12 +109,6 @@ def case_codes(engagement_id: int) -> dict[str, set[Occasion]]:
 
 
 # --- checks -------------------------------------------------------------------------------
-
-def earliest_date(engagement: Engagement) -> date | None:
-    if engagement.start_date is None:
-        return None
-    return engagement.start_date - EARLIEST_BEFORE_START
-
 
 def date_problem(responded_on: date, start_date: date | None, today: date) -> str | None:
     """Pure: why the day of answering is refused, or None."""
@@ -320,10 +314,6 @@ class UnitResponses:
     def missing(self) -> int:
         return sum(line.missing for line in self.lines)
 
-    @property
-    def incomplete(self) -> int:
-        return sum(not line.complete for line in self.lines)
-
 
 @dataclass
 class OccasionResponses:
@@ -337,10 +327,6 @@ class OccasionResponses:
     @property
     def units_answered(self) -> int:
         return sum(bool(unit.lines) for unit in self.units)
-
-    @property
-    def first_on(self) -> date | None:
-        return min((d for unit in self.units for d in unit.dates), default=None)
 
 
 # The occasions every case should measure; the others show once they have answers.

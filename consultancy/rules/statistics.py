@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 BEFORE = "baseline"
 AFTER = "end"
@@ -264,6 +265,7 @@ def t_cdf(t: float, df: float) -> float:
     return 1 - tail if t > 0 else tail
 
 
+@lru_cache(maxsize=256)  # found by bisection; the same few df recur for every dimension
 def t_quantile(p: float, df: float) -> float:
     """The t with P(T <= t) = p (Student's t inverse CDF), by bisection on `t_cdf`."""
     if not 0 < p < 1:
