@@ -69,10 +69,10 @@ class User(UserMixin, db.Model):
         return check_password_hash(self.password_hash, password)
 
     def get_id(self) -> str:
-        """Flask-Login's id: the user and the server-side session, "<user id>:<token>"."""
-        if not self.session_token:
-            raise RuntimeError("no session started for this user (auth.sessions.start)")
-        return f"{self.id}:{self.session_token}"
+        """Flask-Login's id: the user and the server-side session, "<user id>:<token>".
+        Without a session started (login_user alone) the id has no token and opens
+        nothing on the next request."""
+        return f"{self.id}:{self.session_token or ''}"
 
     @property
     def is_active(self) -> bool:
