@@ -32,6 +32,8 @@ ACTION_LABELS = {
     "login_failed": _l("Sign-in refused"),
     "login_throttled": _l("Sign-in blocked (too many attempts)"),
     "logout": _l("Signed out"),
+    "password_check_failed": _l("Current password wrong (password change)"),
+    "password_check_throttled": _l("Password change blocked (too many attempts)"),
 }
 
 

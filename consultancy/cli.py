@@ -9,11 +9,12 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from consultancy import demo
-from consultancy.admin.services import UserError, create_user
+from consultancy.admin.services import create_user
 from consultancy.applications.cli import applications_cli
 from consultancy.extensions import db
 from consultancy.models import LANGUAGES, Role, User
 from consultancy.models.types import utcnow
+from consultancy.services import Refusal
 from consultancy.services.clock import local_today
 
 users_cli = AppGroup("users", help="Manage user accounts.")
@@ -47,7 +48,7 @@ def users_create(email: str, name: str, role: str, language: str, password: str)
     """Create a user account."""
     try:
         user = create_user(email, name, Role(role), password, language=language)
-    except UserError as error:
+    except Refusal as error:  # the account's rules and the password policy
         raise click.ClickException(f"{error.field}: {error.message}") from error
     db.session.commit()
     click.echo(f"created user {user.id}: {user.email} ({user.role.value})")

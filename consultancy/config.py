@@ -18,7 +18,10 @@ class Defaults:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
+    # A signed-in session ends this long after signing in (a working day), and after
+    # SESSION_IDLE_TIMEOUT without a request, whatever the browser's cookie says.
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    SESSION_IDLE_TIMEOUT = timedelta(hours=2)
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     WTF_I18N_ENABLED = False  # WTForms' messages come from our own catalogue (consultancy.forms)
@@ -35,6 +38,8 @@ class Defaults:
     APPLY_RATE_LIMIT = 5  # public applications per client address and window
     APPLY_RATE_WINDOW = timedelta(hours=1)
     PASSWORD_MIN_LENGTH = 10
+    # zxcvbn's estimate, 0 (guessed at once) to 4; below this a new password is refused.
+    PASSWORD_MIN_SCORE = 3
     ITEMS_PER_PAGE = 25
 
     # A background job's claim older than this belongs to a process that died.

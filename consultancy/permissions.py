@@ -94,12 +94,17 @@ def _enforce_token(access: TokenAccess):
     return None
 
 
+def is_static_file(endpoint: str | None) -> bool:
+    """The app's and the extensions' static files (`static`, `bootstrap.static`)."""
+    return endpoint is not None and (endpoint == "static" or endpoint.endswith(".static"))
+
+
 def access_of(endpoint: str | None):
     """The declared access of an endpoint: PUBLIC, a set of roles (a TokenAccess for the
     API), or None if undeclared."""
     if endpoint is None:
         return PUBLIC  # no route matched: let the 404 handler answer
-    if endpoint == "static" or endpoint.endswith(".static"):
+    if is_static_file(endpoint):
         return PUBLIC
     view = current_app.view_functions.get(endpoint)
     return getattr(view, ACCESS_ATTRIBUTE, None)

@@ -1,7 +1,9 @@
 """Response headers a public authority's web application is expected to send."""
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, request
+
+from consultancy.permissions import is_static_file
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -29,6 +31,11 @@ HEADERS = {
 def _add_headers(response):
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
+    if not is_static_file(request.endpoint):
+        # Pages and API answers hold case data: no copy in the browser's cache (where the
+        # back button or the next user of a shared computer would find it) nor a proxy's.
+        # Public pages too: a refused application form shows what the applicant typed.
+        response.headers["Cache-Control"] = "no-store"
     if current_app.config["ENV"] == "production":
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response

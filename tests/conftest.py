@@ -19,7 +19,7 @@ from typing import NamedTuple
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
-from flask_login import FlaskLoginClient
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from consultancy import create_app
@@ -108,9 +108,30 @@ def _joined_transaction(app):
         engine.dispose()
 
 
+class BrowserClient(FlaskClient):
+    """A test client is one browser; `app.test_client(user=user)` is a browser in which
+    `user` has signed in, with a server-side session of its own."""
+
+    def __init__(self, *args, user: User | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user is None:
+            return
+        from consultancy.auth import sessions
+        from consultancy.models.types import utcnow
+
+        with self.application.test_request_context():
+            signed_in = db.session.get(User, user.id)
+            sessions.start(signed_in, "127.0.0.1", "test client", utcnow())
+            login_id = signed_in.get_id()
+            db.session.commit()
+        with self.session_transaction() as session:
+            session["_user_id"] = login_id
+            session["_fresh"] = True
+
+
 def _app_for(url: str, instance: Path, **overrides):
     app = create_app(app_config(url, **overrides), instance_path=str(instance))
-    app.test_client_class = FlaskLoginClient
+    app.test_client_class = BrowserClient
     return app
 
 

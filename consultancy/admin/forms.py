@@ -7,10 +7,14 @@ from wtforms.validators import (
 )
 
 from consultancy.admin.flag_rules import RuleText, override_field, unit_label
-from consultancy.auth.forms import PASSWORD_MAX_LENGTH, strong_enough
+from consultancy.auth.forms import PASSWORD_MAX_LENGTH, acceptable_password
 from consultancy.forms import DecimalCommaField, Form, choices, enum_choices, optional_int
 from consultancy.i18n import LANGUAGE_NAMES
 from consultancy.models import Intake, Role, Severity
+
+
+def _typed_account(form):
+    return form.email.data, form.name.data, None
 
 
 class UserForm(Form):
@@ -23,7 +27,7 @@ class UserForm(Form):
     language = SelectField(_l("Language"), choices=choices(LANGUAGE_NAMES.items()))
     active = BooleanField(_l("Active (may sign in)"), default=True)
     password = PasswordField(_l("Password"), validators=[
-        Optional(), Length(max=PASSWORD_MAX_LENGTH), strong_enough],
+        Optional(), Length(max=PASSWORD_MAX_LENGTH), acceptable_password(_typed_account)],
         description=_l("Leave empty to keep the current password."))
     submit = SubmitField(_l("Save"))
 
@@ -31,7 +35,7 @@ class UserForm(Form):
 class NewUserForm(UserForm):
     password = PasswordField(_l("Password"), validators=[
         DataRequired(_l("Enter a password.")), Length(max=PASSWORD_MAX_LENGTH),
-        strong_enough])
+        acceptable_password(_typed_account)])
 
 
 class AuditFilterForm(Form):

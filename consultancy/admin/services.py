@@ -7,11 +7,13 @@ from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
 from consultancy.admin.flag_rules import override_field, per_type, text_of
+from consultancy.api import tokens
+from consultancy.auth import sessions
+from consultancy.auth.passwords import check_new_password
 from consultancy.extensions import db
 from consultancy.models import AuditEntry, EngagementType, FlagRule, Role, Severity, User
 from consultancy.models.users import normalise_email
@@ -34,7 +36,9 @@ NAME_MAX_LENGTH = 120
 
 
 def check_account(email: str, name: str, password: str | None) -> None:
-    """The rules every account meets, whether it comes from a form or the command line."""
+    """The rules every account meets, whether it comes from a form or the command line.
+    A password is judged without the account's current one: comparing it with the stored
+    hash would let an administrator test guesses of someone's password."""
     if not name.strip():
         raise UserError(_("Enter a name."), "name")
     if len(name.strip()) > NAME_MAX_LENGTH:
@@ -44,9 +48,8 @@ def check_account(email: str, name: str, password: str | None) -> None:
     except EmailNotValidError as error:
         raise UserError(_("Enter a valid email address, e.g. name@kommune.dk."), "email") \
             from error
-    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
-    if password is not None and len(password) < minimum:
-        raise UserError(_("Use at least %(count)d characters.", count=minimum), "password")
+    if password is not None:
+        check_new_password(password, email=email, name=name.strip())
 
 
 def create_user(email: str, name: str, role: Role, password: str, language: str = "da",
@@ -62,7 +65,10 @@ def create_user(email: str, name: str, role: Role, password: str, language: str 
 
 
 def update_user(user: User, acting: User, *, email: str, name: str, role: Role,
-                language: str, active: bool, password: str | None) -> User:
+                language: str, active: bool, password: str | None, now: datetime) -> User:
+    """Change an account. A new password, a deactivation or a new role signs the user out
+    in every browser; a deactivation, or a role without API access, revokes the user's API
+    tokens for good (a reactivated user needs new ones)."""
     if user.id == acting.id and role is not Role.ADMIN:
         raise UserError(_("You cannot remove your own administrator role."), "role")
     if user.id == acting.id and not active:
@@ -70,15 +76,20 @@ def update_user(user: User, acting: User, *, email: str, name: str, role: Role,
     check_account(email, name, password or None)
     if email_taken(email, except_user=user):
         raise UserError(_("A user with this email address already exists."), "email")
+    ended = (sessions.DEACTIVATED if user.active and not active
+             else sessions.ROLE if role is not user.role
+             else sessions.PASSWORD if password else None)
     user.email = email
     user.name = name.strip()
     user.role = role
     user.language = language
-    if user.active and not active:
-        user.session_version += 1  # signs the user out everywhere
     user.active = active
     if password:
         user.set_password(password)
+    if ended:
+        sessions.end_all(user, ended, now)
+    if not active or role not in tokens.TOKEN_ROLES:
+        tokens.revoke_all(user, now)
     db.session.flush()
     return user
 

@@ -13,10 +13,12 @@ from consultancy.admin.services import (
     update_flag_rule, update_user,
 )
 from consultancy.audit import ACTION_LABELS
+from consultancy.auth import sessions
 from consultancy.extensions import db
 from consultancy.forms import choices
 from consultancy.i18n import current_language
 from consultancy.models import EngagementType, FlagRule, Intake, Role, Severity, User
+from consultancy.models.types import utcnow
 from consultancy.permissions import role_required
 from consultancy.transactions import run_on_form
 
@@ -55,7 +57,13 @@ def user_edit(user_id: int):
     if request.method == "GET":
         form.role.data = user.role.value
     if form.validate_on_submit():
-        if run_on_form(form, lambda: update_user(user, current_user, **_fields(form))):
+        now = utcnow()
+        if run_on_form(form, lambda: update_user(user, current_user, **_fields(form),
+                                                 now=now)):
+            if user.id == current_user.id and form.password.data:
+                # A new password ended all of the administrator's sessions, this one too.
+                sessions.sign_in(user, now)
+                db.session.commit()
             flash(_("Changes to %(name)s saved.", name=user.name), "success")
             return redirect(url_for("admin.users"))
     status = 400 if form.is_submitted() else 200

@@ -10,15 +10,15 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 from flask_babel import gettext as _
 
+from consultancy.api.tokens import TOKEN_ROLES, revoke
 from consultancy.extensions import db
 from consultancy.i18n import format_datetime
-from consultancy.models import ApiToken, Role, User
+from consultancy.models import ApiToken, User
 from consultancy.models.types import utcnow
 from consultancy.models.users import normalise_email
 from consultancy.permissions import hash_token
 
 tokens_cli = AppGroup("tokens", help="Access tokens for the evaluator API.")
-TOKEN_ROLES = (Role.EVALUATOR, Role.TEAM)
 PREFIX_LENGTH = 8
 
 
@@ -71,6 +71,6 @@ def tokens_revoke(token_id: int) -> None:
     if token.revoked_at is not None:
         click.echo(_("Token %(id)d was already revoked.", id=token_id))
         return
-    token.revoked_at = utcnow()
+    revoke(token, utcnow())
     db.session.commit()
     click.echo(_("Revoked token %(id)d of %(email)s.", id=token_id, email=token.user.email))

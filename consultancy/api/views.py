@@ -8,16 +8,15 @@ from flask import jsonify, request
 from flask_babel import force_locale
 
 from consultancy.api import bp
+from consultancy.api.tokens import TOKEN_ROLES
 from consultancy.evaluation.effect_data import (
     API_FORMATS, ExportError, activity_fields, activity_frame, audit_export, codebook_versions,
     count_rows, items_frame, long_fields, long_frames, lookups, parse_filters, variables_frame,
 )
 from consultancy.exports import stream_download, streamed, table_writer
 from consultancy.extensions import db
-from consultancy.models import Role
 from consultancy.permissions import current_token, token_required
 
-API_ROLES = (Role.EVALUATOR, Role.TEAM)
 EXTENSIONS = {"csv": "csv", "parquet": "parquet", "json": "json"}
 
 
@@ -61,7 +60,7 @@ def _table(name: str, frames_and_fields):
 
 
 @bp.route("/effect-data")
-@token_required(*API_ROLES)
+@token_required(*TOKEN_ROLES)
 def effect_data():
     """The long table: one row per case, unit, respondent, occasion and item; `format`
     csv (default), parquet or json; filters type, round, year, municipality, instrument."""
@@ -70,7 +69,7 @@ def effect_data():
 
 
 @bp.route("/activity")
-@token_required(*API_ROLES)
+@token_required(*TOKEN_ROLES)
 def activity():
     """One row per case: sessions held and hours, in all and per format."""
     def table(filters, found):
@@ -80,7 +79,7 @@ def activity():
 
 
 @bp.route("/codebook")
-@token_required(*API_ROLES)
+@token_required(*TOKEN_ROLES)
 def codebook():
     """Every variable of the data and activity tables, and the items with their wording."""
     with force_locale(current_token().user.language):

@@ -9,6 +9,8 @@ import sqlalchemy as sa
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from consultancy import audit, throttle
+from consultancy.auth import sessions
+from consultancy.auth.passwords import check_new_password
 from consultancy.extensions import db
 from consultancy.models import User
 from consultancy.models.users import normalise_email
@@ -23,6 +25,7 @@ class Outcome(enum.Enum):
     REFUSED = "refused"  # unknown email or wrong password: the user is not told which
     INACTIVE = "inactive"
     THROTTLED = "throttled"
+    CHANGED = "changed"  # the password was changed
 
 
 @dataclass(frozen=True)
@@ -37,8 +40,7 @@ def authenticate(email: str, password: str, client_address: str | None, now: dat
     after `limit` of them within `window`, further attempts are throttled unchecked."""
     email = normalise_email(email)
     email_subject = f"email:{email}"
-    attempt = throttle.begin(LOGIN_BUCKET, [email_subject, throttle.address_subject(
-        client_address)], limit, window, now)
+    attempt = _begin(email_subject, client_address, limit, window, now)
     if attempt.limited:
         throttle.cancel(attempt)  # a blocked attempt does not extend the block
         audit.record_event("login_throttled", note=email)
@@ -65,8 +67,31 @@ def authenticate(email: str, password: str, client_address: str | None, now: dat
     return LoginResult(Outcome.SIGNED_IN, user)
 
 
-def change_password(user: User, current: str, new: str) -> bool:
+def _begin(email_subject: str, client_address: str | None, limit: int, window: timedelta,
+           now: datetime) -> throttle.Attempt:
+    return throttle.begin(LOGIN_BUCKET, [email_subject, throttle.address_subject(
+        client_address)], limit, window, now)
+
+
+def change_password(user: User, current: str, new: str, client_address: str | None,
+                    now: datetime, limit: int, window: timedelta) -> Outcome:
+    """Check the current password like a sign-in (counted against the same email and
+    address, audited when wrong, throttled after `limit`), then set the new one if the
+    policy accepts it (PasswordRefused otherwise) and end every session of the user, this
+    browser's included: it is signed in anew, with a new token."""
+    email_subject = f"email:{user.email}"
+    attempt = _begin(email_subject, client_address, limit, window, now)
+    if attempt.limited:
+        throttle.cancel(attempt)
+        audit.record_event("password_check_throttled", user_id=user.id)
+        return Outcome.THROTTLED
     if not user.check_password(current):
-        return False
+        audit.record_event("password_check_failed", user_id=user.id)
+        return Outcome.REFUSED
+    throttle.cancel(attempt)
+    check_new_password(new, email=user.email, name=user.name, current=current,
+                       field="new_password")
+    throttle.forget(LOGIN_BUCKET, [email_subject])
     user.set_password(new)
-    return True
+    sessions.end_all(user, sessions.PASSWORD, now)
+    return Outcome.CHANGED

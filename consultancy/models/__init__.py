@@ -19,7 +19,7 @@ from consultancy.models.numbering import ReferenceCounter
 from consultancy.models.reference import (
     DaycareUnit, EngagementType, Intake, Municipality, Ownership, Region, UnitKind,
 )
-from consultancy.models.users import LANGUAGES, ApiToken, Role, User
+from consultancy.models.users import LANGUAGES, ApiToken, Role, User, UserSession
 
 __all__ = [
     "ApiToken",
@@ -33,5 +33,5 @@ __all__ = [
     "SessionFormat", "SessionStatus", "SessionTheme", "SessionUnit", "SubFormat", "Theme",
     "ThemeGroup", "Intake", "LANGUAGES", "Municipality", "Ownership",
     "ReferenceCounter", "Region", "Review", "Role", "Round", "Score", "ThrottleEvent",
-    "UnitKind", "User",
+    "UnitKind", "User", "UserSession",
 ]

@@ -28,7 +28,7 @@ class AuditEntry(db.Model):
         sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     # create, update, delete for record changes; login, login_failed, login_throttled,
-    # logout for authentication events.
+    # logout, password_check_failed, password_check_throttled for authentication events.
     action: Mapped[str] = mapped_column(sa.String(32))
     table_name: Mapped[str | None] = mapped_column(sa.String(64))
     record_id: Mapped[str | None] = mapped_column(sa.String(64))

@@ -48,9 +48,6 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     language: Mapped[str] = mapped_column(sa.String(8), default="da")
     password_hash: Mapped[str] = mapped_column(sa.String(255))
-    # Bumped when the password changes or the account is deactivated, so that every
-    # session cookie issued before stops working.
-    session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -61,15 +58,21 @@ class User(UserMixin, db.Model):
     def _normalise_email(self, _key: str, email: str) -> str:
         return normalise_email(email)
 
+    # The token of the signed-in session this object was loaded for (not a column): set by
+    # consultancy.auth.sessions, read by Flask-Login through get_id.
+    session_token = None
+
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
-        self.session_version = (self.session_version or 0) + 1
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+        """Flask-Login's id: the user and the server-side session, "<user id>:<token>".
+        Without a session started (login_user alone) the id has no token and opens
+        nothing on the next request."""
+        return f"{self.id}:{self.session_token or ''}"
 
     @property
     def is_active(self) -> bool:
@@ -93,3 +96,28 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
+
+
+class UserSession(db.Model):
+    """A signed-in browser. Its cookie carries a random token; only the token's SHA-256 is
+    stored, so a copy of this table opens no session. Ending the row ends the session,
+    whatever cookie a browser still holds."""
+
+    __tablename__ = "user_sessions"
+    # Signing in and out are audited as events; touches and endings are not changes of data.
+    __audited__ = False
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"),
+                                         index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Updated at most once a minute (consultancy.auth.sessions.TOUCH_EVERY).
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # logout, password, deactivated, role
+    end_reason: Mapped[str | None] = mapped_column(sa.String(16))
+    client_address: Mapped[str | None] = mapped_column(sa.String(45))
+    user_agent: Mapped[str | None] = mapped_column(sa.String(120))
+
+    user: Mapped[User] = relationship(lazy="joined")
