@@ -60,6 +60,10 @@ def _json_value(value: Any) -> Any:
         return value.value
     if isinstance(value, (datetime, date)):
         return value.isoformat()
+    if isinstance(value, (list, tuple)):  # a JSON column, such as a case's goals
+        return [_json_value(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _json_value(item) for key, item in value.items()}
     return str(value)
 
 
@@ -71,7 +75,9 @@ def _columns(obj: Any):
     mapper = inspect(obj).mapper
     ignored = getattr(obj, "__audit_ignored__", frozenset())
     for prop in mapper.iterate_properties:
-        if isinstance(prop, ColumnProperty) and prop.key not in ignored:
+        # The version counter is bookkeeping: every change that moves it is recorded.
+        if isinstance(prop, ColumnProperty) and prop.key not in ignored \
+                and prop.columns[0] is not mapper.version_id_col:
             yield prop.key
 
 
@@ -81,15 +87,11 @@ def _shown(obj: Any, key: str, value: Any) -> Any:
     return _json_value(value)
 
 
-def _snapshot(obj: Any, created: bool) -> dict[str, list]:
-    """Every loaded column as [None, value] for a new record, [value, None] for a deleted one."""
+def _snapshot(obj: Any) -> dict[str, list]:
+    """Every loaded column of a new record as [None, value]."""
     state = inspect(obj)
-    changes = {}
-    for key in _columns(obj):
-        if key in state.dict:
-            shown = _shown(obj, key, state.dict[key])
-            changes[key] = [None, shown] if created else [shown, None]
-    return changes
+    return {key: [None, _shown(obj, key, state.dict[key])]
+            for key in _columns(obj) if key in state.dict}
 
 
 def _diff(obj: Any) -> dict[str, list]:
@@ -108,7 +110,8 @@ def _diff(obj: Any) -> dict[str, list]:
 
 def _row(action: str, obj: Any, changes: dict[str, list]) -> dict[str, Any]:
     # The identity key is only assigned after the flush; the primary key is already set.
-    identity = inspect(obj).mapper.primary_key_from_instance(obj)
+    state = inspect(obj)
+    identity = state.identity or state.mapper.primary_key_from_instance(obj)
     return {
         "at": utcnow(),
         "actor_id": _actor_id(),
@@ -121,17 +124,37 @@ def _row(action: str, obj: Any, changes: dict[str, list]) -> dict[str, Any]:
 
 
 def _after_flush(session: Session, _flush_context) -> None:
-    # Still inside the flush: new/dirty/deleted and attribute history describe what
-    # was just written, and new records already have their primary keys.
-    rows = [_row("create", obj, _snapshot(obj, created=True))
-            for obj in session.new if _is_audited(obj)]
+    # Still inside the flush: new/dirty and attribute history describe what was just
+    # written, and new records already have their primary keys. Deletions are recorded
+    # row by row as they happen (_before_delete).
+    rows = [_row("create", obj, _snapshot(obj)) for obj in session.new if _is_audited(obj)]
     for obj in session.dirty:
         if _is_audited(obj) and (changes := _diff(obj)):
             rows.append(_row("update", obj, changes))
-    rows += [_row("delete", obj, _snapshot(obj, created=False))
-             for obj in session.deleted if _is_audited(obj)]
     if rows:
         session.connection().execute(sa.insert(AuditEntry), rows)
+
+
+def _before_delete(mapper, connection, obj) -> None:
+    """Record a row the flush is about to delete, with every value it held.
+
+    Every deleted row passes here: those given to `session.delete`, and those a
+    delete-orphan cascade removes (a contact or a session's consultant taken out of its
+    collection), which never appear in `session.deleted`.
+    """
+    if not _is_audited(obj):
+        return
+    state = inspect(obj)
+    keys = list(_columns(obj))
+    values = {key: state.dict[key] for key in keys if key in state.dict}
+    if missing := [key for key in keys if key not in values]:
+        # Expired since it was loaded (e.g. by a commit): read them before the row goes.
+        columns = [mapper.attrs[key].columns[0] for key in missing]
+        row = connection.execute(sa.select(*columns).where(*(
+            column == value for column, value in zip(mapper.primary_key, state.identity)))).one()
+        values.update(zip(missing, row))
+    connection.execute(sa.insert(AuditEntry), [_row("delete", obj, {
+        key: [_shown(obj, key, values[key]), None] for key in keys})])
 
 
 def record_event(action: str, user_id: int | None = None, note: str | None = None) -> None:
@@ -193,4 +216,5 @@ def init_app(app) -> None:
     if not event.contains(Session, "after_flush", _after_flush):
         event.listen(Session, "after_flush", _after_flush)
         event.listen(Session, "do_orm_execute", _bulk_statement)
+        event.listen(db.Model, "before_delete", _before_delete, propagate=True)
     _load_old_values()
