@@ -2,16 +2,18 @@
 
 Entries are written on the flush's own connection, so they commit or roll back
 with the change they describe. Authentication events, which change no record,
-go through `record_event`.
+go through `record_event`; every export or download of data through `record_export`.
 """
 from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
 from flask import g, has_app_context, has_request_context, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_sqlalchemy.session import Session
@@ -19,6 +21,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import ColumnProperty
 
 from consultancy.extensions import db
+from consultancy.i18n import format_number
 from consultancy.models import AuditEntry
 from consultancy.models.types import utcnow
 
@@ -32,7 +35,24 @@ ACTION_LABELS = {
     "login_failed": _l("Sign-in refused"),
     "login_throttled": _l("Sign-in blocked (too many attempts)"),
     "logout": _l("Signed out"),
+    "export": _l("Export"),
 }
+
+# Every export and download of data, by the kind `record_export` is given.
+EXPORT_LABELS = {
+    "applications": _l("Applications with scores and decisions"),
+    "sessions": _l("Sessions of the cases"),
+    "effect-data": _l("Effect data"),
+    "activity": _l("Activity per case"),
+    "codebook": _l("Codebook"),
+    "import-template": _l("Import template with the case's units"),
+}
+FILTER_LABELS = {
+    "round": _l("Round"), "type": _l("Type of course"), "year": _l("Year"),
+    "municipality": _l("Municipality"), "instrument": _l("Instrument"),
+    "from": _l("From"), "to": _l("To"), "case": _l("Case"),
+}
+CHANNEL_LABELS = {"web": _l("web page"), "cli": _l("command line"), "api": _l("API")}
 
 
 def set_actor(user_id: int | None) -> None:
@@ -168,6 +188,40 @@ def record_event(action: str, user_id: int | None = None, note: str | None = Non
         note=note[:255] if note else None,
         client_address=_client_address(),
     ))
+
+
+def record_export(kind: str, fmt: str, filters: Mapping[str, Any] | None, rows: int | None,
+                  channel: str = "web", token_id: int | None = None) -> None:
+    """Record an export or download of data (the caller commits): which one (a key of
+    EXPORT_LABELS), its file format, the filters it was made with, the rows it holds and
+    how it left (web page, command line or API token). Who is the acting user (none on
+    the command line). Call it once the rows are counted, before the file is streamed."""
+    if kind not in EXPORT_LABELS or channel not in CHANNEL_LABELS:
+        raise ValueError(f"unknown export {kind!r} or channel {channel!r}")
+    details = {"export": kind, "format": fmt, "rows": rows, "channel": channel,
+               "filters": {name: _json_value(value) for name, value in (filters or {}).items()
+                           if value is not None}}
+    if token_id is not None:
+        details["token"] = token_id
+    db.session.add(AuditEntry(at=utcnow(), actor_id=_actor_id(), action="export",
+                              details=details, client_address=_client_address()))
+
+
+def describe(details: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """An entry's details as (label, text) pairs for the audit log page."""
+    if "export" not in details:
+        return [(str(name), str(value)) for name, value in details.items()]
+    filters = "; ".join(f"{FILTER_LABELS.get(name, name)}: {value}"
+                        for name, value in details.get("filters", {}).items())
+    channel = str(CHANNEL_LABELS.get(details.get("channel"), details.get("channel")))
+    if details.get("token") is not None:
+        channel += " " + _("(token %(id)s)", id=details["token"])
+    rows = details.get("rows")
+    return [(_("Export"), str(EXPORT_LABELS.get(details["export"], details["export"]))),
+            (_("File format"), str(details.get("format"))),
+            (_("Filters"), filters or _("none")),
+            (_("Rows"), "—" if rows is None else format_number(rows)),
+            (_("Channel"), channel)]
 
 
 BULK_ACTIONS = (("is_insert", "create"), ("is_update", "update"), ("is_delete", "delete"))
