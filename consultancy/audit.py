@@ -7,8 +7,8 @@ go through `record_event`; every export or download of data through `record_expo
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
 from collections.abc import Mapping
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa

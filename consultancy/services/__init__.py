@@ -1,5 +1,8 @@
 """Operations that know nothing of requests: views, the CLI and the scheduler share them."""
 from flask_babel import gettext as _
+from sqlalchemy import inspect
+
+from consultancy.extensions import db
 
 
 class Refusal(ValueError):
@@ -33,9 +36,5 @@ def take_new_version_if_changed(record) -> None:
     of its own, so it would keep its version, and a save based on the old version could
     undo it unnoticed. An unchanged save writes nothing at all.
     """
-    from sqlalchemy import inspect
-
-    from consultancy.extensions import db
-
     if inspect(record).persistent and db.session.is_modified(record):
         record.version = record.version + 1
