@@ -58,6 +58,8 @@ def format_value(value) -> str:
         return "—"
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
+    if isinstance(value, list):  # e.g. a case's goals, one per line in the form
+        return "; ".join(format_value(item) for item in value) or "—"
     return str(value)
 
 

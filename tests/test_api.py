@@ -153,7 +153,8 @@ def test_every_api_download_is_audited_with_the_tokens_user(app, client, effect_
     with app.app_context():
         entry = db.session.scalars(sa.select(AuditEntry).where(
             AuditEntry.action == "export")).one()
-        used = db.session.scalars(sa.select(ApiToken)).one().last_used_at
+        stored = db.session.scalars(sa.select(ApiToken)).one()
+        token_id, used = stored.id, stored.last_used_at
     assert entry.actor_id == user_id and used is not None
-    assert entry.note.startswith("effect-data parquet via API, token ")
-    assert entry.note.endswith("filters: type=mini; 7 rows")
+    assert entry.details == {"export": "effect-data", "format": "parquet", "channel": "api",
+                             "token": token_id, "filters": {"type": "mini"}, "rows": 7}

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from consultancy import audit
 from consultancy.extensions import db
-from consultancy.models import AuditEntry, Role, User
+from consultancy.models import AuditEntry, Engagement, Role, User
 
 
 def entries(app, **where):
@@ -150,3 +150,173 @@ def test_bulk_statements_on_audited_tables_leave_a_summary(app, make_user):
     summary = entries(app, action="update")[-1]
     assert summary.table_name == "users" and summary.note == "bulk statement, 2 rows"
 
+
+
+# --- changes made through the pages: cascades, collections, true old values ---------------
+
+def changes_since(app, last_id: int) -> list[AuditEntry]:
+    with app.app_context():
+        return db.session.scalars(sa.select(AuditEntry).where(AuditEntry.id > last_id)
+                                  .order_by(AuditEntry.id)).all()
+
+
+def last_entry_id(app) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.max(AuditEntry.id))) or 0
+
+
+@pytest.fixture
+def logged_session(app, make_case, login_client):
+    """A case with two consultants and two units, and a held session with both consultants,
+    both units and two themes: (the lead's client, case id, session id)."""
+    from consultancy.engagements import services
+    from consultancy.models import DaycareUnit, EngagementSession, Ownership, Theme, UnitKind
+
+    engagement_id = make_case(new_consultants=2, sessions=[(-1, 2)])
+    with app.test_request_context():
+        engagement = db.session.get(services.Engagement, engagement_id)
+        services.add_unit(engagement, DaycareUnit(
+            name="Vuggestuen Spiren", municipality_code=773, ownership=Ownership.MUNICIPAL,
+            kind=UnitKind.NURSERY, children=24))
+        session = db.session.scalar(sa.select(EngagementSession).where(
+            EngagementSession.engagement_id == engagement_id))
+        themes = db.session.scalars(sa.select(Theme.id).order_by(Theme.id).limit(2)).all()
+        session.units = services._relink(session.units, [u.unit_id for u in engagement.units],
+                                         "unit_id", services.SessionUnit)
+        session.themes = services._relink(session.themes, themes, "theme_id",
+                                          services.SessionTheme)
+        db.session.commit()
+        lead = db.session.get(User, engagement.members[0].user_id)
+        db.session.expunge(lead)
+        return login_client(user=lead), engagement_id, session.id
+
+
+def session_form(app, session_id: int, **changes) -> dict:
+    """What the session's edit form posts when nothing is changed, with `changes`."""
+    from consultancy.engagements.forms import session_values
+    from consultancy.models import EngagementSession
+
+    with app.app_context():
+        values = session_values(db.session.get(EngagementSession, session_id))
+    data = {key: [str(item) for item in value] if isinstance(value, list)
+            else "" if value is None else getattr(value, "value", str(value))
+            for key, value in values.items()}
+    data.update(changes)
+    return data
+
+
+def test_deleting_a_contact_is_recorded_with_what_it_held(app, make_case, team_client):
+    engagement_id = make_case()
+    team_client.post(f"/engagements/{engagement_id}/contacts", data={
+        "name": "Lone Leder", "title": "Dagtilbudsleder", "email": "lone@morsoe.example",
+        "phone": "12345678", "unit": ""})
+    [added] = entries(app, table_name="engagement_contacts")
+    before = last_entry_id(app)
+    assert team_client.post(f"/engagements/{engagement_id}/contacts/{added.record_id}/delete"
+                            ).status_code == 302
+    [deleted] = changes_since(app, before)
+    assert (deleted.action, deleted.table_name, deleted.record_id) == (
+        "delete", "engagement_contacts", added.record_id)
+    assert deleted.changes["name"] == ["Lone Leder", None]
+    assert deleted.changes["email"] == ["lone@morsoe.example", None]
+    assert deleted.actor_id == team_client.user.id
+
+
+def test_consultants_units_and_themes_taken_off_a_session_are_recorded(app, logged_session):
+    client, engagement_id, session_id = logged_session
+    form = session_form(app, session_id)
+    kept_consultant, gone_consultant = form["consultant_ids"]
+    kept_unit, gone_unit = form["unit_ids"]
+    kept_theme, gone_theme = form["theme_ids"]
+    before = last_entry_id(app)
+    assert client.post(f"/engagements/{engagement_id}/sessions/{session_id}/edit", data={
+        **form, "consultant_ids": [kept_consultant], "unit_ids": [kept_unit],
+        "theme_ids": [kept_theme]}).status_code == 302
+    removed = {entry.table_name: entry for entry in changes_since(app, before)
+               if entry.action == "delete"}
+    assert removed["session_consultants"].record_id == f"{session_id}:{gone_consultant}"
+    assert removed["session_consultants"].changes == {
+        "session_id": [session_id, None], "user_id": [int(gone_consultant), None]}
+    assert removed["session_units"].changes["unit_id"] == [int(gone_unit), None]
+    assert removed["session_themes"].changes["theme_id"] == [int(gone_theme), None]
+    assert all(entry.actor_id == client.user.id for entry in removed.values())
+
+
+def test_deleting_a_session_records_its_links_too(app, logged_session):
+    client, engagement_id, session_id = logged_session
+    before = last_entry_id(app)
+    client.post(f"/engagements/{engagement_id}/sessions/{session_id}/delete",
+                data={"version": session_form(app, session_id)["version"]})
+    deleted = [(entry.table_name, entry.action) for entry in changes_since(app, before)]
+    assert deleted.count(("engagement_sessions", "delete")) == 1
+    assert deleted.count(("session_consultants", "delete")) == 2
+    assert deleted.count(("session_units", "delete")) == 2
+    assert deleted.count(("session_themes", "delete")) == 2
+
+
+def test_editing_a_summary_records_the_old_and_the_new_text(app, logged_session):
+    client, engagement_id, session_id = logged_session
+    before = last_entry_id(app)
+    client.post(f"/engagements/{engagement_id}/sessions/{session_id}/edit",
+                data=session_form(app, session_id, summary="Vi legede i sandkassen."))
+    [updated] = changes_since(app, before)
+    assert updated.changes["summary"] == ["Vi så på legen i garderoben.",
+                                          "Vi legede i sandkassen."]
+    assert set(updated.changes) == {"summary"}
+
+
+def case_form(app, engagement_id: int, **changes) -> dict:
+    """What the case's edit form posts when nothing is changed, with `changes`."""
+    with app.app_context():
+        engagement = db.session.get(Engagement, engagement_id)
+        data = {"start_date": engagement.start_date.isoformat(),
+                "planned_end": engagement.planned_end.isoformat(),
+                "hour_budget": str(engagement.hour_budget), "goals": "\n".join(engagement.goals),
+                "documentation_form": engagement.documentation_form,
+                "themes": [str(link.theme_id) for link in engagement.themes],
+                "version": str(engagement.version)}
+    data.update(changes)
+    return data
+
+
+def test_editing_goals_records_the_old_and_the_new_goals(app, make_case, team_client):
+    engagement_id = make_case()
+    url = f"/engagements/{engagement_id}/edit"
+    team_client.post(url, data=case_form(app, engagement_id, goals="Styrke legen"))
+    before = last_entry_id(app)
+    team_client.post(url, data=case_form(app, engagement_id,
+                                         goals="Styrke legen\nBedre overgange"))
+    [updated] = changes_since(app, before)
+    assert updated.changes["goals"] == [["Styrke legen"], ["Styrke legen", "Bedre overgange"]]
+
+
+def test_saving_a_session_unchanged_records_nothing_and_keeps_its_version(app, logged_session):
+    client, engagement_id, session_id = logged_session
+    form = session_form(app, session_id)
+    before = last_entry_id(app)
+    assert client.post(f"/engagements/{engagement_id}/sessions/{session_id}/edit",
+                       data=form).status_code == 302
+    assert changes_since(app, before) == []
+    assert session_form(app, session_id)["version"] == form["version"]
+
+
+def test_saving_a_case_unchanged_records_nothing(app, make_case, team_client):
+    engagement_id = make_case()
+    url = f"/engagements/{engagement_id}/edit"
+    team_client.post(url, data=case_form(app, engagement_id, goals="Styrke legen",
+                                         themes=["1", "2"]))
+    form = case_form(app, engagement_id)
+    before = last_entry_id(app)
+    assert team_client.post(url, data=form).status_code == 302
+    assert changes_since(app, before) == []
+    assert case_form(app, engagement_id)["version"] == form["version"]
+
+
+def test_a_change_of_links_alone_takes_a_new_version(app, logged_session):
+    """Links are part of the session: a stale save must not silently undo them."""
+    client, engagement_id, session_id = logged_session
+    form = session_form(app, session_id)
+    url = f"/engagements/{engagement_id}/sessions/{session_id}/edit"
+    assert client.post(url, data={**form, "theme_ids": form["theme_ids"][:1]}
+                       ).status_code == 302
+    assert client.post(url, data=form).status_code == 409

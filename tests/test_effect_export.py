@@ -461,8 +461,9 @@ def test_every_download_is_audited_with_who_filters_and_rows(app, effect_case,
         entry = db.session.scalars(sa.select(AuditEntry).where(
             AuditEntry.action == "export")).one()
     assert entry.actor_id == evaluator_client.user.id
-    assert entry.note == (f"effect-data parquet via web; filters: type=mini, "
-                          f"year={local_today().year}; 7 rows")
+    assert entry.details == {"export": "effect-data", "format": "parquet", "channel": "web",
+                             "filters": {"type": "mini", "year": local_today().year},
+                             "rows": 7}
 
 
 def test_an_xlsx_beyond_a_worksheet_is_refused_with_the_way_out(app, effect_case,
@@ -497,7 +498,9 @@ def test_the_command_writes_the_files_beside_out_with_their_manifest(app, effect
     with app.app_context():
         entry = db.session.scalars(sa.select(AuditEntry).where(
             AuditEntry.action == "export")).one()
-    assert entry.note == "effect-data dta via command line; filters: type=mini; 7 rows"
+    assert entry.actor_id is None and entry.details == {
+        "export": "effect-data", "format": "dta", "channel": "cli", "filters": {"type": "mini"},
+        "rows": 7}
 
 
 def test_the_command_writes_csv_for_danish_excel_with_its_datapackage(app, effect_case,

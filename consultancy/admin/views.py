@@ -12,7 +12,7 @@ from consultancy.admin.services import (
     TYPE_FIELDS, AuditFilter, audit_query, create_user, save_engagement_type,
     update_flag_rule, update_user,
 )
-from consultancy.audit import ACTION_LABELS
+from consultancy.audit import ACTION_LABELS, describe
 from consultancy.auth import sessions
 from consultancy.extensions import db
 from consultancy.forms import choices
@@ -88,7 +88,7 @@ def audit_log():
     page = db.paginate(audit_query(criteria), per_page=current_app.config["ITEMS_PER_PAGE"])
     args = {key: value for key, value in request.args.items() if key != "page"}
     return render_template("admin/audit.html", form=form, page=page, args=args,
-                           action_labels=ACTION_LABELS)
+                           action_labels=ACTION_LABELS, describe=describe)
 
 
 @bp.route("/engagement-types")

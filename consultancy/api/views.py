@@ -7,10 +7,11 @@ import json
 from flask import jsonify, request
 from flask_babel import force_locale
 
+from consultancy import audit
 from consultancy.api import bp
 from consultancy.api.tokens import TOKEN_ROLES
 from consultancy.evaluation.effect_data import (
-    API_FORMATS, ExportError, activity_fields, activity_frame, audit_export, codebook_versions,
+    API_FORMATS, ExportError, activity_fields, activity_frame, codebook_versions,
     count_rows, items_frame, long_fields, long_frames, lookups, parse_filters, variables_frame,
 )
 from consultancy.exports import stream_download, streamed, table_writer
@@ -34,11 +35,6 @@ def _format():
     return fmt if fmt in API_FORMATS else None
 
 
-def _channel() -> str:
-    token = current_token()
-    return f"API, token {token.id} ({token.prefix}...)"
-
-
 def _table(name: str, frames_and_fields):
     """Stream the table `name` in the requested format, after auditing the download."""
     fmt = _format()
@@ -52,7 +48,8 @@ def _table(name: str, frames_and_fields):
             return _refusal(400, "invalid_filter", error.message, error.field)
         found = lookups(filters)
         frames, fields, rows = frames_and_fields(filters, found)
-    audit_export(name, fmt, filters, rows, _channel())
+    audit.record_export(name, fmt, filters.as_dict(), rows, channel="api",
+                        token_id=current_token().id)
     db.session.commit()
     writer = table_writer(fmt)
     return stream_download(streamed(lambda out: writer(frames, fields, out)), fmt,
@@ -85,7 +82,8 @@ def codebook():
     with force_locale(current_token().user.language):
         versions = codebook_versions()
         variables, items = variables_frame(versions), items_frame(versions)
-    audit_export("codebook", "json", None, None, _channel())
+    audit.record_export("codebook", "json", None, len(variables) + len(items), channel="api",
+                        token_id=current_token().id)
     db.session.commit()
     return jsonify({
         "variables": json.loads(variables.to_json(orient="records", force_ascii=False)),

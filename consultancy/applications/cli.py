@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from consultancy import audit
 from consultancy.applications.exchange import ExchangeError, export_frame, import_applications
 from consultancy.exports import write_table
 from consultancy.extensions import db
@@ -69,4 +70,6 @@ def export_command(fmt: str | None, round_id: int | None, out) -> None:
         raise click.BadParameter(f"there is no round {round_id}", param_hint="--round")
     frame = export_frame(round_id)
     out.write(write_table(frame, fmt, sheet="applications"))
+    audit.record_export("applications", fmt, {"round": round_id}, len(frame), channel="cli")
+    db.session.commit()
     click.echo(f"Exported {len(frame)} application(s).", err=True)

@@ -4,6 +4,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from consultancy import audit
 from consultancy.applications import bp, services
 from consultancy.applications.exchange import export_frame
 from consultancy.applications.forms import CriteriaSetForm, RoundForm, UnitEditForm
@@ -117,8 +118,10 @@ def round_export(round_id: int, fmt: str):
         flash(_("Submit your own scores in the round before you download its scores."),
               "warning")
         return redirect(url_for("applications.round_ranking", round_id=round_.id))
-    return download(export_frame(round_.id), fmt, f"applications-round-{round_.id}",
-                    sheet="applications")
+    frame = export_frame(round_.id)
+    audit.record_export("applications", fmt, {"round": round_.id}, len(frame))
+    db.session.commit()
+    return download(frame, fmt, f"applications-round-{round_.id}", sheet="applications")
 
 
 @bp.route("/units")

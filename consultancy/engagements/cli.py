@@ -7,8 +7,10 @@ import click
 from flask.cli import AppGroup
 from flask_babel import gettext as _
 
+from consultancy import audit
 from consultancy.engagements.exchange import PeriodError, parse_period, sessions_frame
 from consultancy.exports import write_table
+from consultancy.extensions import db
 
 sessions_cli = AppGroup("sessions", help="Export the logged sessions of the cases.")
 
@@ -37,4 +39,6 @@ def export_command(fmt: str | None, out, date_from: str | None, date_to: str | N
         raise click.BadParameter(error.message, param_hint=f"--{error.field}") from error
     frame = sessions_frame(first, last)
     out.write(write_table(frame, fmt, sheet="sessions"))
+    audit.record_export("sessions", fmt, {"from": first, "to": last}, len(frame), channel="cli")
+    db.session.commit()
     click.echo(_("Exported %(count)d session(s).", count=len(frame)), err=True)

@@ -1,10 +1,12 @@
 """The sessions export as a download for Team Dagtilbud."""
 from flask import abort, request
 
+from consultancy import audit
 from consultancy.engagements import bp
 from consultancy.engagements.exchange import PeriodError, parse_period, sessions_frame
 from consultancy.errors import render_error
 from consultancy.exports import MIMETYPES, download
+from consultancy.extensions import db
 from consultancy.models import Role
 from consultancy.permissions import role_required
 
@@ -19,4 +21,7 @@ def sessions_export(fmt: str):
         return render_error(400, error.message)
     period = "".join(f"-{name}-{day.isoformat()}" for name, day in (("from", first), ("to", last))
                      if day)
-    return download(sessions_frame(first, last), fmt, f"sessions{period}", sheet="sessions")
+    frame = sessions_frame(first, last)
+    audit.record_export("sessions", fmt, {"from": first, "to": last}, len(frame))
+    db.session.commit()
+    return download(frame, fmt, f"sessions{period}", sheet="sessions")

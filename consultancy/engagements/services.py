@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.orm.attributes import flag_modified
 
 from consultancy.extensions import db
 from consultancy.i18n import format_number
@@ -18,7 +17,7 @@ from consultancy.models import (
     User,
 )
 from consultancy.rules import engagements as rules
-from consultancy.services import Refusal, check_version
+from consultancy.services import Refusal, check_version, take_new_version_if_changed
 from consultancy.services.clock import COPENHAGEN
 from consultancy.services.numbering import engagement_reference, next_number
 
@@ -74,7 +73,7 @@ def update_case(engagement: Engagement, expected_version: int | None, *, start_d
     engagement.themes = [t for t in engagement.themes if t.theme_id in wanted] + [
         EngagementTheme(theme_id=theme_id) for theme_id in sorted(
             wanted - {t.theme_id for t in engagement.themes})]
-    flag_modified(engagement, "goals")  # a save always takes a new version
+    take_new_version_if_changed(engagement)
     db.session.flush()
 
 
@@ -175,7 +174,7 @@ def _apply(session: EngagementSession, data: SessionData, status: SessionStatus)
                                   SessionConsultant)
     session.units = _relink(session.units, data.unit_ids, "unit_id", SessionUnit)
     session.themes = _relink(session.themes, data.theme_ids, "theme_id", SessionTheme)
-    flag_modified(session, "summary")  # a save always takes a new version, links included
+    take_new_version_if_changed(session)
 
 
 def _relink(links, wanted_ids, key: str, model):

@@ -7,9 +7,10 @@ from pathlib import Path
 import click
 from flask_babel import gettext as _
 
+from consultancy import audit
 from consultancy.evaluation.cli import export_cli
 from consultancy.evaluation.effect_data import (
-    FORMATS, EffectFilters, ExportError, audit_export, build_export, codebook_sheets,
+    FORMATS, EffectFilters, ExportError, build_export, codebook_sheets,
     codebook_versions, parse_filters,
 )
 from consultancy.exports import EXTENSIONS, drain, write_bundle, write_csv, write_xlsx
@@ -80,7 +81,7 @@ def effect_data_command(fmt: str | None, out: Path, type_code: str | None,
              for key, name in export.names.items()}
     directory.mkdir(parents=True, exist_ok=True)
     write_bundle(export.files, paths, export.manifest, paths[export.names["manifest"]])
-    audit_export("effect-data", fmt, filters, export.rows, "command line")
+    audit.record_export("effect-data", fmt, filters.as_dict(), export.rows, channel="cli")
     db.session.commit()
     click.echo(_("Exported %(rows)d rows of effect data to %(file)s.", rows=export.rows,
                  file=str(out)), err=True)
@@ -114,8 +115,8 @@ def codebook_command(out: Path, instrument: str | None) -> None:
                 out, out.with_name(f"{out.stem}_items.{EXTENSIONS['csv']}"))):
             with path.open("wb") as handle:
                 drain(write_csv(frames, fields, handle))
-    audit_export("codebook", fmt, filters, None, "command line")
-    db.session.commit()
     variables, items = (len(frames[0]) for _sheet, _fields, frames in sheets)
+    audit.record_export("codebook", fmt, filters.as_dict(), variables + items, channel="cli")
+    db.session.commit()
     click.echo(_("Wrote the codebook: %(variables)d variables, %(items)d items.",
                  variables=variables, items=items), err=True)

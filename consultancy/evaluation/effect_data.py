@@ -28,7 +28,6 @@ import pandas as pd
 import sqlalchemy as sa
 from flask_babel import gettext as _, lazy_gettext as _l
 
-from consultancy import audit
 from consultancy.evaluation.summary import Filters, cases_matching
 from consultancy.exports import (
     CSV_DIALECTS, EXTENSIONS, XLSX_MAX_ROWS, BundleFile, Field, WrittenFile,
@@ -88,10 +87,6 @@ class EffectFilters:
                   "year": self.cases.year, "municipality": self.cases.municipality,
                   "instrument": self.instrument}
         return {name: value for name, value in values.items() if value is not None}
-
-    def describe(self) -> str:
-        given = self.as_dict()
-        return ", ".join(f"{name}={value}" for name, value in given.items()) or "none"
 
 
 def parse_filters(values: Mapping[str, object]) -> EffectFilters:
@@ -581,7 +576,7 @@ def codebook_versions(instrument: str | None = None) -> list[InstrumentVersion]:
     return _versions_covered(EffectFilters(instrument=instrument))
 
 
-# --- the bundle: files, manifest, audit ---------------------------------------------------------
+# --- the bundle: files and manifest ---------------------------------------------------------------
 
 @lru_cache(maxsize=1)
 def software() -> dict:
@@ -740,15 +735,3 @@ def datapackage(fmt: str, names: dict[str, str], fields: list[Field],
             resource("items", names["items"], item_fields(), str(_("Items"))),
         ],
     }
-
-
-def audit_export(what: str, fmt: str, filters: EffectFilters | None, rows: int | None,
-                 channel: str) -> None:
-    """An audit entry for an export (the caller commits): what, format, how, filters, rows.
-    Who is the acting user (none on the command line)."""
-    parts = [f"{what} {fmt} via {channel}"]
-    if filters is not None:
-        parts.append(f"filters: {filters.describe()}")
-    if rows is not None:
-        parts.append(f"{rows} rows")
-    audit.record_event("export", note="; ".join(parts))

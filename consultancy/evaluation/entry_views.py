@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
+from consultancy import audit
 from consultancy.engagements.views import load_case
 from consultancy.evaluation import bp, importing, services
 from consultancy.evaluation.forms import (
@@ -243,5 +244,7 @@ def import_responses(engagement_id: int):
 def import_template(engagement_id: int):
     engagement = load_case(engagement_id, write=True)
     frame = importing.template_frame(engagement, services.default_version())
+    audit.record_export("import-template", "csv", {"case": engagement.reference}, len(frame))
+    db.session.commit()
     return download(frame, "csv", f"{engagement.reference}-egenvurdering")
 

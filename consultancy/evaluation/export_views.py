@@ -7,10 +7,11 @@ from functools import partial
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 
+from consultancy import audit
 from consultancy.evaluation import bp
 from consultancy.evaluation.effect_data import (
-    ACTIVITY_COLUMNS, FORMATS, LONG_COLUMNS, ExportError, activity_fields, audit_export,
-    build_export, codebook_sheets, codebook_versions, count_rows, long_fields, parse_filters,
+    ACTIVITY_COLUMNS, FORMATS, LONG_COLUMNS, ExportError, activity_fields, build_export,
+    codebook_sheets, codebook_versions, count_rows, long_fields, parse_filters,
 )
 from consultancy.evaluation.summary import filter_choices
 from consultancy.exports import stream_download, stream_zip, streamed, write_csv, write_xlsx
@@ -60,7 +61,7 @@ def export_download():
     except ExportError as error:
         flash(error.message, "danger")
         return redirect(url_for(".export", **args, format=fmt or None))
-    audit_export("effect-data", fmt, filters, export.rows, "web")
+    audit.record_export("effect-data", fmt, filters.as_dict(), export.rows)
     db.session.commit()
     name = f"effect-data-{local_today().isoformat()}-{fmt}.zip"
     return stream_download(stream_zip(export.files, export.manifest), "zip", name)
@@ -81,10 +82,13 @@ def codebook_download():
     fmt = request.args.get("format")
     fmt = fmt if fmt in ("csv", "items.csv") else "xlsx"
     sheets = codebook_sheets(codebook_versions())
-    audit_export("codebook", fmt, None, None, "web")
+    if fmt != "xlsx":
+        sheets = [sheets[0 if fmt == "csv" else 1]]
+    audit.record_export("codebook", fmt, None, sum(
+        len(frame) for _sheet, _fields, frames in sheets for frame in frames))
     db.session.commit()
     if fmt == "xlsx":
         return stream_download(streamed(partial(write_xlsx, sheets)), "xlsx", "codebook.xlsx")
-    _sheet, fields, frames = sheets[0 if fmt == "csv" else 1]
+    [(_sheet, fields, frames)] = sheets
     return stream_download(streamed(partial(write_csv, frames, fields)), "csv",
                            "codebook.csv" if fmt == "csv" else "items.csv")

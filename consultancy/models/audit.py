@@ -28,13 +28,17 @@ class AuditEntry(db.Model):
         sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     # create, update, delete for record changes; login, login_failed, login_throttled,
-    # logout, password_check_failed, password_check_throttled for authentication events.
+    # logout, password_check_failed, password_check_throttled for authentication events;
+    # export for a download of data.
     action: Mapped[str] = mapped_column(sa.String(32))
     table_name: Mapped[str | None] = mapped_column(sa.String(64))
     record_id: Mapped[str | None] = mapped_column(sa.String(64))
     # {field: [old, new]}
     changes: Mapped[dict[str, Any] | None] = mapped_column(Json)
     note: Mapped[str | None] = mapped_column(sa.String(255))
+    # What an event was about, for an export: {"export": kind, "format", "filters": {name:
+    # value}, "rows", "channel": web|cli|api, "token": the API token's id}.
+    details: Mapped[dict[str, Any] | None] = mapped_column(Json)
     client_address: Mapped[str | None] = mapped_column(sa.String(45))
 
     actor: Mapped[User | None] = relationship(lazy="raise")

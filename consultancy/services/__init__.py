@@ -1,5 +1,8 @@
 """Operations that know nothing of requests: views, the CLI and the scheduler share them."""
 from flask_babel import gettext as _
+from sqlalchemy import inspect
+
+from consultancy.extensions import db
 
 
 class Refusal(ValueError):
@@ -24,3 +27,14 @@ def check_version(record, expected: int | None) -> None:
     """Refuse a save based on an older version of the record (optimistic locking)."""
     if expected is not None and expected != record.version:
         raise StaleEdit()
+
+
+def take_new_version_if_changed(record) -> None:
+    """Give `record` a new version when anything about it changed, its links included.
+
+    A change to its links alone (a case's themes, a session's consultants) writes no column
+    of its own, so it would keep its version, and a save based on the old version could
+    undo it unnoticed. An unchanged save writes nothing at all.
+    """
+    if inspect(record).persistent and db.session.is_modified(record):
+        record.version = record.version + 1
