@@ -20,6 +20,7 @@ from consultancy.models import (
 from consultancy.rules import engagements as rules
 from consultancy.services import Refusal, check_version
 from consultancy.services.clock import COPENHAGEN
+from consultancy.services.locking import hold
 from consultancy.services.numbering import engagement_reference, next_number
 
 
@@ -149,6 +150,26 @@ def case_budget(engagement: Engagement, leave_out: EngagementSession | None = No
         if s.status is SessionStatus.HELD and s is not leave_out])
 
 
+def budget_for_decision(engagement: Engagement, leave_out: EngagementSession | None = None
+                        ) -> rules.Budget:
+    """The case's budget as committed now, with the case held until the transaction ends.
+
+    Every path that adds hours decides on this: of two consultants logging at the same
+    moment, the second waits for the first to commit and then counts its hours, so it is
+    asked to confirm an overrun instead of passing the budget silently.
+    """
+    hold(engagement, "hour_budget")
+    consultants = sa.select(sa.func.count()).where(
+        SessionConsultant.session_id == EngagementSession.id).scalar_subquery()
+    held = sa.select(EngagementSession.hours, consultants).where(
+        EngagementSession.engagement_id == engagement.id,
+        EngagementSession.status == SessionStatus.HELD)
+    if leave_out is not None:
+        held = held.where(EngagementSession.id != leave_out.id)
+    return rules.budget(engagement.hour_budget, [
+        rules.HeldSession(hours, count) for hours, count in db.session.execute(held)])
+
+
 def _check_session(engagement: Engagement, data: SessionData, today: date) -> SessionStatus:
     if not rules.is_quarter_hours(data.hours):
         raise EngagementError(_("Give the duration in quarter hours, e.g. 1.5 or 2.25."), "hours")
@@ -199,7 +220,7 @@ def _check_budget(engagement: Engagement, session: EngagementSession | None, dat
         else Decimal(0)
     if session is not None and data.hours <= before:
         return session.overrun
-    overrun = case_budget(engagement, leave_out=session).would_exceed(data.hours)
+    overrun = budget_for_decision(engagement, leave_out=session).would_exceed(data.hours)
     if overrun and not confirm_overrun:
         raise OverrunNotConfirmed(_(
             "This session takes the case past its budget of %(budget)s hours. Confirm to log "
