@@ -406,3 +406,91 @@ def test_a_receipt_is_shown_only_with_the_form_it_answers(app, client):
                           if name == "submission_token"}}
     response = stranger.post("/apply", data=guessed)
     assert reference not in stranger.get(response.location).get_data(as_text=True)
+
+
+# --- the rest of the family: the same thing done twice at once -------------------------------
+
+def test_the_same_consultant_put_on_a_case_twice_at_once_is_on_it_once(workers, team):
+    first_app, second_app = workers
+    engagement_id = build_case(first_app, start=-30, status=EngagementStatus.ACTIVE)
+    consultant = add_user(first_app, Role.CONSULTANT, "sara@konsulent.example")
+    clients = [signed_in(first_app, team[0]), signed_in(second_app, team[1])]
+
+    responses = at_once(engagements, ("assign_consultant",), *(
+        lambda c=c: c.post(f"/engagements/{engagement_id}/team",
+                           data={"user": consultant.id, "role": "lead"}) for c in clients))
+
+    assert [r.status_code for r in responses] == [302, 302]
+    with first_app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(EngagementMember).where(
+            EngagementMember.engagement_id == engagement_id)) == 1
+    told = sorted(category for client in clients for category, _text in flashes(client))
+    assert told == ["danger", "success"]
+    assert ("danger", "Sara er allerede på forløbet.") in flashes(clients[0]) + flashes(clients[1])
+
+
+def test_the_same_unit_added_to_a_case_twice_at_once_is_added_once(workers, team):
+    """Nothing in the service holds the case here: the database's key refuses the second,
+    and the one place that runs a change as a transaction says so instead of a 500."""
+    from consultancy.models import DaycareUnit, Ownership, UnitKind
+
+    first_app, second_app = workers
+    engagement_id = build_case(first_app, start=-30)
+    with first_app.app_context():
+        unit = DaycareUnit(name="Vuggestuen Solsikken", municipality_code=773,
+                           ownership=Ownership.MUNICIPAL, kind=UnitKind.NURSERY, children=30)
+        db.session.add(unit)
+        db.session.commit()
+        unit_id = unit.id
+    clients = [signed_in(first_app, team[0]), signed_in(second_app, team[1])]
+
+    responses = at_once(engagements, ("add_unit",), *(
+        lambda c=c: c.post(f"/engagements/{engagement_id}/units", data={"unit": unit_id})
+        for c in clients))
+
+    assert [r.status_code for r in responses] == [302, 302]
+    with first_app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(EngagementUnit).where(
+            EngagementUnit.engagement_id == engagement_id, EngagementUnit.unit_id == unit_id)) == 1
+    messages = flashes(clients[0]) + flashes(clients[1])
+    assert ("success", "Enheden er tilføjet.") in messages
+    assert ("danger", "En anden har gemt det samme i mellemtiden. Genindlæs siden for at se "
+                      "det.") in messages
+
+
+def test_the_same_reviewer_assigned_twice_at_once_reviews_once(workers, team):
+    first_app, second_app = workers
+    application_id = reviewed_application(first_app, [], scored=[])
+    clients = [signed_in(first_app, team[0]), signed_in(second_app, team[1])]
+
+    responses = at_once(applications, ("assign_reviewer",), *(
+        lambda c=c: c.post(f"/applications/{application_id}/reviewers",
+                           data={"reviewer": team[0].id}) for c in clients))
+
+    assert [r.status_code for r in responses] == [302, 302]
+    with first_app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Review)) == 1
+    messages = flashes(clients[0]) + flashes(clients[1])
+    assert ("danger", f"{team[0].name} bedømmer allerede denne ansøgning.") in messages
+
+
+def test_two_new_criteria_versions_at_once_make_one(workers, team):
+    from consultancy.models import CriteriaSet
+
+    first_app, second_app = workers
+    with first_app.app_context():
+        codes = [c.code for c in db.session.scalars(sa.select(CriteriaSet)).one().criteria]
+    data = {"name": "Kriterier 2019", "vulnerable_share_threshold": "30",
+            **{f"weight_{code}": "25" for code in codes},
+            **{f"minimum_{code}": "1" for code in codes}}
+    clients = [signed_in(first_app, team[0]), signed_in(second_app, team[1])]
+
+    responses = at_once(applications, ("new_criteria_version",), *(
+        lambda c=c: c.post("/criteria/new", data=data) for c in clients))
+
+    assert sorted(r.status_code for r in responses) == [302, 409]
+    refused = next(r for r in responses if r.status_code == 409).get_data(as_text=True)
+    assert "En anden har gemt det samme i mellemtiden" in refused
+    assert 'value="Kriterier 2019"' in refused  # what they typed is kept
+    with first_app.app_context():
+        assert db.session.scalars(sa.select(CriteriaSet.version)).all() == [1, 2]

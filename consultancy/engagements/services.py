@@ -108,6 +108,7 @@ def assign_consultant(engagement: Engagement, user: User, role: MemberRole,
     """Put a consultant on the case from `started_on` (today, or earlier for an old case)."""
     if user.role is not Role.CONSULTANT or not user.active:
         raise EngagementError(_("Only active practice consultants can be on a case."), "user")
+    hold(engagement)  # the same consultant put on the case twice at once: the second is told
     if any(m.user_id == user.id for m in current_members(engagement, started_on)):
         raise EngagementError(_("%(name)s is already on the case.", name=user.name), "user")
     member = EngagementMember(user=user, role=role, started_on=started_on)
