@@ -35,6 +35,10 @@ class DecidedMeanwhile(ApplicationError, Conflict):
     """Someone closed the application after this user opened it."""
 
 
+class AlreadyScored(ApplicationError, Conflict):
+    """The reviewer's scores were submitted by another request after this one read them."""
+
+
 @dataclass
 class UnitData:
     name: str
@@ -258,10 +262,6 @@ def submit_scores(review: Review, scores: dict[int, tuple[int, str]], now: datet
             score.value, score.justification = value, justification.strip()
     review.submitted_at = now
     db.session.flush()
-
-
-class AlreadyScored(ApplicationError, Conflict):
-    """The reviewer's scores were submitted by another request after this one read them."""
 
 
 @dataclass(frozen=True)
