@@ -494,3 +494,28 @@ def test_two_new_criteria_versions_at_once_make_one(workers, team):
     assert 'value="Kriterier 2019"' in refused  # what they typed is kept
     with first_app.app_context():
         assert db.session.scalars(sa.select(CriteriaSet.version)).all() == [1, 2]
+
+
+def test_two_status_changes_at_once_change_the_status_once(workers, team):
+    """Covered by the case's version column: the second write finds another version."""
+    first_app, second_app = workers
+    engagement_id = build_case(first_app, start=-30, status=EngagementStatus.ACTIVE)
+    completer, canceller = signed_in(first_app, team[0]), signed_in(second_app, team[1])
+    url = f"/engagements/{engagement_id}/status"
+
+    responses = at_once(
+        engagements, ("change_status",),
+        lambda: completer.post(url, data={"status": "completed", "reason": ""}),
+        lambda: canceller.post(url, data={"status": "cancelled", "reason": "Kommunen trak sig."}))
+
+    assert [r.status_code for r in responses] == [302, 302]
+    with first_app.app_context():
+        engagement = db.session.get(Engagement, engagement_id)
+        *before, last = [change.to_status for change in engagement.status_changes]
+        assert before == [EngagementStatus.PLANNED, EngagementStatus.ACTIVE]
+        assert last is engagement.status
+        assert last in (EngagementStatus.COMPLETED, EngagementStatus.CANCELLED)
+    messages = flashes(completer) + flashes(canceller)
+    assert ("success", "Status er ændret.") in messages
+    assert any(category == "danger" and "En anden har gemt i mellemtiden" in text
+               for category, text in messages)
