@@ -1,59 +1,100 @@
 """Running one change from a small form as the request's transaction, and saying how it went."""
+from __future__ import annotations
+
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from flask import flash
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from consultancy.extensions import db
 from consultancy.forms import show_refusal
-from consultancy.services import Refusal, StaleEdit
+from consultancy.services import Conflict, Refusal, StaleEdit
+
+log = logging.getLogger(__name__)
+
+# SQLSTATE unique_violation (PostgreSQL); SQLite's extended codes for a unique key.
+UNIQUE_VIOLATIONS = {"23505", "SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"}
+
+
+def is_unique_violation(error: IntegrityError) -> bool:
+    """Whether the database refused a row because another has the same unique key."""
+    driver_error = error.orig
+    code = getattr(driver_error, "sqlstate", None) or getattr(driver_error, "sqlite_errorname",
+                                                              None)
+    return code in UNIQUE_VIOLATIONS
+
+
+def commit(action):
+    """Run `action` and commit it; on a refusal roll back and raise it again.
+
+    Two writers at once show up at the database in two ways, both raised as refusals a
+    view can show: a version that changed between our read and our write (StaleDataError
+    at the flush) as `StaleEdit`, a unique key another writer took first (IntegrityError)
+    as a `Conflict`. Services hold what they decide on (`services.locking.hold`), so the
+    second is the safety net, not the way a race is meant to end.
+    """
+    try:
+        result = action()
+        db.session.commit()
+    except Refusal:
+        db.session.rollback()
+        raise
+    except StaleDataError:
+        db.session.rollback()
+        raise StaleEdit() from None
+    except IntegrityError as error:
+        db.session.rollback()
+        if not is_unique_violation(error):
+            raise
+        # The constraint's name, never the row's values (they may be personal data).
+        log.warning("unique key taken by a concurrent writer: %s",
+                    getattr(getattr(error.orig, "diag", None), "constraint_name", None)
+                    or error.orig)
+        raise Conflict(_("Someone else saved the same in the meantime. Reload the page to "
+                         "see it.")) from None
+    return result
 
 
 def run_or_flash(action) -> bool:
-    """Run `action` and commit it; on a refusal roll back and flash why. True when saved.
-
-    A version that changed between our read and our write (StaleDataError at the flush)
-    is refused like any other stale edit.
-    """
+    """Run `action` and commit it; on a refusal roll back and flash why. True when saved."""
     try:
-        action()
-        db.session.commit()
+        commit(action)
     except Refusal as refusal:
-        db.session.rollback()
         flash(refusal.message, "danger")
-        return False
-    except StaleDataError:
-        db.session.rollback()
-        flash(StaleEdit().message, "danger")
         return False
     return True
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What `run_on_form` did: true when saved, with the action's result."""
+    """What `run_on_form` did: true when saved, with the action's result, or the refusal
+    and the status to answer it with (409 when someone else got there first)."""
     saved: bool
     result: Any = None
+    refusal: Refusal | None = None
 
     def __bool__(self) -> bool:
         return self.saved
+
+    @property
+    def status(self) -> int | None:
+        if self.refusal is None:
+            return None
+        return 409 if isinstance(self.refusal, Conflict) else 400
 
 
 def run_on_form(form, action) -> Outcome:
     """Run `action` and commit it; on a refusal roll back and show why on `form`, next to
     the field it names (the form keeps what was typed)."""
     try:
-        result = action()
-        db.session.commit()
+        result = commit(action)
     except Refusal as refusal:
-        db.session.rollback()
         show_refusal(form, refusal)
-        return Outcome(False)
-    except StaleDataError:
-        db.session.rollback()
-        form.form_errors.append(StaleEdit().message)
-        return Outcome(False)
+        return Outcome(False, refusal=refusal)
     return Outcome(True, result)
 
 

@@ -1,7 +1,11 @@
+import re
+import secrets
+import string
+
 from flask_babel import lazy_gettext as _l
 from wtforms import (
-    BooleanField, DateField, EmailField, FieldList, FormField, IntegerField, RadioField,
-    SelectField, StringField, SubmitField, TextAreaField,
+    BooleanField, DateField, EmailField, FieldList, FormField, HiddenField, IntegerField,
+    RadioField, SelectField, StringField, SubmitField, TextAreaField,
 )
 from wtforms.validators import (
     DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError,
@@ -15,6 +19,13 @@ from consultancy.models import ApplicantKind, ApplicationStatus, Ownership, Unit
 
 MAX_UNITS = 10
 TEXT_MAX = 5000
+# Letters only: a token never looks like a number (nor like a CPR number).
+SUBMISSION_TOKEN = re.compile(r"[A-Za-z]{32}")
+
+
+def new_submission_token() -> str:
+    """A fresh token for one rendering of the application form (about 182 random bits)."""
+    return "".join(secrets.choice(string.ascii_letters) for _ in range(32))
 
 
 class UnitFieldsForm(Form):
@@ -45,6 +56,9 @@ class UnitForm(UnitFieldsForm):
 
 
 class ApplicationForm(Form):
+    # One per rendering of the form, sent back with it: the same form sent twice is one
+    # application (see applications.views.apply).
+    submission_token = HiddenField(default=new_submission_token)
     applicant_kind = RadioField(_l("Who applies?"), choices=lambda: enum_choices(ApplicantKind),
                                 validators=[InputRequired(_l("Choose who applies."))])
     applicant_name = StringField(
@@ -113,12 +127,17 @@ class ApplicationForm(Form):
             motivation=self.motivation.data, leadership_backing=self.leadership_backing.data,
             resource_hours_per_month=self.resource_hours_per_month.data,
             resource_participants=self.resource_participants.data,
-            consent=self.consent.data,
+            consent=self.consent.data, submission_token=self.token(),
             units=[UnitData(name=u.form.name.data, kind=UnitKind(u.form.kind.data),
                             ownership=Ownership(u.form.ownership.data),
                             children=u.form.children.data,
                             vulnerable_share=u.form.vulnerable_share.data)
                    for u in self.units])
+
+    def token(self) -> str | None:
+        """The form's submission token; one that is not of our making is no token."""
+        value = self.submission_token.data or ""
+        return value if SUBMISSION_TOKEN.fullmatch(value) else None
 
     def remove_requested(self) -> int | None:
         """The index of a unit whose 'remove' button was pressed."""

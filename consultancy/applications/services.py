@@ -19,13 +19,24 @@ from consultancy.models import (
     Review, Role, Round, Score, UnitKind, User,
 )
 from consultancy.rules import eligibility
-from consultancy.rules.applications import DECISIONS, RoundState, can_move, round_state
-from consultancy.services import Refusal
+from consultancy.rules.applications import (
+    CLOSED, DECISIONS, RoundState, can_move, round_state,
+)
+from consultancy.services import Conflict, Refusal
+from consultancy.services.locking import hold
 from consultancy.services.numbering import application_reference, next_number
 
 
 class ApplicationError(Refusal):
     """A rule of applications, rounds or reviews that the input breaks."""
+
+
+class DecidedMeanwhile(ApplicationError, Conflict):
+    """Someone closed the application after this user opened it."""
+
+
+class AlreadyScored(ApplicationError, Conflict):
+    """The reviewer's scores were submitted by another request after this one read them."""
 
 
 @dataclass
@@ -54,6 +65,7 @@ class ApplicationData:
     consent: bool
     units: list[UnitData] = field(default_factory=list)
     round_id: int | None = None
+    submission_token: str | None = None
 
 
 # --- rounds and criteria -------------------------------------------------------------------
@@ -155,7 +167,7 @@ def submit(data: ApplicationData, channel: Channel, now: datetime, today: date) 
         leadership_backing=data.leadership_backing.strip(),
         resource_hours_per_month=data.resource_hours_per_month,
         resource_participants=data.resource_participants.strip(),
-        consent_at=now if data.consent else None,
+        consent_at=now if data.consent else None, submission_token=data.submission_token,
     )
     seen = set()
     for position, unit_data in enumerate(data.units, start=1):
@@ -172,6 +184,14 @@ def submit(data: ApplicationData, channel: Channel, now: datetime, today: date) 
     return application
 
 
+def submitted_with(token: str | None) -> Application | None:
+    """The application a form with this token has already made, if any."""
+    if not token:
+        return None
+    return db.session.scalars(sa.select(Application).where(
+        Application.submission_token == token)).first()
+
+
 # --- review ------------------------------------------------------------------------------
 
 def reviewers() -> list[User]:
@@ -181,6 +201,7 @@ def reviewers() -> list[User]:
 
 def assign_reviewer(application: Application, reviewer: User, now: datetime,
                     actor: User | None = None) -> Review:
+    hold(application)  # two assigning the same reviewer at once: the second is told
     if reviewer.role is not Role.TEAM or not reviewer.active:
         raise ApplicationError(_("Only active Team Dagtilbud users can review."), "reviewer")
     if application.status not in (ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW):
@@ -202,6 +223,8 @@ def assign_reviewer(application: Application, reviewer: User, now: datetime,
 
 
 def remove_reviewer(review: Review) -> None:
+    hold(review.application)
+    hold(review)  # scores submitted meanwhile are not deleted with the review
     if review.submitted_at is not None:
         raise ApplicationError(_("A reviewer who has submitted scores cannot be removed."))
     db.session.delete(review)
@@ -211,7 +234,13 @@ def remove_reviewer(review: Review) -> None:
 def submit_scores(review: Review, scores: dict[int, tuple[int, str]], now: datetime) -> None:
     """Record one reviewer's score and justification for every criterion of the set."""
     application = review.application
+    seen_submitted = review.submitted_at is not None  # as the request loaded it
+    hold(application)  # not scored after a decision taken meanwhile
+    hold(review)
     if review.submitted_at is not None:
+        if not seen_submitted:  # a second click, or another tab, got there first
+            raise AlreadyScored(_("Your scores were already submitted (from another window or "
+                                  "a second click); they are final."))
         raise ApplicationError(_("Your scores are submitted and final."))
     if application.status is not ApplicationStatus.UNDER_REVIEW:
         raise ApplicationError(_("Scores can only be given while the application is under "
@@ -283,9 +312,31 @@ def _close(application: Application, status: ApplicationStatus, note: str, actor
     application.decision_note = note.strip()
 
 
+def _not_closed(application: Application, actor: User | None) -> None:
+    """Refuse to act on an application closed since the page was opened, saying by whom.
+
+    Held first: of two decisions (or a decision and a withdrawal) sent at once, the
+    second waits for the first and then finds the application closed.
+    """
+    hold(application)
+    if application.status not in CLOSED:
+        return
+    status = application.status.label.lower()
+    if actor is not None and application.decided_by_id == actor.id:
+        message = _("You have already decided the application (it is now %(status)s), so it "
+                    "cannot be changed.", status=status)
+    else:
+        message = _("%(name)s decided the application in the meantime (it is now %(status)s), "
+                    "so it cannot be changed.", status=status,
+                    name=application.decided_by.name if application.decided_by
+                    else _("Someone else"))
+    raise DecidedMeanwhile(message, "decision")
+
+
 def decide(application: Application, decision: ApplicationStatus, note: str, actor: User,
            now: datetime, required_reviews: int = 2) -> Engagement | None:
     """Approve, waitlist or reject once enough reviews are in; approving opens the case."""
+    _not_closed(application, actor)
     if decision not in DECISIONS or not can_move(application.status, decision):
         raise ApplicationError(_("The application cannot be %(decision)s now (it is %(status)s).",
                                  decision=decision.label.lower(),
@@ -306,6 +357,7 @@ def decide(application: Application, decision: ApplicationStatus, note: str, act
 
 
 def withdraw(application: Application, note: str, actor: User, now: datetime) -> None:
+    _not_closed(application, actor)
     if not can_move(application.status, ApplicationStatus.WITHDRAWN):
         raise ApplicationError(_("A decided application cannot be withdrawn."))
     if not note.strip():

@@ -17,6 +17,7 @@ from consultancy.models import (
 )
 from consultancy.permissions import role_required
 from consultancy.services.clock import local_today
+from consultancy.transactions import run_on_form
 
 
 def _round_choices(form: RoundForm) -> None:
@@ -164,13 +165,18 @@ def criteria_new():
     """A new version of the set, starting from the newest; old scores keep their version."""
     current = services.current_criteria_set()
     form = CriteriaSetForm.for_set(current)
+    status = 200
     if form.validate_on_submit():
-        created = services.new_criteria_version(current, form.name.data,
-                                                form.vulnerable_share_threshold.data,
-                                                form.criterion_settings())
-        db.session.commit()
-        flash(_("Criteria version %(version)d created.", version=created.version), "success")
-        return redirect(url_for("applications.criteria_sets"))
-    status = 400 if form.is_submitted() else 200
+        # Two new versions at once take the same number: the second is refused (409).
+        outcome = run_on_form(form, lambda: services.new_criteria_version(
+            current, form.name.data, form.vulnerable_share_threshold.data,
+            form.criterion_settings()))
+        if outcome:
+            flash(_("Criteria version %(version)d created.", version=outcome.result.version),
+                  "success")
+            return redirect(url_for("applications.criteria_sets"))
+        status = outcome.status
+    elif form.is_submitted():
+        status = 400
     return render_template("applications/criteria_form.html", form=form, current=current,
                            language=current_language()), status

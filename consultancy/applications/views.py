@@ -10,7 +10,6 @@ from consultancy.applications import bp, services
 from consultancy.applications.forms import (
     ApplicationForm, DecisionForm, ReviewerForm, WithdrawForm, score_form,
 )
-from consultancy.applications.services import ApplicationError
 from consultancy.extensions import db
 from consultancy.forms import ButtonForm, choices, show_refusal
 from consultancy.i18n import current_language
@@ -21,7 +20,8 @@ from consultancy.models import (
 from consultancy.models.types import utcnow
 from consultancy.services.clock import local_today
 from consultancy.permissions import public, role_required
-from consultancy.transactions import flash_form_errors, run_or_flash
+from consultancy.services import Conflict, Refusal
+from consultancy.transactions import commit, flash_form_errors, run_on_form, run_or_flash
 
 APPLY_BUCKET = "apply"
 
@@ -37,7 +37,8 @@ def _prepare(form: ApplicationForm) -> None:
 
 
 def _handle_form(form: ApplicationForm, channel: Channel):
-    """Add/remove unit rows or submit. Returns the new application, or None to re-render."""
+    """Add/remove unit rows, or submit and commit. Returns the application, or None to
+    re-render."""
     if form.add_unit.data:
         if len(form.units) < form.units.max_entries:
             form.units.append_entry()
@@ -54,12 +55,30 @@ def _handle_form(form: ApplicationForm, channel: Channel):
     if not form.validate_on_submit():
         return None
     try:
-        application = services.submit(form.to_data(), channel, utcnow(), local_today())
-    except ApplicationError as error:
-        db.session.rollback()
-        show_refusal(form, error)
-        return None
-    return application
+        return commit(lambda: services.submit(form.to_data(), channel, utcnow(),
+                                              local_today()))
+    except Conflict as conflict:
+        # The same form sent twice at once: the other request stored it first.
+        earlier = _sent_before(form)
+        if earlier is not None:
+            return earlier
+        show_refusal(form, conflict)
+    except Refusal as refusal:
+        show_refusal(form, refusal)
+    return None
+
+
+def _sent_before(form: ApplicationForm) -> Application | None:
+    """The application this very form has already made (a double click, a resend)."""
+    earlier = services.submitted_with(form.token())
+    if earlier is not None:
+        flash(_("This form had already been sent, so it was not sent again."), "info")
+    return earlier
+
+
+def _receipt(application: Application):
+    session["receipt"] = application.reference
+    return redirect(url_for("applications.receipt"))
 
 
 @bp.route("/apply", methods=["GET", "POST"])
@@ -69,6 +88,10 @@ def apply():
     _prepare(form)
     status = 200
     if request.method == "POST":
+        # Sent again: the same receipt (the token is the proof), and it counts once.
+        earlier = _sent_before(form)
+        if earlier is not None:
+            return _receipt(earlier)
         config = current_app.config
         attempt = throttle.begin(APPLY_BUCKET, [throttle.address_subject(request.remote_addr)],
                                  config["APPLY_RATE_LIMIT"], config["APPLY_RATE_WINDOW"],
@@ -81,9 +104,7 @@ def apply():
             return render_template("applications/apply.html", form=form), 429
         application = _handle_form(form, Channel.WEB)
         if application is not None:
-            db.session.commit()
-            session["receipt"] = application.reference
-            return redirect(url_for("applications.receipt"))
+            return _receipt(application)
         db.session.rollback()  # only submitted applications count against the limit
         status = 400 if (form.errors or form.form_errors) else 200
     return render_template("applications/apply.html", form=form), status
@@ -115,9 +136,8 @@ def staff_new():
     form.require_consent = False
     _prepare(form)
     if request.method == "POST":
-        application = _handle_form(form, Channel.STAFF)
+        application = _sent_before(form) or _handle_form(form, Channel.STAFF)
         if application is not None:
-            db.session.commit()
             flash(_("Application %(reference)s registered.", reference=application.reference),
                   "success")
             return redirect(url_for("applications.detail", application_id=application.id))
@@ -234,16 +254,13 @@ def score(application_id: int):
     if form.validate_on_submit():
         scores = {c.id: (int(form[f"score_{c.id}"].data), form[f"justification_{c.id}"].data)
                   for c in criteria}
-        try:
-            services.submit_scores(review, scores, utcnow())
-        except ApplicationError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
+        outcome = run_on_form(form, lambda: services.submit_scores(review, scores, utcnow()))
+        if outcome:
             flash(_("Your scores are submitted."), "success")
             return redirect(url_for("applications.detail", application_id=application.id))
-    status = 400 if form.is_submitted() else 200
+        status = outcome.status
+    else:
+        status = 400 if form.is_submitted() else 200
     return render_template("applications/score.html", application=application,
                            criteria=criteria, form=form), status
 

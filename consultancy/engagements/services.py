@@ -19,6 +19,7 @@ from consultancy.models import (
 from consultancy.rules import engagements as rules
 from consultancy.services import Refusal, check_version, take_new_version_if_changed
 from consultancy.services.clock import COPENHAGEN
+from consultancy.services.locking import hold
 from consultancy.services.numbering import engagement_reference, next_number
 
 
@@ -106,6 +107,7 @@ def assign_consultant(engagement: Engagement, user: User, role: MemberRole,
     """Put a consultant on the case from `started_on` (today, or earlier for an old case)."""
     if user.role is not Role.CONSULTANT or not user.active:
         raise EngagementError(_("Only active practice consultants can be on a case."), "user")
+    hold(engagement)  # the same consultant put on the case twice at once: the second is told
     if any(m.user_id == user.id for m in current_members(engagement, started_on)):
         raise EngagementError(_("%(name)s is already on the case.", name=user.name), "user")
     member = EngagementMember(user=user, role=role, started_on=started_on)
@@ -146,6 +148,26 @@ def case_budget(engagement: Engagement, leave_out: EngagementSession | None = No
     return rules.budget(engagement.hour_budget, [
         rules.HeldSession(s.hours, len(s.consultants)) for s in engagement.sessions
         if s.status is SessionStatus.HELD and s is not leave_out])
+
+
+def budget_for_decision(engagement: Engagement, leave_out: EngagementSession | None = None
+                        ) -> rules.Budget:
+    """The case's budget as committed now, with the case held until the transaction ends.
+
+    Every path that adds hours decides on this: of two consultants logging at the same
+    moment, the second waits for the first to commit and then counts its hours, so it is
+    asked to confirm an overrun instead of passing the budget silently.
+    """
+    hold(engagement, "hour_budget")
+    consultants = sa.select(sa.func.count()).where(
+        SessionConsultant.session_id == EngagementSession.id).scalar_subquery()
+    held = sa.select(EngagementSession.hours, consultants).where(
+        EngagementSession.engagement_id == engagement.id,
+        EngagementSession.status == SessionStatus.HELD)
+    if leave_out is not None:
+        held = held.where(EngagementSession.id != leave_out.id)
+    return rules.budget(engagement.hour_budget, [
+        rules.HeldSession(hours, count) for hours, count in db.session.execute(held)])
 
 
 def _check_session(engagement: Engagement, data: SessionData, today: date) -> SessionStatus:
@@ -198,7 +220,7 @@ def _check_budget(engagement: Engagement, session: EngagementSession | None, dat
         else Decimal(0)
     if session is not None and data.hours <= before:
         return session.overrun
-    overrun = case_budget(engagement, leave_out=session).would_exceed(data.hours)
+    overrun = budget_for_decision(engagement, leave_out=session).would_exceed(data.hours)
     if overrun and not confirm_overrun:
         raise OverrunNotConfirmed(_(
             "This session takes the case past its budget of %(budget)s hours. Confirm to log "

@@ -4,14 +4,13 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from consultancy.engagements import bp, services
 from consultancy.engagements.case_forms import (
     CaseForm, ContactForm, MemberForm, NewCaseForm, StatusForm, UnitLinkForm,
 )
 from consultancy.engagements.forms import expected_version
-from consultancy.engagements.services import EngagementError, OverrunNotConfirmed
+from consultancy.engagements.services import OverrunNotConfirmed
 from consultancy.engagements.timeline import phase_entry, timeline
 from consultancy.extensions import db
 from consultancy.flags.queries import sort_key
@@ -26,9 +25,9 @@ from consultancy.models.types import utcnow
 from consultancy.permissions import (
     can_manage_case, can_read_case, can_write_case, role_required, sees_case_notes,
 )
-from consultancy.services import StaleEdit
+from consultancy.services import Conflict, Refusal
 from consultancy.services.clock import local_today
-from consultancy.transactions import flash_form_errors, run_or_flash
+from consultancy.transactions import commit, flash_form_errors, run_or_flash
 
 
 def case_page_query(engagement_id: int):
@@ -67,23 +66,17 @@ def attempt(form, operation, *args, **kwargs):
     transaction is rolled back and the reason is shown on the form, which keeps the input.
     """
     try:
-        result = operation(*args, **kwargs)
-        db.session.commit()
-    except (StaleEdit, StaleDataError):
-        db.session.rollback()
-        form.form_errors.append(StaleEdit().message)
+        return commit(lambda: operation(*args, **kwargs)), None
+    except Conflict as error:  # someone else saved first
+        show_refusal(form, error)
         return None, 409
     except OverrunNotConfirmed as error:
-        db.session.rollback()
         show_refusal(form, error)
         form.show_confirm = True
         return None, 400
-    except EngagementError as error:
-        db.session.rollback()
+    except Refusal as error:
         show_refusal(form, error)
         return None, 400
-    return result, None
-
 
 
 @bp.route("/<int:engagement_id>")

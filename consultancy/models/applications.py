@@ -161,6 +161,10 @@ class Application(db.Model):
     resource_participants: Mapped[str] = mapped_column(sa.Text)
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    # The random token the form carried when it was rendered: the same form sent twice
+    # (a double click, a resend) finds this application instead of making another.
+    submission_token: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     decision_note: Mapped[str | None] = mapped_column(sa.Text)

@@ -42,6 +42,7 @@ TRANSITIONS: dict[S, frozenset[S]] = {
 }
 
 DECISIONS = (S.APPROVED, S.WAITLISTED, S.REJECTED)
+CLOSED = frozenset(status for status, moves in TRANSITIONS.items() if not moves)
 
 
 def can_move(current: S, new: S) -> bool:

@@ -15,7 +15,12 @@ class Refusal(ValueError):
         self.field = field
 
 
-class StaleEdit(Refusal):
+class Conflict(Refusal):
+    """Someone else got there first (views answer 409 Conflict): what this user asked for
+    was decided on what they saw, and that has changed."""
+
+
+class StaleEdit(Conflict):
     """Someone else saved the record after this user opened it."""
 
     def __init__(self):
