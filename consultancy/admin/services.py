@@ -17,6 +17,7 @@ from consultancy.models import AuditEntry, EngagementType, FlagRule, Role, Sever
 from consultancy.models.users import normalise_email
 from consultancy.services import Refusal
 from consultancy.services.clock import COPENHAGEN
+from consultancy.validators import text_problem
 
 
 class UserError(Refusal):
@@ -35,6 +36,9 @@ NAME_MAX_LENGTH = 120
 
 def check_account(email: str, name: str, password: str | None) -> None:
     """The rules every account meets, whether it comes from a form or the command line."""
+    for value, field in ((email, "email"), (name, "name")):
+        if problem := text_problem(value):
+            raise UserError(str(problem), field)
     if not name.strip():
         raise UserError(_("Enter a name."), "name")
     if len(name.strip()) > NAME_MAX_LENGTH:
