@@ -19,10 +19,10 @@ Windows-1252); the header (row 1) names the columns, in any order, in any case:
 
 Rows that fill in nothing but the case, unit, occasion and instrument (as the downloadable
 template comes) are skipped. Every row is checked first, and every problem is reported
-with its row and column; nothing is written unless all rows are valid. A cell holding a CPR
-number or a control character (the header included) stops the import before anything else
-is checked, so that no message can repeat it: only such cells are named, never shown. The writing goes
-through `services.record_response`, so the same rules hold as for entry by hand.
+with its row and column; nothing is written unless all rows are valid. The writing goes
+through `services.record_response`, so the same rules hold as for entry by hand. A cell
+holding a CPR number or a control character (the header included) stops the import before
+anything else is checked, so that no message can repeat it: such cells are named, not shown.
 """
 from __future__ import annotations
 

@@ -100,7 +100,8 @@ def index():
         args.pop("reference", None)
     return render_template(
         "flags/index.html", page=page, flags=page.items, subjects=subjects(page.items),
-        filters=filters, reference_error=reference_error, args=args, rules=rules, consultants=consultants, states=STATES,
+        filters=filters, reference_error=reference_error, args=args, rules=rules,
+        consultants=consultants, states=STATES,
         severities=sorted(Severity, key=SEVERITY_ORDER.get), today=today)
 
 
