@@ -409,10 +409,11 @@ def test_the_evaluation_import_refuses_a_cell_by_row_and_column_without_repeatin
 def test_a_file_name_with_a_cpr_number_is_not_repeated(app, case_import):
     case_id, _unit, client = case_import
     response = client.post(f"/evaluation/cases/{case_id}/import",
-                           data={"file": (io.BytesIO(b"x"), "010190-1234.csv")},
+                           data={"file": (io.BytesIO(b"no workbook"), "010190-1234.xlsx")},
                            content_type="multipart/form-data")
     assert response.status_code == 400
-    assert not shows_cpr(response.get_data(as_text=True))
+    [error] = _import_errors(response.get_data(as_text=True))
+    assert error.startswith(f"The file {HIDDEN} cannot be read")
 
 
 def test_a_respondent_code_that_reads_as_a_cpr_number_is_refused_by_the_service():
