@@ -45,7 +45,7 @@ SPELLINGS = [
     "01 01 90 12 34", "01_01_90_1234", "01/01/90-1234", "01:01:90:1234", "01\\01\\90-1234",
     "010190\u20131234", "010190\u20141234", "010190\u22121234", "010190\u20111234",
     "010190\u00a01234", "010190\u202f1234", "010190\u30001234", "010190\t1234",
-    "010190\n1234", "010190\u200b1234", "0101\u00ad90\u20601234", "01 - 01 - 90 - 1234",
+    "010190\n1234", "010190\u20281234", "010190\u200b1234", "0101\u00ad90\u20601234", "01 - 01 - 90 - 1234",
     "０１０１９０１２３４", "０１．０１．９０－１２３４", "٠١٠١٩٠١٢٣٤", "⁰¹⁰¹⁹⁰¹²³⁴",
     "0\u03011019\u20dd01234", "010190\x001234", "0 1 0 1 9 0 1 2 3 4",
 ]
@@ -103,6 +103,12 @@ def test_month_boundaries(date, found):
 def test_invisible_characters_do_not_split_a_number_a_reader_sees_whole():
     assert not contains_cpr("12\u200b010190-1234")  # reads 12010190-1234
     assert contains_cpr("12\u200b 010190-1234")
+    assert contains_cpr("12\n010190-1234")  # a line break does split
+
+
+def test_number_signs_that_are_no_digits_are_read_as_letters():
+    assert not contains_cpr("௰ ൰ ፲ 𐄐")  # ten in Tamil, Malayalam, Ethiopic, Aegean
+    assert not contains_cpr("Ⅰ Ⅱ ⅰ")
 
 
 @pytest.mark.parametrize("text, found", [

@@ -18,7 +18,7 @@ SEPARATORS = frozenset("._/\\:\u00b7\u2027\u2043\u2044\u2212\u2215\u2219")
 ALLOWED_CONTROLS = frozenset("\t\n\r")
 HIDDEN = "[…]"  # how a refusal shows a value it must not repeat
 
-_CHAIN = re.compile(r"\d+(?: +\d+)*")  # digit groups joined by separators (normalised: " ")
+_CHAIN = re.compile(r"[0-9]+(?: +[0-9]+)*")  # digit groups and separators, normalised
 
 
 def _normalised(text: str) -> str:
@@ -30,7 +30,7 @@ def _normalised(text: str) -> str:
         category = unicodedata.category(char)
         if category == "Nd":
             out.append(str(unicodedata.decimal(char)))  # digits of any script
-        elif char.isspace() or category in ("Zs", "Pd") or char in SEPARATORS:
+        elif char.isspace() or category == "Pd" or char in SEPARATORS:
             out.append(" ")
         elif category in ("Cf", "Mn", "Me", "Cc"):
             continue
