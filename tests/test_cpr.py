@@ -494,3 +494,8 @@ def test_a_user_made_on_the_command_line_cannot_hold_a_cpr_number(app, runner):
         assert "cpr-nummeret" in result.output or "kontroltegn" in result.output
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0
+
+
+def test_a_nul_in_a_text_in_the_path_answers_404_not_a_500(admin_client):
+    assert admin_client.get("/admin/flag-rules/%00").status_code == 404
+    assert admin_client.get("/admin/flag-rules/budget%00").status_code == 404
