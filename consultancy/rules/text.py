@@ -63,9 +63,11 @@ def contains_cpr(text: str | None) -> bool:
     +45 12 34 56 78: 45 is no day), dates alone (01-01-2020, 01.01.90), a date with a
     four-digit year followed by four digits (01-01-1990 1234: a CPR number has a two-digit
     year), years, postcodes and times separated by commas (kl. 10.15-12.30, 13.00-14.45)
-    pass. Ten digits that happen to start with a date are caught whatever they mean
-    (a date with a two-digit year followed by a time, 12.03.24 10.00, reads as one).
-    Letters that look like digits (O for 0) are not read as digits.
+    pass. Ten digits in a row of numbers joined only by separators are caught whenever the
+    first six make a date, whatever they mean: a date with a two-digit year and a time
+    (12.03.24 10.00), times joined by a space (10.15-12.30 13.00-14.45), a clock time with
+    fractions of a second (01:11.920811). Letters that look like digits (O for 0) are not
+    read as digits, and a letter between the groups (010190x1234) ends the number.
     """
     if not text:
         return False
