@@ -10,12 +10,13 @@ from babel.support import NullTranslations, Translations
 from flask import g
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, FieldList, HiddenField, PasswordField, StringField
-from wtforms.widgets import TextInput
-from wtforms.fields.choices import SelectChoice
+from wtforms import DecimalField, FieldList, FormField, HiddenField, PasswordField
+from wtforms.csrf.core import CSRFTokenField
+from wtforms.fields.choices import SelectChoice, SelectFieldBase
 from wtforms.validators import ValidationError
+from wtforms.widgets import TextInput
 
-from consultancy.validators import no_cpr
+from consultancy.validators import no_control_characters, no_cpr
 
 from consultancy.i18n import current_language
 
@@ -32,24 +33,42 @@ def _wtforms_translations() -> NullTranslations:
     return cache[language]
 
 
-def _typed_text(field) -> bool:
-    """Fields a person types free text into (hidden and password fields are not)."""
-    return isinstance(field, StringField) and not isinstance(field, (HiddenField, PasswordField))
+def _leaf_fields(fields):
+    """Every field of a form, with those of its sub-forms and lists (at any depth)."""
+    for field in fields:
+        if isinstance(field, FormField):
+            yield from _leaf_fields(field.form)
+        elif isinstance(field, FieldList):
+            yield from _leaf_fields(field.entries)
+        else:
+            yield field
+
+
+def _text_checks(field) -> tuple:
+    """What a field's value is checked for. Each check passes a value that is not text
+    (a number, a date, a file), so any kind of field may hold text and be checked."""
+    if isinstance(field, CSRFTokenField) or (
+            isinstance(field, SelectFieldBase) and getattr(field, "validate_choice", True)):
+        return ()  # compared with the session, or with the choices offered
+    if isinstance(field, (HiddenField, PasswordField)):
+        return (no_control_characters,)  # never stored as typed
+    return (no_control_characters, no_cpr)
 
 
 class Form(FlaskForm):
-    """Every form refuses CPR numbers in every text field, without each field asking."""
+    """Every form refuses CPR numbers and control characters in every field that holds
+    text, in sub-forms and lists too, without each field asking."""
 
     class Meta(FlaskForm.Meta):
         def get_translations(self, form):
             return _wtforms_translations()
 
     def validate(self, extra_validators=None):
-        extra = {name: list(validators) for name, validators in (extra_validators or {}).items()}
-        for field in self:
-            if _typed_text(field):
-                extra.setdefault(field.short_name, []).append(no_cpr)
-        return super().validate(extra_validators=extra)
+        for field in _leaf_fields(self):
+            missing = [check for check in _text_checks(field) if check not in field.validators]
+            if missing:  # on this instance only: the class's fields stay as declared
+                field.validators = [*field.validators, *missing]
+        return super().validate(extra_validators=extra_validators)
 
 
 class DecimalCommaField(DecimalField):

@@ -1,4 +1,5 @@
-"""Structured logging: one JSON line per request to stderr."""
+"""Structured logging: one JSON line per request to stderr: method, path, status, duration
+and user, never the query string (filters and searches stay out of the log)."""
 from __future__ import annotations
 
 import json
@@ -8,6 +9,8 @@ import time
 from datetime import datetime, timezone
 
 from flask import g, request, session
+
+from consultancy.rules.text import shown
 
 request_log = logging.getLogger("consultancy.request")
 
@@ -49,7 +52,7 @@ def _log_request(response):
     user_id = int(session_id.partition(":")[0]) if session_id else None
     request_log.info("request", extra={"fields": {
         "method": request.method,
-        "path": request.path,
+        "path": shown(request.path),  # nor a CPR number typed into a URL
         "status": response.status_code,
         "duration_ms": duration_ms,
         "user_id": user_id,

@@ -19,6 +19,7 @@ from consultancy.models import AuditEntry, EngagementType, FlagRule, Role, Sever
 from consultancy.models.users import normalise_email
 from consultancy.services import Refusal
 from consultancy.services.clock import COPENHAGEN
+from consultancy.validators import text_problem
 
 
 class UserError(Refusal):
@@ -39,6 +40,9 @@ def check_account(email: str, name: str, password: str | None) -> None:
     """The rules every account meets, whether it comes from a form or the command line.
     A password is judged without the account's current one: comparing it with the stored
     hash would let an administrator test guesses of someone's password."""
+    for value, field in ((email, "email"), (name, "name")):
+        if problem := text_problem(value):
+            raise UserError(str(problem), field)
     if not name.strip():
         raise UserError(_("Enter a name."), "name")
     if len(name.strip()) > NAME_MAX_LENGTH:

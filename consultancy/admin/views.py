@@ -1,4 +1,4 @@
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 import sqlalchemy as sa
 from flask_login import current_user
@@ -20,6 +20,7 @@ from consultancy.i18n import current_language
 from consultancy.models import EngagementType, FlagRule, Intake, Role, Severity, User
 from consultancy.models.types import utcnow
 from consultancy.permissions import role_required
+from consultancy.rules.text import has_control_characters
 from consultancy.transactions import run_on_form
 
 
@@ -140,6 +141,8 @@ def flag_rules():
 @bp.route("/flag-rules/<code>", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def flag_rule(code: str):
+    if has_control_characters(code):
+        abort(404)  # no rule has such a code, and PostgreSQL cannot be asked (NUL)
     rule = db.get_or_404(FlagRule, code)
     text = text_of(rule.code)
     language = current_language()

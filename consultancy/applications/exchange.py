@@ -24,7 +24,9 @@ a second file (CSV or XLSX, `--units FILE` on the command line), with the column
 
 A CSV file may be separated by commas or semicolons and encoded as UTF-8 or Windows-1252.
 Every row is checked by the same form as the public application form and by the same
-intake rules, and the import is all or nothing: one error and nothing is created.
+intake rules, and the import is all or nothing: one error and nothing is created. A cell
+holding a CPR number or a control character (a header too) stops the import before anything
+else is checked, so that no message can repeat it: only such cells are named, never shown.
 """
 from __future__ import annotations
 
@@ -51,7 +53,9 @@ from consultancy.extensions import db
 from consultancy.i18n import current_language
 from consultancy.models import Application, Channel, EngagementType, Municipality, Round
 from consultancy.rules.applications import DECISIONS
+from consultancy.rules.text import shown
 from consultancy.services.clock import COPENHAGEN
+from consultancy.validators import cell_problems
 
 # --- export ------------------------------------------------------------------------------
 
@@ -140,6 +144,7 @@ class Sheet:
     label: str | None  # how messages name it; None for the applications
     columns: list[str]
     rows: list[Row] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # cells that may not be stored
 
 
 def _locate(message, row: int, column: str | None = None, sheet: str | None = None) -> str:
@@ -169,10 +174,11 @@ def _cell_text(cell) -> str:
 
 def _table(records, label: str | None, errors: list[str]) -> Sheet:
     """A sheet from rows of text; the first is the header. Blank rows are skipped."""
-    records = iter(records)
-    header = [column.strip().lower() for column in next(records, [])]
-    sheet = Sheet(label, header)
-    for number, record in enumerate(records, start=2):
+    records = list(records)
+    header = [column.strip().lower() for column in (records[0] if records else [])]
+    sheet = Sheet(label, header, refused=[
+        _locate(message, row, column, label) for row, column, message in cell_problems(records)])
+    for number, record in enumerate(records[1:], start=2):
         if not any(value.strip() for value in record):
             continue
         if len(record) > len(header) and any(v.strip() for v in record[len(header):]):
@@ -215,8 +221,9 @@ def _read(path: Path, label: str | None, errors: list[str],
             return _read_xlsx(path, label, errors, units_label)
     except (OSError, csv.Error, zipfile.BadZipFile, InvalidFileException, KeyError) as error:
         raise ExchangeError([_("The file %(name)s cannot be read: %(error)s",
-                               name=path.name, error=error)]) from error
-    raise ExchangeError([_("The file %(name)s is not a .csv or .xlsx file.", name=path.name)])
+                               name=shown(path.name), error=shown(str(error)))]) from error
+    raise ExchangeError([_("The file %(name)s is not a .csv or .xlsx file.",
+                           name=shown(path.name))])
 
 
 def _check_columns(sheet: Sheet, expected: list[str], optional: set[str],
@@ -273,7 +280,7 @@ def import_applications(applications_path: str | Path, units_path: str | Path | 
     """
     applications_path = Path(applications_path)
     errors: list[str] = []
-    units_label = (_("file %(name)s", name=Path(units_path).name) if units_path
+    units_label = (_("file %(name)s", name=shown(Path(units_path).name)) if units_path
                    else _("sheet %(name)s", name=UNITS_SHEET))
     if units_path:
         main, _none = _read(applications_path, None, errors)
@@ -283,6 +290,9 @@ def import_applications(applications_path: str | Path, units_path: str | Path | 
     if unit_sheet is None:
         raise ExchangeError([_("The units are missing: give them in a sheet named units or "
                                "in a second file.")])
+    # Before anything else looks at the cells, so that no message repeats such a value.
+    if main.refused or unit_sheet.refused:
+        raise ExchangeError(main.refused + unit_sheet.refused)
     _check_columns(main, APPLICATION_COLUMNS, OPTIONAL_COLUMNS, errors)
     _check_columns(unit_sheet, UNIT_COLUMNS, set(), errors)
     if errors:

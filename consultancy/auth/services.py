@@ -14,6 +14,7 @@ from consultancy.auth.passwords import check_new_password
 from consultancy.extensions import db
 from consultancy.models import User
 from consultancy.models.users import normalise_email
+from consultancy.rules.text import shown
 
 LOGIN_BUCKET = "login"
 # Checked against when the email is unknown, so that a miss costs as much time as a hit.
@@ -37,8 +38,10 @@ class LoginResult:
 def authenticate(email: str, password: str, client_address: str | None, now: datetime,
                  limit: int, window: timedelta) -> LoginResult:
     """Check a sign-in. Every refused attempt is counted against the email and the address;
-    after `limit` of them within `window`, further attempts are throttled unchecked."""
-    email = normalise_email(email)
+    after `limit` of them within `window`, further attempts are throttled unchecked.
+    An identifier holding a CPR number or a control character names no account (no email
+    stored can hold one) and is kept nowhere: the throttle and the audit see a placeholder."""
+    email = shown(normalise_email(email))
     email_subject = f"email:{email}"
     attempt = _begin(email_subject, client_address, limit, window, now)
     if attempt.limited:

@@ -44,6 +44,7 @@ from consultancy.models import (
 )
 from consultancy.pseudonyms import DIGITS, key_id, key_source, pseudonym, pseudonymisation_key
 from consultancy.services import Refusal
+from consultancy.validators import text_problem
 
 LONG_COLUMNS = [
     "engagement_id", "unit_id", "respondent_id", "respondent_role", "occasion", "dimension",
@@ -97,6 +98,8 @@ def parse_filters(values: Mapping[str, object]) -> EffectFilters:
     def text(name: str) -> str | None:
         value = values.get(name)
         value = str(value).strip() if value is not None else ""
+        if problem := text_problem(value):  # neither queried nor audited, nor repeated
+            raise ExportError(str(problem), name)
         return value or None
 
     def number(name: str, low: int, high: int, message) -> int | None:

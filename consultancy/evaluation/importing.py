@@ -20,7 +20,9 @@ Windows-1252); the header (row 1) names the columns, in any order, in any case:
 Rows that fill in nothing but the case, unit, occasion and instrument (as the downloadable
 template comes) are skipped. Every row is checked first, and every problem is reported
 with its row and column; nothing is written unless all rows are valid. The writing goes
-through `services.record_response`, so the same rules hold as for entry by hand.
+through `services.record_response`, so the same rules hold as for entry by hand. A cell
+holding a CPR number or a control character (the header included) stops the import before
+anything else is checked, so that no message can repeat it: such cells are named, not shown.
 """
 from __future__ import annotations
 
@@ -48,7 +50,9 @@ from consultancy.models import (
     Engagement, EngagementUnit, Instrument, InstrumentVersion, MissingCode, Occasion,
     RespondentRole, Response, User, VersionStatus,
 )
+from consultancy.rules.text import shown
 from consultancy.services import Refusal
+from consultancy.validators import cell_problems
 
 COLUMNS = ["case", "unit", "occasion", "respondent", "role", "date", "instrument"]
 REQUIRED = ["unit", "occasion", "role", "date"]
@@ -158,7 +162,7 @@ def read_table(data: bytes, filename: str) -> Table:
     suffix = Path(filename).suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise ResponseImportError([_("The file %(name)s is not a .csv or .xlsx file.",
-                                     name=filename)])
+                                     name=shown(filename))])
     if len(data) > MAX_BYTES:
         raise ResponseImportError([_("The file is larger than 5 MB.")])
     try:
@@ -166,9 +170,14 @@ def read_table(data: bytes, filename: str) -> Table:
     except (OSError, csv.Error, zipfile.BadZipFile, InvalidFileException, KeyError,
             ValueError) as error:
         raise ResponseImportError([_("The file %(name)s cannot be read: %(error)s",
-                                     name=filename, error=error)]) from error
+                                     name=shown(filename), error=shown(str(error)))]) \
+            from error
     if not records:
         raise ResponseImportError([_("The file is empty.")])
+    # Before anything else looks at the cells, so that no message repeats such a value.
+    refused = [locate(message, row, column) for row, column, message in cell_problems(records)]
+    if refused:
+        raise ResponseImportError(refused)
     header = [str(cell).strip() for cell in records[0]]
     keys = [column_key(name) for name in header]
     table = Table(header)

@@ -27,9 +27,9 @@ from consultancy.models import (
     Answer, DaycareUnit, Engagement, Instrument, InstrumentVersion, Item, MissingCode, Occasion,
     RespondentRole, Response, User, VersionStatus,
 )
-from consultancy.rules.eligibility import contains_cpr
 from consultancy.services import Refusal
 from consultancy.services.clock import local_today
+from consultancy.validators import text_problem
 
 # How long before a case's start a baseline may have been answered.
 EARLIEST_BEFORE_START = timedelta(days=90)
@@ -80,7 +80,9 @@ def normalise_code(code: str | None) -> str:
 
 def code_problem(code: str) -> str | None:
     """Why `code` (normalised) cannot be a respondent code, or None."""
-    if contains_cpr(code) or not CODE_SHAPE.fullmatch(code) \
+    if problem := text_problem(code):
+        return str(problem)
+    if not CODE_SHAPE.fullmatch(code) \
             or not any(char.isdigit() for char in code):
         return _("A respondent code is 2 to 16 letters, digits, - or _ with at least one "
                  "digit, e.g. R-7F3K2; never a name.")

@@ -26,6 +26,7 @@ from consultancy.permissions import (
 from consultancy.rules.flags import APPLICATION_RULES
 from consultancy.services.clock import local_today
 from consultancy.transactions import run_on_form
+from consultancy.validators import text_problem
 
 REFERENCE_MAX = 32
 
@@ -60,18 +61,22 @@ def _template_helpers(state) -> None:
 
 # --- the flags page ------------------------------------------------------------------------
 
-def _filters(rule_codes: set[str]) -> FlagFilters:
+def _filters(rule_codes: set[str]) -> tuple[FlagFilters, str | None]:
+    """The filters asked for, and why the reference typed is refused (then it is dropped:
+    neither queried nor repeated)."""
     args = request.args
     severity = args.get("severity")
     rule = args.get("rule")
     state = args.get("state", DEFAULT_STATE)
     consultant = args.get("consultant", type=int)
+    reference = args.get("reference", "").strip()[:REFERENCE_MAX]
+    problem = text_problem(reference)
     return FlagFilters(
         severity=Severity(severity) if severity in {s.value for s in Severity} else None,
         rule=rule if rule in rule_codes else None,
         consultant=consultant if current_user.role in ALL_FLAGS_ROLES else None,
-        reference=args.get("reference", "").strip()[:REFERENCE_MAX],
-        state=state if state in STATES else DEFAULT_STATE)
+        reference="" if problem else reference,
+        state=state if state in STATES else DEFAULT_STATE), problem
 
 
 @bp.route("/")
@@ -82,7 +87,7 @@ def index():
     if current_user.role not in ALL_FLAGS_ROLES:
         # Consultants are never shown the applications' flags.
         rules = [rule for rule in rules if rule.code not in APPLICATION_RULES]
-    filters = _filters({rule.code for rule in rules})
+    filters, reference_error = _filters({rule.code for rule in rules})
     page = db.paginate(flag_query(current_user, filters, today),
                        per_page=current_app.config["ITEMS_PER_PAGE"])
     consultants = []
@@ -91,9 +96,12 @@ def index():
             sa.select(User).where(User.role == Role.CONSULTANT)
             .order_by(User.active.desc(), User.name)).all()
     args = {key: value for key, value in request.args.items() if key != "page" and value}
+    if reference_error:
+        args.pop("reference", None)
     return render_template(
         "flags/index.html", page=page, flags=page.items, subjects=subjects(page.items),
-        filters=filters, args=args, rules=rules, consultants=consultants, states=STATES,
+        filters=filters, reference_error=reference_error, args=args, rules=rules,
+        consultants=consultants, states=STATES,
         severities=sorted(Severity, key=SEVERITY_ORDER.get), today=today)
 
 

@@ -1,7 +1,6 @@
 """Scoring an application against a criteria set, and ranking a round."""
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -90,18 +89,3 @@ def rank(candidates: Iterable[Candidate]) -> list[Candidate]:
                 candidate.submitted_order)
     return sorted(candidates, key=key)
 
-
-# A Danish personal identity number: DDMMYY, an optional dash or space, four digits.
-_CPR = re.compile(r"(?<!\d)(\d{2})(\d{2})(\d{2})[-\s]?(\d{4})(?!\d)")
-_DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-
-
-def contains_cpr(text: str | None) -> bool:
-    """True when the text holds something that reads as a CPR number (a valid date + 4 digits)."""
-    if not text:
-        return False
-    for match in _CPR.finditer(text):
-        day, month = int(match.group(1)), int(match.group(2))
-        if 1 <= month <= 12 and 1 <= day <= _DAYS_IN_MONTH[month - 1]:
-            return True
-    return False
