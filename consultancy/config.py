@@ -35,6 +35,14 @@ class Defaults:
     APPLY_RATE_LIMIT = 5  # public applications per client address and window
     APPLY_RATE_WINDOW = timedelta(hours=1)
     PASSWORD_MIN_LENGTH = 10
+
+    # Bounds on what a request may carry (consultancy.spreadsheets, consultancy.inputs).
+    # A request body past MAX_CONTENT_LENGTH is refused with 413 before it is read.
+    MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+    # An uploaded import file: its size, what an XLSX workbook may unpack to, its rows.
+    IMPORT_MAX_BYTES = 5 * 1024 * 1024
+    IMPORT_MAX_UNPACKED_BYTES = 20 * 1024 * 1024
+    IMPORT_MAX_ROWS = 5000
     ITEMS_PER_PAGE = 25
 
     # A background job's claim older than this belongs to a process that died.

@@ -44,6 +44,15 @@ class Form(FlaskForm):
         def get_translations(self, form):
             return _wtforms_translations()
 
+    def process(self, formdata=None, obj=None, data=None, extra_filters=None, **kwargs):
+        super().process(formdata, obj, data, extra_filters, **kwargs)
+        for field in self:
+            # A text field left out of a sent form (a hand-made request, a disabled input)
+            # is one left empty: the services may strip it without asking.
+            if isinstance(field, StringField) and getattr(field, "raw_data", None) == [] \
+                    and field.data is None:
+                field.data = ""
+
     def validate(self, extra_validators=None):
         extra = {name: list(validators) for name, validators in (extra_validators or {}).items()}
         for field in self:
