@@ -8,6 +8,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from consultancy.extensions import db
+from consultancy.inputs import megabytes
 
 MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood. Go back and try again.")),
@@ -38,7 +39,7 @@ def _too_large(_error):
     return render_error(413, _(
         "What you sent is too large and was not received: at most %(size)s MB in all. Go back "
         "and choose a smaller file, or split it into several files.",
-        size=f"{limit / 1024 / 1024:.0f}"))
+        size=megabytes(limit)))
 
 
 def _csrf_error(_error: CSRFError):

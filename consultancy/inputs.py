@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 
 from flask import abort, request
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from werkzeug.routing import IntegerConverter
 
@@ -60,6 +61,11 @@ def page_arg() -> int:
     if not page:
         abort(404)
     return page
+
+
+def megabytes(size: int) -> str:
+    """A size in MB as the user writes numbers (5, 0,5)."""
+    return format_decimal(size / 1024 / 1024, format="#,##0.#")
 
 
 def _has_nul(values) -> bool:

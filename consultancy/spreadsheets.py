@@ -32,6 +32,8 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import gettext as _
 from openpyxl import load_workbook
+
+from consultancy.inputs import megabytes
 from openpyxl.utils import get_column_letter
 
 log = logging.getLogger(__name__)
@@ -81,10 +83,6 @@ def cell_name(row: int, column: int) -> str:
     return f"{get_column_letter(column)}{row}"
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / 1024 / 1024:.0f}"
-
-
 def read(data: bytes, filename: str, *,
          sheets: Callable[[Sequence[str]], list[str]] = first_sheet,
          cell_text: Callable | None = None, line_breaks: bool = False,
@@ -103,7 +101,7 @@ def read(data: bytes, filename: str, *,
                                   name=Path(filename).name)])
     if len(data) > limits.file_bytes:
         raise SpreadsheetError([_("The file is larger than %(size)s MB. Split it into smaller "
-                                  "files.", size=_megabytes(limits.file_bytes))])
+                                  "files.", size=megabytes(limits.file_bytes))])
     if suffix == ".csv":
         return [Sheet(None, _csv_rows(data, limits, line_breaks))]
     return _xlsx_sheets(data, limits, sheets, cell_text or _value_text)
@@ -172,12 +170,12 @@ def _check_count(number: int, width: int, limits: Limits) -> None:
                                   max=MAX_COLUMNS)])
 
 
-def _check_cells(cells: Sequence[str], number: int) -> None:
+def _check_cells(cells: Sequence[str], number: int, sheet: str = "") -> None:
     for column, text in enumerate(cells, start=1):
         if CONTROL_CHARACTERS.search(text):
             raise SpreadsheetError([_("Cell %(cell)s holds a control character (such as NUL) "
                                       "that cannot be stored. Remove it.",
-                                      cell=cell_name(number, column))])
+                                      cell=sheet + cell_name(number, column))])
 
 
 # --- XLSX -----------------------------------------------------------------------------------
@@ -192,7 +190,7 @@ def check_archive(data: bytes, limit: int) -> None:
     before anything parses it."""
     too_large = SpreadsheetError([_("The workbook unpacks to more than %(size)s MB. Save it "
                                     "without images and other sheets, or as CSV.",
-                                    size=_megabytes(limit))])
+                                    size=megabytes(limit))])
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, ValueError) as error:
@@ -253,8 +251,11 @@ def _xlsx_sheets(data: bytes, limits: Limits, sheets, cell_text) -> list[Sheet]:
         log.info("unreadable workbook: %s", type(error).__name__)
         raise _unreadable() from error
     try:
-        return [Sheet(name, _sheet_rows(workbook[name], limits, cell_text))
-                for name in sheets(workbook.sheetnames)]
+        names = sheets(workbook.sheetnames)
+        # With several sheets, a cell is named with its sheet, as in a formula: units!E2.
+        return [Sheet(name, _sheet_rows(workbook[name], limits, cell_text,
+                                        f"{name}!" if len(names) > 1 else ""))
+                for name in names]
     except SpreadsheetError:
         raise
     except Exception as error:  # noqa: BLE001
@@ -264,7 +265,7 @@ def _xlsx_sheets(data: bytes, limits: Limits, sheets, cell_text) -> list[Sheet]:
         workbook.close()
 
 
-def _sheet_rows(worksheet, limits: Limits, cell_text) -> list[list[str]]:
+def _sheet_rows(worksheet, limits: Limits, cell_text, sheet: str) -> list[list[str]]:
     # The declared dimension is the sender's word too: A1:XFD1048576 would pad every row
     # to 16384 cells and the sheet to a million rows.
     worksheet.reset_dimensions()
@@ -272,10 +273,11 @@ def _sheet_rows(worksheet, limits: Limits, cell_text) -> list[list[str]]:
     formulas: list[str] = []
     for number, row in enumerate(worksheet.iter_rows(), start=1):
         _check_count(number, len(row), limits)
-        formulas += [cell_name(number, column) for column, cell in enumerate(row, start=1)
+        formulas += [sheet + cell_name(number, column)
+                     for column, cell in enumerate(row, start=1)
                      if getattr(cell, "data_type", None) == "f"]
         texts = [cell_text(cell) for cell in row]
-        _check_cells(texts, number)
+        _check_cells(texts, number, sheet)
         rows.append(texts)
     if formulas:
         shown = ", ".join(formulas[:10]) + (" …" if len(formulas) > 10 else "")

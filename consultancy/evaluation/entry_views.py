@@ -72,7 +72,7 @@ def case_responses(engagement_id: int):
 
 def _version_for_new() -> InstrumentVersion | None:
     """The version asked for (?version=, or the form's), if published; else the default."""
-    wanted = whole_number(request.form.get("version") or request.args.get("version"))
+    wanted = whole_number(request.form.get("version")) or int_arg("version")
     if wanted is not None:
         version = db.session.get(InstrumentVersion, wanted)
         if version is not None and version.published:
