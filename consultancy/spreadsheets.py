@@ -14,8 +14,10 @@ cell and never repeating a cell's content, when
 - a cell holds a formula: its cached value may be stale or missing, so the file must hold
   values;
 - a CSV row's quotation marks do not pair up (a stray `"` would read the rest of the file
-  into one cell), or a row runs over several lines where the importer expects none;
-- a cell holds a control character (NUL and the like) that cannot be stored.
+  into one cell), or a row runs over several lines where the importer expects none.
+
+What the cells may hold (no CPR number, no control character) the importers check with
+the forms' own validators (consultancy.validators).
 """
 from __future__ import annotations
 
@@ -42,8 +44,6 @@ FORMATS = (".csv", ".xlsx")
 MAX_COLUMNS = 500  # far more than any import has; a cell at column XFD is refused
 MAX_ZIP_MEMBERS = 1000  # an XLSX workbook has a few dozen parts
 CHUNK = 64 * 1024
-# Characters no text in the database holds: C0 controls but tab and line breaks, and DEL.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 DECLARATION = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
@@ -140,7 +140,6 @@ def _csv_rows(data: bytes, limits: Limits, line_breaks: bool) -> list[list[str]]
                                                       else len(record))):
                 raise SpreadsheetError([_unpaired_quote(number)])
             ended = reader.line_num
-            _check_cells(record, number)
             rows.append(record)
     except csv.Error as error:
         raise SpreadsheetError([_unpaired_quote(len(rows) + 1)]) from error
@@ -168,14 +167,6 @@ def _check_count(number: int, width: int, limits: Limits) -> None:
     if width > MAX_COLUMNS:
         raise SpreadsheetError([_("Row %(row)d has more than %(max)d columns.", row=number,
                                   max=MAX_COLUMNS)])
-
-
-def _check_cells(cells: Sequence[str], number: int, sheet: str = "") -> None:
-    for column, text in enumerate(cells, start=1):
-        if CONTROL_CHARACTERS.search(text):
-            raise SpreadsheetError([_("Cell %(cell)s holds a control character (such as NUL) "
-                                      "that cannot be stored. Remove it.",
-                                      cell=sheet + cell_name(number, column))])
 
 
 # --- XLSX -----------------------------------------------------------------------------------
@@ -276,9 +267,7 @@ def _sheet_rows(worksheet, limits: Limits, cell_text, sheet: str) -> list[list[s
         formulas += [sheet + cell_name(number, column)
                      for column, cell in enumerate(row, start=1)
                      if getattr(cell, "data_type", None) == "f"]
-        texts = [cell_text(cell) for cell in row]
-        _check_cells(texts, number, sheet)
-        rows.append(texts)
+        rows.append([cell_text(cell) for cell in row])
     if formulas:
         shown = ", ".join(formulas[:10]) + (" …" if len(formulas) > 10 else "")
         raise SpreadsheetError([_("Cell %(cells)s holds a formula. Imports take values only: "

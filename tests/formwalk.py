@@ -29,14 +29,14 @@ from werkzeug.exceptions import HTTPException
 
 # Inputs a person types text into (what the browser sends is what was typed).
 TEXT_INPUTS = {"text", "email", "search", "tel", "url"}
-# Inputs never posted as typed values.
-IGNORED_INPUTS = {"submit", "button", "reset", "image"}
+# Buttons: a named one sends its value (the first of a name, as if it were pressed).
+BUTTONS = {"submit", "button", "reset", "image"}
 
 
 @dataclass
 class FormField:
     name: str
-    kind: str  # the input's type, "select", "select-multiple" or "textarea"
+    kind: str  # the input's type, "select", "select-multiple", "textarea" or "submit"
     values: list[str] = field(default_factory=list)  # what the page posts as it is
     options: list[str] = field(default_factory=list)  # of a select, radio or checkbox
     required: bool = False
@@ -54,7 +54,6 @@ class Form:
     method: str
     enctype: str
     fields: dict[str, FormField] = field(default_factory=dict)
-    submits: list[tuple[str, str]] = field(default_factory=list)  # named buttons
     endpoint: str | None = None
 
     @property
@@ -82,8 +81,6 @@ class Form:
                 elif form_field.kind == "file":
                     value = (io.BytesIO(value[0]), value[1])
                 data.add(name, value)
-        if self.submits:
-            data.add(*self.submits[0])
         return data
 
 
@@ -108,9 +105,11 @@ class _PageParser(HTMLParser):
         if existing is None:
             fields[form_field.name] = form_field
             return form_field
-        # Radio buttons and checkboxes share a name; a hidden field may repeat one.
+        # Radio buttons and checkboxes share a name; a hidden field may repeat one; of
+        # buttons with one name, one is pressed.
         existing.options += form_field.options
-        existing.values += form_field.values
+        if form_field.kind != "submit":
+            existing.values += form_field.values
         return existing
 
     def handle_starttag(self, tag, attrs):
@@ -126,14 +125,14 @@ class _PageParser(HTMLParser):
                           "method": attributes.get("method", "get").lower(),
                           "enctype": attributes.get("enctype",
                                                     "application/x-www-form-urlencoded"),
-                          "fields": {}, "submits": []}
+                          "fields": {}}
             self.forms.append(self._form)
         elif tag == "input" and attributes.get("name") and "disabled" not in attributes:
             kind = attributes.get("type", "text").lower()
             name, value = attributes["name"], attributes.get("value", "")
-            if kind in IGNORED_INPUTS:
-                if self._form is not None:
-                    self._form["submits"].append((name, value))
+            if kind in BUTTONS:
+                if kind != "reset":
+                    self._add(FormField(name, "submit", [value], [value]))
             elif kind in ("checkbox", "radio"):
                 value = attributes.get("value", "on")
                 self._add(FormField(name, kind, [value] if "checked" in attributes else [],
@@ -142,9 +141,10 @@ class _PageParser(HTMLParser):
                 self._add(FormField(name, kind, [""]))
             else:
                 self._add(FormField(name, kind, [value], required="required" in attributes))
-        elif tag == "button" and attributes.get("name") and self._form is not None \
+        elif tag == "button" and attributes.get("name") \
                 and attributes.get("type", "submit") == "submit":
-            self._form["submits"].append((attributes["name"], attributes.get("value", "")))
+            value = attributes.get("value", "")
+            self._add(FormField(attributes["name"], "submit", [value], [value]))
         elif tag == "select" and attributes.get("name") and "disabled" not in attributes:
             kind = "select-multiple" if "multiple" in attributes else "select"
             self._select = self._add(FormField(attributes["name"], kind,
@@ -211,7 +211,7 @@ def parse_page(app, url: str, body: str) -> Page:
     forms = []
     for raw in parser.forms:
         action = _local(urljoin(url, raw["action"]) if raw["action"] else url)
-        form = Form(url, action, raw["method"], raw["enctype"], raw["fields"], raw["submits"])
+        form = Form(url, action, raw["method"], raw["enctype"], raw["fields"])
         form.endpoint = endpoint_of(app, form.action, "POST" if form.method == "post"
                                     else "GET")
         forms.append(form)
@@ -270,12 +270,14 @@ def crawl(app, client, start: Iterable[str] = ("/",), per_endpoint: int = 2,
 
 
 def forms_to_post(pages: Iterable[Page], method: str = "post") -> list[Form]:
-    """One form per endpoint it posts to (the first found), in the order found."""
-    chosen: dict[str, Form] = {}
+    """One form per endpoint it posts to and set of fields (a flag's page has two forms
+    posting to one address), the first found, in the order found."""
+    chosen: dict[tuple, Form] = {}
     for page in pages:
         for form in page.forms:
-            if form.method == method and form.endpoint and form.endpoint not in chosen:
-                chosen[form.endpoint] = form
+            key = (form.endpoint, frozenset(form.fields))
+            if form.method == method and form.endpoint and key not in chosen:
+                chosen[key] = form
     return list(chosen.values())
 
 
@@ -304,23 +306,32 @@ def submit(client, form: Form, values: dict | None = None, missing: Iterable[str
 REFUSED_STATUSES = {400, 409, 422}
 
 
-def is_refusal(response, page: Page | None = None) -> bool:
-    """A form sent back: a 4xx answer, or a 200 with fields or the form marked wrong."""
+ERROR_PAGE = 'id="error-code"'  # templates/errors/error.html
+
+
+def is_refusal(response) -> bool:
+    """A form sent back: a 4xx answer, or a 200 with fields or the form marked wrong (not
+    an error page: a request no browser sends, such as a form without its button)."""
+    if response.mimetype != "text/html":
+        return False
+    body = response.get_data(as_text=True)
+    if ERROR_PAGE in body:
+        return False
     if response.status_code in REFUSED_STATUSES:
         return True
-    if response.status_code == 200 and response.mimetype == "text/html":
-        page = page or Page("", "", [], [], set(), response.get_data(as_text=True))
-        return bool(page.invalid) or 'class="alert alert-danger"' in response.get_data(
-            as_text=True)
-    return False
+    return response.status_code == 200 and (
+        'aria-invalid="true"' in body or 'is-invalid' in body
+        or 'class="alert alert-danger"' in body)
 
 
 def same_form(page: Page, form: Form) -> Form | None:
-    """The form of `page` that posts where `form` posts."""
-    for candidate in page.forms:
-        if candidate.method == form.method and candidate.endpoint == form.endpoint:
-            return candidate
-    return None
+    """The form of `page` that posts where `form` posts (with the same fields, if several
+    do)."""
+    candidates = [candidate for candidate in page.forms
+                  if candidate.method == form.method and candidate.endpoint == form.endpoint]
+    return next((candidate for candidate in candidates
+                 if set(candidate.fields) == set(form.fields)),
+                candidates[0] if candidates else None)
 
 
 def shown_again(app, response, form: Form, sent: dict[str, str]) -> dict[str, tuple]:
@@ -346,6 +357,16 @@ def _browser_form(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def text_values(db):
+    """(table.column, value) for every text value stored."""
+    for table in db.metadata.sorted_tables:
+        columns = [c for c in table.columns if isinstance(c.type, (sa.String, sa.Text))]
+        for row in db.session.execute(sa.select(*columns)) if columns else ():
+            for column, value in zip(columns, row):
+                if isinstance(value, str):
+                    yield f"{table.name}.{column.name}", value
+
+
 def table_counts(db) -> dict[str, int]:
     """The number of rows of every table."""
     return {table.name: db.session.scalar(sa.select(sa.func.count()).select_from(table))
@@ -355,9 +376,10 @@ def table_counts(db) -> dict[str, int]:
 # --- a small world with something behind every form ----------------------------------------
 
 def populate(app, today) -> dict:
-    """A case with a team, a session, a contact, a spare unit, a response and a flag; an
-    application awaiting a score and one ready for a decision in an open round; a draft
-    version of the default instrument. Returns {role: user} (detached), None for anonymous.
+    """A case with a team, a session, a contact, a spare unit, a response (midway: the
+    missing baseline raises a flag); an application awaiting a score and one ready for a
+    decision in an open round; a draft version of the default instrument. Returns
+    {role: user} (detached), with None for anonymous visitors.
 
     Built through the services, as of `today` (freeze the clock around the walk).
     """
@@ -411,7 +433,7 @@ def populate(app, today) -> dict:
                                 "12345678", None)
         version = evaluation.default_version()
         evaluation.record_response(
-            engagement, engagement.units[0].unit_id, version, Occasion.BASELINE,
+            engagement, engagement.units[0].unit_id, version, Occasion.MIDWAY,
             RespondentRole.PEDAGOGUE, today - timedelta(days=30),
             {item.code: 3 for item in version.items}, db.session.get(User, ids[Role.CONSULTANT]),
             today=today)
@@ -452,7 +474,7 @@ def client_for(app, user):
 START_PAGES = {None: ("/apply", "/login")}
 
 
-def walk(app, users: dict, per_endpoint: int = 1) -> list[tuple]:
+def walk(app, users: dict, per_endpoint: int = 2) -> list[tuple]:
     """(role, client, form) for one form per endpoint each role can post to."""
     found = []
     for role, user in users.items():

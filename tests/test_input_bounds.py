@@ -129,35 +129,6 @@ def test_hostile_query_parameters_are_ignored_or_refused_on_every_page(walked):
     assert answers["engagements.overview", "page", HUGE] == 404
 
 
-def test_nul_in_any_value_that_is_not_typed_is_refused_and_never_stored(walked):
-    """Choices, hidden fields, dates, numbers: a NUL is never a value a page offered."""
-    app, pages = walked
-    answers = {}
-    with time_machine.travel(NOW, tick=False):
-        for form in {(id(c), f.endpoint): (c, f) for c, page in pages for f in page.forms
-                     if f.method == "post"}.values():
-            client, form = form
-            for field in form.fields.values():
-                if field.typed or field.kind in ("file", "password"):
-                    continue
-                response = formwalk.submit(client, form, {field.name: "1\x00"})
-                answers[form.endpoint, field.name] = response.status_code
-    assert len(answers) > 30
-    assert {key: status for key, status in answers.items() if status >= 500} == {}
-    with app.app_context():
-        assert [column for column, value in text_values() if "\x00" in value] == []
-
-
-def text_values():
-    """(table.column, value) for every text value stored."""
-    for table in db.metadata.sorted_tables:
-        columns = [c for c in table.columns if isinstance(c.type, (sa.String, sa.Text))]
-        for row in db.session.execute(sa.select(*columns)) if columns else ():
-            for column, value in zip(columns, row):
-                if isinstance(value, str):
-                    yield f"{table.name}.{column.name}", value
-
-
 def test_a_query_filter_of_the_api_that_is_not_a_number_is_refused(client, issue_token):
     _user, token = issue_token()
     for value in ("²", HUGE, "1\x00"):

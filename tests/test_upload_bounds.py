@@ -225,14 +225,8 @@ def test_the_applications_import_reads_through_the_same_bounds(app, runner, tmp_
     units = write_csv(tmp_path / "enheder.csv", UNIT_COLUMNS,
                       [unit_row("A", "Solsikken"), unit_row("B", "Mælkebøtten")])
     main = write_csv(tmp_path / "ansøgninger.csv", APPLICATION_COLUMNS,
-                     [application_row("A"), application_row("B", contact_name="Ole\x00Olsen")])
-    result = runner.invoke(args=["applications", "import", str(main), "--units", str(units)])
-    assert result.exit_code == 1
-    assert re.search(r"(Cell|Cellen) F3 ", result.output), result.output
-    assert "Ole" not in result.output
-
-    text = main.read_text(encoding="utf-8-sig").replace("\x00", "")
-    lines = text.splitlines()
+                     [application_row("A"), application_row("B")])
+    lines = main.read_text(encoding="utf-8-sig").splitlines()
     lines[1] = '"' + lines[1]  # the stray quote swallows row 3
     main.write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = runner.invoke(args=["applications", "import", str(main), "--units", str(units)])
