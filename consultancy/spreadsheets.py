@@ -97,8 +97,7 @@ def read(data: bytes, filename: str, *,
     limits = limits or Limits.configured()
     suffix = Path(filename).suffix.lower()
     if suffix not in FORMATS:
-        raise SpreadsheetError([_("The file %(name)s is not a .csv or .xlsx file.",
-                                  name=Path(filename).name)])
+        raise SpreadsheetError([_("The file is not a .csv or .xlsx file.")])
     if len(data) > limits.file_bytes:
         raise SpreadsheetError([_("The file is larger than %(size)s MB. Split it into smaller "
                                   "files.", size=megabytes(limits.file_bytes))])

@@ -40,11 +40,36 @@ class FormField:
     values: list[str] = field(default_factory=list)  # what the page posts as it is
     options: list[str] = field(default_factory=list)  # of a select, radio or checkbox
     required: bool = False
+    inputmode: str = ""
 
     @property
     def typed(self) -> bool:
-        """Free text typed by a person (not a choice, a date, a number or a hidden value)."""
+        """Typed by a person (not a choice, a date, a hidden value or a number input)."""
         return self.kind in TEXT_INPUTS or self.kind == "textarea"
+
+    @property
+    def free_text(self) -> bool:
+        """Typed text that is stored as text (a decimal typed as text is a number)."""
+        return self.typed and self.inputmode not in ("decimal", "numeric")
+
+    def plausible(self, today) -> list:
+        """Values a careful user could send, the likeliest first: so that a test of one
+        field reaches the services with the others valid."""
+        if self.kind in ("hidden", "submit", "file"):
+            return [self.values[0] if self.values else ""]
+        options = [option for option in self.options if option != ""]
+        if self.kind in ("select-multiple", "checkbox"):
+            return [options[:1], [], options[:3]]
+        if options:
+            return options
+        return {
+            "email": ["mette@example.dk"],
+            "date": [today.isoformat(), "2026-01-15", "2026-12-01"],
+            "number": ["2", "1", "10", "25"],
+            "password": ["correct horse battery staple 42"],
+            "textarea": ["Vi så på legen i garderoben.", ""],
+        }.get(self.kind, ["4" if self.inputmode in ("decimal", "numeric") else "Mette Madsen",
+                          "ab12", "12 34 56 78", ""])
 
 
 @dataclass
@@ -68,8 +93,12 @@ class Form:
         some (a list for several values), the fields named in `missing` left out."""
         values = values or {}
         data = MultiDict()
+        buttons = [name for name, f in self.fields.items() if f.kind == "submit"]
+        # One button is pressed: one given a value, else the one named submit, else the first.
+        pressed = next((name for name in buttons if name in values),
+                       "submit" if "submit" in buttons else buttons[0] if buttons else None)
         for name, form_field in self.fields.items():
-            if name in missing:
+            if name in missing or (form_field.kind == "submit" and name != pressed):
                 continue
             chosen = values.get(name, form_field.values)
             if not isinstance(chosen, list):
@@ -140,7 +169,8 @@ class _PageParser(HTMLParser):
             elif kind == "file":
                 self._add(FormField(name, kind, [""]))
             else:
-                self._add(FormField(name, kind, [value], required="required" in attributes))
+                self._add(FormField(name, kind, [value], required="required" in attributes,
+                                    inputmode=attributes.get("inputmode", "")))
         elif tag == "button" and attributes.get("name") \
                 and attributes.get("type", "submit") == "submit":
             value = attributes.get("value", "")

@@ -272,5 +272,5 @@ def withdraw(application_id: int):
         run_or_flash(lambda: services.withdraw(application, form.reason.data, current_user,
                                                utcnow()))
     else:
-        flash(_("Say why the application is withdrawn."), "danger")
+        flash_form_errors(form)  # the reason missing, too long or holding a CPR number
     return redirect(url_for("applications.detail", application_id=application.id))
