@@ -33,7 +33,7 @@ HOSTILE = [
     "9999-12-31", "0001-01-01", "2026-02-30", "31-12-2026", "2026-11-23T25:61",
     "010190-1234", "0101901234", "01.01.90-1234", "010190 1234",
     "<script>alert(1)</script>", "' OR 1=1 --", "=HYPERLINK(\"x\")", "{{7*7}}", "%s%n",
-    "../../etc/passwd", "null", "true", "[]", "{}",
+    "../../etc/passwd", "/\r\nX-Evil: 1", "//example.org", "null", "true", "[]", "{}",
 ]
 # Never fuzzed: the CSRF token is kept valid; signing out would end the walk.
 KEPT = {"csrf_token"}

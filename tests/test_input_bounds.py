@@ -166,6 +166,13 @@ def test_a_status_change_without_a_reason_is_made(app, make_case, team_client):
 
 # --- the request itself ------------------------------------------------------------------
 
+def test_a_redirect_target_with_a_control_character_is_ignored(team_client):
+    for target in ("/flags/\r\nX-Evil: 1", "/flags/\n", "/flags/\x00"):
+        response = team_client.post("/language", data={"language": "en", "next": target})
+        assert response.status_code == 302
+        assert response.location == "/" and "X-Evil" not in response.headers
+
+
 def test_a_multipart_part_without_a_name_is_a_bad_request(make_app, make_user):
     app = make_app(WTF_CSRF_ENABLED=True)
     client = app.test_client(user=make_user(Role.CONSULTANT))
