@@ -160,8 +160,34 @@ def test_a_status_change_without_a_reason_is_made(app, make_case, team_client):
         assert (change.to_status, change.reason) == (EngagementStatus.ACTIVE, None)
     response = team_client.post(f"/engagements/{engagement_id}/status",
                                 data={"status": "cancelled"})
-    page = team_client.get(response.location).get_data(as_text=True)
-    assert "Angiv begrundelsen for at annullere forløbet." in page
+    assert response.status_code == 400
+    assert "Angiv begrundelsen for at annullere forløbet." in formwalk_errors(
+        response)["reason"]
+
+
+def formwalk_errors(response) -> dict[str, str]:
+    """The messages shown under each field of a page."""
+    return dict(re.findall(r'id="(?:new-)?([\w-]+)-error"[^>]*>\s*<span[^>]*>([^<]*)<',
+                           response.get_data(as_text=True)))
+
+
+def test_a_refused_form_on_the_case_page_shows_the_page_again_with_what_was_typed(
+        app, make_case, team_client):
+    engagement_id = make_case(status=EngagementStatus.ACTIVE)
+    response = team_client.post(f"/engagements/{engagement_id}/contacts", data={
+        "name": "Lone Leder", "title": "Dagtilbudsleder", "email": "lone@", "phone": "1234",
+        "unit": ""})
+    assert response.status_code == 400
+    page = formwalk.parse_page(app, f"/engagements/{engagement_id}",
+                               response.get_data(as_text=True))
+    [form] = [f for f in page.forms if f.endpoint == "engagements.contact_add"]
+    assert {name: form.fields[name].values for name in ("name", "title", "email", "phone")
+            } == {"name": ["Lone Leder"], "title": ["Dagtilbudsleder"], "email": ["lone@"],
+                  "phone": ["1234"]}
+    assert page.invalid == {"email"}
+    assert "<details open>" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalars(sa.select(EngagementContact)).all() == []
 
 
 # --- the request itself ------------------------------------------------------------------
