@@ -24,7 +24,7 @@ from tests import formwalk
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=COPENHAGEN)
 # Per distinct form; FUZZ_EXAMPLES=200 for a longer search by hand (the same seed).
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", 8))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", 12))
 HOSTILE = [
     "99999999999999999999", "-99999999999999999999", str(2**31), str(2**63), "-1", "0",
     "1e999", "NaN", "Infinity", "-0", "0x1F", "1_000", "²", "٣", "１２",
