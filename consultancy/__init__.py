@@ -31,11 +31,12 @@ def create_app(config: Mapping[str, Any] | None = None,
         proxies = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
-    from consultancy import audit, cli, errors, i18n, permissions, weblog, web_security
+    from consultancy import audit, cli, errors, i18n, inputs, permissions, weblog, web_security
     from consultancy.extensions import bootstrap, csrf, db, login_manager, migrate
     from consultancy.flags import refresh as flag_refresh
 
     weblog.init_app(app)  # first, so that its timer runs before any other hook can refuse
+    inputs.init_app(app)  # before the routes are added and before the CSRF check reads forms
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)

@@ -40,6 +40,14 @@ class Defaults:
     PASSWORD_MIN_LENGTH = 10
     # zxcvbn's estimate, 0 (guessed at once) to 4; below this a new password is refused.
     PASSWORD_MIN_SCORE = 3
+
+    # Bounds on what a request may carry (consultancy.spreadsheets, consultancy.inputs).
+    # A request body past MAX_CONTENT_LENGTH is refused with 413 before it is read.
+    MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+    # An uploaded import file: its size, what an XLSX workbook may unpack to, its rows.
+    IMPORT_MAX_BYTES = 5 * 1024 * 1024
+    IMPORT_MAX_UNPACKED_BYTES = 20 * 1024 * 1024
+    IMPORT_MAX_ROWS = 5000
     ITEMS_PER_PAGE = 25
 
     # A background job's claim older than this belongs to a process that died.

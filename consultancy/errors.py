@@ -1,18 +1,21 @@
 """Error pages in the application's layout, never with a stack trace."""
 from __future__ import annotations
 
-from flask import render_template
+from flask import current_app, render_template
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from consultancy.extensions import db
+from consultancy.inputs import megabytes
 
 MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood. Go back and try again.")),
     403: (_l("Access denied"), _l("You do not have access to this page.")),
     404: (_l("Page not found"), _l("The page does not exist or has been moved.")),
     405: (_l("Not allowed"), _l("This page cannot be used in that way.")),
+    413: (_l("Too large"), _l("What you sent is too large.")),
     429: (_l("Too many attempts"), _l("Too many attempts. Wait a while and try again.")),
     500: (_l("Something went wrong"),
           _l("An error occurred on our side. It has been logged; please try again later.")),
@@ -26,7 +29,17 @@ def render_error(code: int, message: str | None = None):
 
 
 def _http_error(error: HTTPException):
-    return render_error(error.code or 500)
+    # A message given with abort(code, message) is ours to show; werkzeug's own are English.
+    given = error.description if error.description != type(error).description else None
+    return render_error(error.code or 500, given)
+
+
+def _too_large(_error):
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    return render_error(413, _(
+        "What you sent is too large and was not received: at most %(size)s MB in all. Go back "
+        "and choose a smaller file, or split it into several files.",
+        size=megabytes(limit)))
 
 
 def _csrf_error(_error: CSRFError):
@@ -44,5 +57,6 @@ def init_app(app) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(InternalServerError, _server_error)
     for code in MESSAGES:
-        if code != 500:
+        if code not in (413, 500):
             app.register_error_handler(code, _http_error)
+    app.register_error_handler(413, _too_large)

@@ -7,7 +7,6 @@ chunked writers further down, streamed as they are read, bundled with a manifest
 """
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -553,18 +552,6 @@ def _zip_time() -> tuple:
     from datetime import datetime, timezone
 
     return datetime.now(timezone.utc).timetuple()[:6]
-
-
-def csv_records(data: bytes) -> list[list[str]]:
-    """The rows of an uploaded CSV file as Excel writes it: UTF-8 (with or without a byte
-    order mark) or Windows-1252, separated by commas or, with Danish settings, semicolons."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")  # Excel's "CSV" in Danish Windows
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
 
 
 def stream_download(chunks: Iterable[bytes], fmt: str, filename: str):

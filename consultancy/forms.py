@@ -10,7 +10,7 @@ from babel.support import NullTranslations, Translations
 from flask import g
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, FieldList, FormField, HiddenField, PasswordField
+from wtforms import DecimalField, FieldList, FormField, HiddenField, PasswordField, StringField
 from wtforms.csrf.core import CSRFTokenField
 from wtforms.fields.choices import SelectChoice, SelectFieldBase
 from wtforms.validators import ValidationError
@@ -62,6 +62,15 @@ class Form(FlaskForm):
     class Meta(FlaskForm.Meta):
         def get_translations(self, form):
             return _wtforms_translations()
+
+    def process(self, formdata=None, obj=None, data=None, extra_filters=None, **kwargs):
+        super().process(formdata, obj, data, extra_filters, **kwargs)
+        for field in self:
+            # A text field left out of a sent form (a hand-made request, a disabled input)
+            # is one left empty: the services may strip it without asking.
+            if isinstance(field, StringField) and getattr(field, "raw_data", None) == [] \
+                    and field.data is None:
+                field.data = ""
 
     def validate(self, extra_validators=None):
         for field in _leaf_fields(self):

@@ -1,7 +1,9 @@
-"""Pages of a list already in memory, shaped like Flask-SQLAlchemy's Pagination.
+"""Pages of a query or of a list already in memory, both by ?page=.
 
-For lists composed in Python (a case's timeline) or aggregated per row (the load view);
-the templates' pager macro takes either.
+`paginate` is Flask-SQLAlchemy's, with the page read by `inputs.page_arg` (its own reading
+lets ?page=99999999999999999999 overflow the query's OFFSET). `paginate_list` is shaped
+like it, for lists composed in Python (a case's timeline) or aggregated per row (the load
+view); the templates' pager macro takes either.
 """
 from __future__ import annotations
 
@@ -9,7 +11,10 @@ import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from flask import abort, current_app, request
+from flask import abort, current_app
+
+from consultancy.extensions import db
+from consultancy.inputs import page_arg
 
 
 @dataclass(frozen=True)
@@ -54,8 +59,14 @@ class ListPage:
 def paginate_list(items: Sequence, per_page: int | None = None) -> ListPage:
     """The page of `items` that `?page=` asks for; 404 past the last page, as db.paginate."""
     per_page = per_page or current_app.config["ITEMS_PER_PAGE"]
-    page = request.args.get("page", 1, type=int)
+    page = page_arg()
     result = ListPage(items, page, per_page)
-    if page < 1 or page > result.pages:
+    if page > result.pages:
         abort(404)
     return result
+
+
+def paginate(query, per_page: int | None = None):
+    """The page of `query` that ?page= asks for; 404 past the last page."""
+    return db.paginate(query, page=page_arg(),
+                       per_page=per_page or current_app.config["ITEMS_PER_PAGE"])

@@ -250,7 +250,7 @@ def test_files_that_are_not_tables_are_refused(app, setup):
     engagement_id, reference, _units, client = setup
     page = upload(client, engagement_id, b"PK\x03\x04 broken", "svar.xlsx").get_data(
         as_text=True)
-    assert "The file svar.xlsx cannot be read" in page
+    assert "The file cannot be read as an XLSX workbook." in page
     response = upload(client, engagement_id, b"a,b", "svar.txt")
     assert response.status_code == 400
     assert "Choose a .csv or .xlsx file." in response.get_data(as_text=True)

@@ -16,6 +16,7 @@ from consultancy.admin.instrument_forms import (
 from consultancy.extensions import db
 from consultancy.forms import ButtonForm
 from consultancy.i18n import current_language
+from consultancy.inputs import int_arg
 from consultancy.models import (
     Dimension, Instrument, InstrumentKind, InstrumentVersion, Item, MissingCode, Response,
     Role, Theme,
@@ -286,7 +287,7 @@ def instrument_item_new(version_id: int):
     version = _load_version(version_id)
     data = None
     if request.method == "GET":
-        data = {"dimension_id": request.args.get("dimension", type=int)}
+        data = {"dimension_id": int_arg("dimension")}
     form = _item_form(version, None, data)
     if form.validate_on_submit():
         if saved := run_on_form(form, lambda: _save_item(form, version, None)):

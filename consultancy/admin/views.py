@@ -1,4 +1,4 @@
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 import sqlalchemy as sa
 from flask_login import current_user
@@ -15,6 +15,7 @@ from consultancy.admin.services import (
 from consultancy.audit import ACTION_LABELS, describe
 from consultancy.auth import sessions
 from consultancy.extensions import db
+from consultancy.pagination import paginate
 from consultancy.forms import choices
 from consultancy.i18n import current_language
 from consultancy.models import EngagementType, FlagRule, Intake, Role, Severity, User
@@ -33,8 +34,7 @@ def _fields(form) -> dict:
 @bp.route("/users")
 @role_required(Role.ADMIN)
 def users():
-    page = db.paginate(sa.select(User).order_by(User.name, User.id),
-                       per_page=current_app.config["ITEMS_PER_PAGE"])
+    page = paginate(sa.select(User).order_by(User.name, User.id))
     return render_template("admin/users.html", page=page)
 
 
@@ -86,7 +86,7 @@ def audit_log():
             date_from=form.date_from.data,
             date_to=form.date_to.data,
         )
-    page = db.paginate(audit_query(criteria), per_page=current_app.config["ITEMS_PER_PAGE"])
+    page = paginate(audit_query(criteria))
     args = {key: value for key, value in request.args.items() if key != "page"}
     return render_template("admin/audit.html", form=form, page=page, args=args,
                            action_labels=ACTION_LABELS, describe=describe)

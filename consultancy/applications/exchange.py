@@ -30,8 +30,6 @@ else is checked, so that no message can repeat it: only such cells are named, ne
 """
 from __future__ import annotations
 
-import csv
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -40,15 +38,13 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
+from consultancy import spreadsheets
 from consultancy.applications import services
 from consultancy.applications.forms import MAX_UNITS, ApplicationForm
 from consultancy.applications.services import ApplicationError
-from consultancy.exports import csv_records
 from consultancy.extensions import db
 from consultancy.i18n import current_language
 from consultancy.models import Application, Channel, EngagementType, Municipality, Round
@@ -189,41 +185,25 @@ def _table(records, label: str | None, errors: list[str]) -> Sheet:
     return sheet
 
 
-def _read_csv(path: Path, label: str | None, errors: list[str]) -> Sheet:
-    return _table(csv_records(path.read_bytes()), label, errors)
-
-
-def _read_xlsx(path: Path, label: str | None, errors: list[str],
-               units_label: str | None = None) -> tuple[Sheet, Sheet | None]:
-    workbook = load_workbook(path, read_only=True, data_only=True)
-    try:
-        def read(worksheet, sheet_label):
-            return _table(([_cell_text(cell) for cell in row] for row in worksheet.iter_rows()),
-                          sheet_label, errors)
-        names = workbook.sheetnames
-        main = next((name for name in names if name.lower() != UNITS_SHEET), names[0])
-        units = next((name for name in names if name.lower() == UNITS_SHEET), None)
-        return (read(workbook[main], label),
-                read(workbook[units], units_label) if units_label and units and units != main
-                else None)
-    finally:
-        workbook.close()
-
-
 def _read(path: Path, label: str | None, errors: list[str],
           units_label: str | None = None) -> tuple[Sheet, Sheet | None]:
-    """The first sheet; with `units_label`, also an XLSX's sheet named `units`."""
-    suffix = path.suffix.lower()
+    """The first sheet; with `units_label`, also an XLSX's sheet named `units`. Text cells
+    may hold line breaks (a motivation of several paragraphs)."""
+    def wanted(names):
+        main = next((name for name in names if name.lower() != UNITS_SHEET), names[0])
+        units = next((name for name in names if name.lower() == UNITS_SHEET), None)
+        return [main] + ([units] if units_label and units and units != main else [])
     try:
-        if suffix == ".csv":
-            return _read_csv(path, label, errors), None
-        if suffix == ".xlsx":
-            return _read_xlsx(path, label, errors, units_label)
-    except (OSError, csv.Error, zipfile.BadZipFile, InvalidFileException, KeyError) as error:
-        raise ExchangeError([_("The file %(name)s cannot be read: %(error)s",
-                               name=shown(path.name), error=shown(str(error)))]) from error
-    raise ExchangeError([_("The file %(name)s is not a .csv or .xlsx file.",
-                           name=shown(path.name))])
+        sheets = spreadsheets.read(path.read_bytes(), path.name, sheets=wanted,
+                                   cell_text=_cell_text, line_breaks=True)
+    except OSError as error:
+        raise ExchangeError([_("The file %(name)s cannot be read.", name=shown(path.name))]) \
+            from error
+    except spreadsheets.SpreadsheetError as error:
+        raise ExchangeError([_("%(file)s: %(message)s", file=label or shown(path.name),
+                               message=message) for message in error.messages]) from error
+    main = _table(sheets[0].rows, label, errors)
+    return main, _table(sheets[1].rows, units_label, errors) if len(sheets) > 1 else None
 
 
 def _check_columns(sheet: Sheet, expected: list[str], optional: set[str],

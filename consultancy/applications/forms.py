@@ -15,6 +15,7 @@ from consultancy.applications.services import ApplicationData, UnitData
 from consultancy.forms import (
     DecimalCommaField, Form, choices, enum_choices, optional_int, sensible_date,
 )
+from consultancy.inputs import whole_number
 from consultancy.models import ApplicantKind, ApplicationStatus, Ownership, UnitKind
 
 MAX_UNITS = 10
@@ -143,8 +144,9 @@ class ApplicationForm(Form):
         """The index of a unit whose 'remove' button was pressed."""
         from flask import request
         for key in request.form:
-            if key.startswith("remove_unit_") and key.removeprefix("remove_unit_").isdigit():
-                return int(key.removeprefix("remove_unit_"))
+            index = whole_number(key.removeprefix("remove_unit_"))
+            if key.startswith("remove_unit_") and index is not None:
+                return index
         return None
 
 

@@ -1,6 +1,6 @@
 """Rounds, their ranking and export, daycare units and criteria sets."""
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -10,6 +10,7 @@ from consultancy.applications.exchange import export_frame
 from consultancy.applications.forms import CriteriaSetForm, RoundForm, UnitEditForm
 from consultancy.exports import MIMETYPES, download
 from consultancy.extensions import db
+from consultancy.pagination import paginate
 from consultancy.forms import choices
 from consultancy.i18n import current_language
 from consultancy.models import (
@@ -128,8 +129,7 @@ def round_export(round_id: int, fmt: str):
 @bp.route("/units")
 @role_required(Role.TEAM)
 def units():
-    page = db.paginate(sa.select(DaycareUnit).order_by(DaycareUnit.name, DaycareUnit.id),
-                       per_page=current_app.config["ITEMS_PER_PAGE"])
+    page = paginate(sa.select(DaycareUnit).order_by(DaycareUnit.name, DaycareUnit.id))
     return render_template("applications/units.html", page=page)
 
 

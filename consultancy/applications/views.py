@@ -11,6 +11,8 @@ from consultancy.applications.forms import (
     ApplicationForm, DecisionForm, ReviewerForm, WithdrawForm, score_form,
 )
 from consultancy.extensions import db
+from consultancy.inputs import int_arg
+from consultancy.pagination import paginate
 from consultancy.forms import ButtonForm, choices, show_refusal
 from consultancy.i18n import current_language
 from consultancy.models import (
@@ -155,14 +157,13 @@ def index():
     query = sa.select(Application).order_by(Application.submitted_at.desc(), Application.id)
     if status in {s.value for s in statuses}:
         query = query.where(Application.status == ApplicationStatus(status))
-    type_id = request.args.get("type", type=int)
+    type_id = int_arg("type")
     if type_id:
         query = query.where(Application.engagement_type_id == type_id)
-    round_id = request.args.get("round", type=int)
+    round_id = int_arg("round")
     if round_id:
         query = query.where(Application.round_id == round_id)
-    page = db.paginate(services.with_reviews(query),
-                       per_page=current_app.config["ITEMS_PER_PAGE"])
+    page = paginate(services.with_reviews(query))
     assessments = {a.id: services.assessment_for(a, current_user) for a in page.items}
     types = db.session.scalars(sa.select(EngagementType).order_by(EngagementType.id)).all()
     args = {k: v for k, v in request.args.items() if k != "page"}
@@ -181,8 +182,7 @@ def queue():
                                             ApplicationStatus.UNDER_REVIEW,
                                             ApplicationStatus.WAITLISTED]))
              .order_by(Application.submitted_at, Application.id))
-    page = db.paginate(services.with_reviews(query),
-                       per_page=current_app.config["ITEMS_PER_PAGE"])
+    page = paginate(services.with_reviews(query))
     assessments = {a.id: services.assessment_for(a, current_user) for a in page.items}
     return render_template("applications/queue.html", page=page, assessments=assessments)
 
@@ -289,5 +289,5 @@ def withdraw(application_id: int):
         run_or_flash(lambda: services.withdraw(application, form.reason.data, current_user,
                                                utcnow()))
     else:
-        flash(_("Say why the application is withdrawn."), "danger")
+        flash_form_errors(form)  # the reason missing, too long or holding a CPR number
     return redirect(url_for("applications.detail", application_id=application.id))

@@ -15,6 +15,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from consultancy.engagements.services import SessionData
 from consultancy.forms import DecimalCommaField, Form, choices, enum_choices, sensible_date
+from consultancy.inputs import whole_number
 from consultancy.models import (
     EngagementSession, SessionFormat, SubFormat, Theme, ThemeGroup,
 )
@@ -34,8 +35,7 @@ def _optional_sub_format(value) -> SubFormat | None:
 
 def expected_version(field: HiddenField) -> int:
     """The version the user started from; a missing or garbled one never matches."""
-    value = (field.data or "").strip()
-    return int(value) if value.isdigit() else 0
+    return whole_number((field.data or "").strip()) or 0
 
 
 def _checkboxes(label, **kwargs) -> SelectMultipleField:

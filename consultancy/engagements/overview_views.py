@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import current_app, render_template, request
+from flask import render_template, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
@@ -21,7 +21,8 @@ from consultancy.engagements.queries import (
 )
 from consultancy.engagements.timeline import phase_entry
 from consultancy.extensions import db
-from consultancy.pagination import paginate_list
+from consultancy.inputs import int_arg
+from consultancy.pagination import paginate, paginate_list
 from consultancy.models import (
     Engagement, EngagementMember, EngagementSession, EngagementStatus, EngagementType,
     MemberRole, Municipality, Role, SessionConsultant, SessionStatus, User,
@@ -163,16 +164,16 @@ class Filters:
 def _filters() -> Filters:
     args = request.args
     status = args.get("status")
-    year = args.get("year", type=int)
+    year = int_arg("year")
     sort = args.get("sort", DEFAULT_SORT)
     if sort.removeprefix("-") not in SORT_LABELS:
         sort = DEFAULT_SORT
     return Filters(
-        type_id=args.get("type", type=int),
+        type_id=int_arg("type"),
         status=EngagementStatus(status) if status in {s.value for s in EngagementStatus}
         else None,
-        municipality=args.get("municipality", type=int),
-        consultant=args.get("consultant", type=int),
+        municipality=int_arg("municipality"),
+        consultant=int_arg("consultant"),
         year=year if year and 1900 < year < 3000 else None,
         sort=sort)
 
@@ -212,8 +213,7 @@ def _overview_query(filters: Filters, today: date):
 def overview():
     today = local_today()
     filters = _filters()
-    page = db.paginate(_overview_query(filters, today),
-                       per_page=current_app.config["ITEMS_PER_PAGE"])
+    page = paginate(_overview_query(filters, today))
     figures = session_figures([e.id for e in page.items])
     rows = [CaseRow(e, _team(e, today),
                     CaseHours(figures.get(e.id, SessionFigures()).hours, e.hour_budget))

@@ -27,7 +27,7 @@ from consultancy.permissions import (
 )
 from consultancy.services import Conflict, Refusal
 from consultancy.services.clock import local_today
-from consultancy.transactions import commit, flash_form_errors, run_or_flash
+from consultancy.transactions import commit, flash_form_errors, run_on_form, run_or_flash
 
 
 def case_page_query(engagement_id: int):
@@ -82,7 +82,15 @@ def attempt(form, operation, *args, **kwargs):
 @bp.route("/<int:engagement_id>")
 @role_required(Role.CONSULTANT, Role.TEAM, Role.ADMIN, Role.EVALUATOR)
 def case(engagement_id: int):
-    engagement = load_case(engagement_id)
+    return _case_page(load_case(engagement_id))
+
+
+def _case_page(engagement: Engagement, refused=None, status: int = 200):
+    """The case page; `refused` is a small form of it as sent and refused, shown again
+    with its messages next to its fields and what was typed (the others start empty)."""
+    def form_of(kind):
+        return refused if isinstance(refused, kind) else kind(formdata=None)
+
     today = local_today()
     writer = can_write_case(current_user, engagement, today)
     manager = can_manage_case(current_user)
@@ -98,27 +106,28 @@ def case(engagement_id: int):
         timeline_page=paginate_list(timeline(engagement, show_notes=notes)),
         language=current_language())
     if manager:
-        member_form = MemberForm()
+        member_form = form_of(MemberForm)
         on_case = {m.user_id for m in context["members"]}
         member_form.user.choices = choices(
             [("", _("Choose a consultant"))] + [(u.id, u.name) for u in db.session.scalars(
                 sa.select(User).where(User.role == Role.CONSULTANT, User.active)
                 .order_by(User.name)) if u.id not in on_case])
-        unit_form = UnitLinkForm()
+        unit_form = form_of(UnitLinkForm)
         linked = {link.unit_id for link in engagement.units}
         unit_form.unit.choices = choices(
             [("", _("Choose a unit"))] + [(u.id, u.name) for u in db.session.scalars(
                 sa.select(DaycareUnit).where(
                     DaycareUnit.municipality_code == engagement.municipality_code)
                 .order_by(DaycareUnit.name)) if u.id not in linked])
-        context.update(member_form=member_form, status_form=StatusForm(), unit_form=unit_form)
+        context.update(member_form=member_form, status_form=form_of(StatusForm),
+                       unit_form=unit_form)
     if writer and notes:
-        contact_form = ContactForm()
+        contact_form = form_of(ContactForm)
         contact_form.unit.choices = choices(
             [("", _("The municipality"))] + [(link.unit_id, link.unit.name)
                                               for link in engagement.units])
         context["contact_form"] = contact_form
-    return render_template("engagements/case.html", **context)
+    return render_template("engagements/case.html", **context), status
 
 
 MANAGED_FIELDS = ("start_date", "planned_end", "hour_budget")
@@ -187,12 +196,21 @@ def case_new():
 
 
 def _act(engagement: Engagement, form, action, success: str):
-    """Run one change from a small form on the case page, then go back to the page."""
+    """Run one change from a button on the case page, then go back to the page."""
     if not form.validate_on_submit():
         flash_form_errors(form)
     elif run_or_flash(action):
         flash(success, "success")
     return redirect(url_for("engagements.case", engagement_id=engagement.id))
+
+
+def _submit(engagement: Engagement, form, action, success: str):
+    """Run one change from a small form of the case page and go back to the page; when
+    refused, show the page again with the form as sent (400)."""
+    if form.validate_on_submit() and run_on_form(form, action):
+        flash(success, "success")
+        return redirect(url_for("engagements.case", engagement_id=engagement.id))
+    return _case_page(engagement, refused=form, status=400)
 
 
 @bp.route("/<int:engagement_id>/team", methods=["POST"])
@@ -202,7 +220,7 @@ def member_add(engagement_id: int):
     form = MemberForm()
     form.user.choices = choices((u.id, u.name) for u in db.session.scalars(
         sa.select(User).where(User.role == Role.CONSULTANT)))
-    return _act(engagement, form, lambda: services.assign_consultant(
+    return _submit(engagement, form, lambda: services.assign_consultant(
         engagement, db.session.get(User, form.user.data), MemberRole(form.role.data),
         form.started_on.data or local_today()), _("The team is updated."))
 
@@ -221,7 +239,7 @@ def member_end(engagement_id: int, member_id: int):
 def status_change(engagement_id: int):
     engagement = load_case(engagement_id, write=True)
     form = StatusForm()
-    return _act(engagement, form, lambda: services.change_status(
+    return _submit(engagement, form, lambda: services.change_status(
         engagement, EngagementStatus(form.status.data), form.reason.data, current_user,
         utcnow()), _("The status is changed."))
 
@@ -234,7 +252,7 @@ def unit_add(engagement_id: int):
     form.unit.choices = choices((u.id, u.name) for u in db.session.scalars(
         sa.select(DaycareUnit).where(
             DaycareUnit.municipality_code == engagement.municipality_code)))
-    return _act(engagement, form, lambda: services.add_unit(
+    return _submit(engagement, form, lambda: services.add_unit(
         engagement, db.session.get(DaycareUnit, form.unit.data)), _("The unit is added."))
 
 
@@ -244,7 +262,7 @@ def contact_add(engagement_id: int):
     engagement = load_case(engagement_id, write=True)
     form = ContactForm()
     form.unit.choices = choices([("", "")] + [(link.unit_id, "") for link in engagement.units])
-    return _act(engagement, form, lambda: services.add_contact(
+    return _submit(engagement, form, lambda: services.add_contact(
         engagement, form.name.data, form.title.data, form.email.data, form.phone.data,
         form.unit.data), _("The contact is added."))
 

@@ -36,6 +36,7 @@ from consultancy.exports import (
 )
 from consultancy.extensions import db
 from consultancy.i18n import current_language
+from consultancy.inputs import whole_number
 from consultancy.models import (
     Answer, Application, DaycareUnit, Dimension, Engagement, EngagementSession, EngagementType,
     Instrument, InstrumentKind, InstrumentVersion, Item, MissingCode, Municipality, Occasion,
@@ -106,9 +107,10 @@ def parse_filters(values: Mapping[str, object]) -> EffectFilters:
         value = text(name)
         if value is None:
             return None
-        if not value.isdigit() or not low <= int(value) <= high:
+        number = whole_number(value)
+        if number is None or not low <= number <= high:
             raise ExportError(str(message) % {"value": value}, name)
-        return int(value)
+        return number
 
     type_code, instrument = text("type"), text("instrument")
     round_id = number("round", 1, 2**31 - 1, _l("%(value)s is not the id of a round."))

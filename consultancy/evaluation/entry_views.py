@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -19,6 +19,7 @@ from consultancy.evaluation.forms import (
 from consultancy.exports import download
 from consultancy.extensions import db
 from consultancy.i18n import current_language
+from consultancy.inputs import int_arg, whole_number
 from consultancy.models import Engagement, InstrumentVersion, Occasion, Response, Role
 from consultancy.permissions import can_write_case, role_required
 from consultancy.services.clock import local_today
@@ -64,7 +65,7 @@ def case_responses(engagement_id: int):
     engagement = load_case(engagement_id)
     table = services.case_responses(engagement)
     writer = can_write_case(current_user, engagement, local_today())
-    added = _next_respondent(table, request.args.get("added", type=int)) if writer else None
+    added = _next_respondent(table, int_arg("added")) if writer else None
     return render_template(
         "evaluation/entry_case.html", engagement=engagement, table=table, writer=writer,
         added=added, version=services.default_version() if writer else None)
@@ -72,9 +73,9 @@ def case_responses(engagement_id: int):
 
 def _version_for_new() -> InstrumentVersion | None:
     """The version asked for (?version=, or the form's), if published; else the default."""
-    wanted = request.form.get("version") or request.args.get("version")
-    if wanted and wanted.isdigit():
-        version = db.session.get(InstrumentVersion, int(wanted))
+    wanted = whole_number(request.form.get("version")) or int_arg("version")
+    if wanted is not None:
+        version = db.session.get(InstrumentVersion, wanted)
         if version is not None and version.published:
             return version
     return services.default_version()
@@ -86,7 +87,7 @@ def _defaults(engagement: Engagement, version: InstrumentVersion) -> dict:
     args = request.args
     values: dict = {"version": str(version.id), "responded_on": local_today()}
     units = {link.unit_id for link in engagement.units}
-    unit = args.get("unit", type=int)
+    unit = int_arg("unit")
     if unit in units:
         values["unit"] = unit
     elif len(units) == 1:
@@ -214,10 +215,14 @@ def import_responses(engagement_id: int):
         upload = form.file.data
         try:
             summary = importing.import_responses(
-                upload.read(importing.MAX_BYTES + 1), upload.filename or "",
+                upload.read(current_app.config["IMPORT_MAX_BYTES"] + 1), upload.filename or "",
                 actor=current_user._get_current_object(), today=local_today(),
                 case=engagement)
             db.session.commit()
+        except importing.FileRefused as error:
+            db.session.rollback()
+            form.file.errors = [*form.file.errors, *error.messages]  # next to the upload
+            status = 400
         except importing.ResponseImportError as error:
             db.session.rollback()
             errors = error.messages

@@ -26,31 +26,26 @@ anything else is checked, so that no message can repeat it: such cells are named
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
-import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy.orm import selectinload
+
+from consultancy import spreadsheets
 
 from consultancy.evaluation import services
 from consultancy.evaluation.services import AnswerValue, item_field
-from consultancy.exports import csv_records
 from consultancy.extensions import db
+from consultancy.inputs import whole_number
 from consultancy.models import (
     Engagement, EngagementUnit, Instrument, InstrumentVersion, MissingCode, Occasion,
     RespondentRole, Response, User, VersionStatus,
 )
-from consultancy.rules.text import shown
 from consultancy.services import Refusal
 from consultancy.validators import cell_problems
 
@@ -101,7 +96,6 @@ FIELD_COLUMNS = {"unit": "unit", "occasion": "occasion", "respondent_role": "rol
                  "instrument": "instrument"}
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 DANISH_DATE = re.compile(r"\d{1,2}[-./]\d{1,2}[-./]\d{4}")
-MAX_BYTES = 5 * 1024 * 1024
 
 
 class ResponseImportError(ValueError):
@@ -110,6 +104,10 @@ class ResponseImportError(ValueError):
     def __init__(self, messages: list[str]):
         super().__init__("\n".join(messages))
         self.messages = messages
+
+
+class FileRefused(ResponseImportError):
+    """The file as a whole (its size, its form, a formula, a stray quotation mark)."""
 
 
 def locate(message: str, row: int, column: str | None = None) -> str:
@@ -134,7 +132,8 @@ class Table:
     overlong: list[int] = field(default_factory=list)  # rows with cells past the header
 
 
-def _cell_text(value) -> str:
+def _cell_text(cell) -> str:
+    value = cell.value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -148,32 +147,15 @@ def _cell_text(value) -> str:
     return str(value).strip()
 
 
-def _records_xlsx(data: bytes) -> list[list[str]]:
-    workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    try:
-        sheet = workbook[workbook.sheetnames[0]]
-        return [[_cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
-    finally:
-        workbook.close()
-
-
 def read_table(data: bytes, filename: str) -> Table:
-    """The rows of a .csv or .xlsx file; blank rows are skipped."""
-    suffix = Path(filename).suffix.lower()
-    if suffix not in (".csv", ".xlsx"):
-        raise ResponseImportError([_("The file %(name)s is not a .csv or .xlsx file.",
-                                     name=shown(filename))])
-    if len(data) > MAX_BYTES:
-        raise ResponseImportError([_("The file is larger than 5 MB.")])
+    """The rows of a .csv or .xlsx file; blank rows are skipped. No cell holds a line
+    break: in a CSV file one means a quotation mark left open."""
     try:
-        records = csv_records(data) if suffix == ".csv" else _records_xlsx(data)
-    except (OSError, csv.Error, zipfile.BadZipFile, InvalidFileException, KeyError,
-            ValueError) as error:
-        raise ResponseImportError([_("The file %(name)s cannot be read: %(error)s",
-                                     name=shown(filename), error=shown(str(error)))]) \
-            from error
+        records = spreadsheets.read(data, filename, cell_text=_cell_text)[0].rows
+    except spreadsheets.SpreadsheetError as error:
+        raise FileRefused(error.messages) from error
     if not records:
-        raise ResponseImportError([_("The file is empty.")])
+        raise FileRefused([_("The file is empty.")])
     # Before anything else looks at the cells, so that no message repeats such a value.
     refused = [locate(message, row, column) for row, column, message in cell_problems(records)]
     if refused:
@@ -349,8 +331,8 @@ def validate(table: Table, context: Context) -> tuple[list[ParsedRow], list[str]
         if not unit_text:
             refuse(_("Give the unit's name or id."), "unit")
         elif case is not None:
-            if unit_text.isdigit() and int(unit_text) in case.units:
-                unit_id = int(unit_text)
+            if whole_number(unit_text) in case.units:
+                unit_id = whole_number(unit_text)
             else:
                 named = [unit for unit, name in case.units.items()
                          if name.casefold() == unit_text.casefold()]

@@ -18,6 +18,7 @@ from consultancy.evaluation.summary import (
     Filters, Summary, SummaryError, choose_instrument, filter_choices, instruments, summarise,
 )
 from consultancy.i18n import current_language
+from consultancy.inputs import int_arg
 from consultancy.models import Role
 from consultancy.permissions import role_required
 from consultancy.rules.statistics import MIN_PAIRS_FOR_EFFECT_SIZES
@@ -83,7 +84,7 @@ def _context(summary: Summary | None) -> dict:
 
 
 def _int(name: str, low: int, high: int) -> int | None:
-    value = request.args.get(name, type=int)
+    value = int_arg(name)
     return value if value is not None and low <= value <= high else None
 
 

@@ -14,6 +14,8 @@ from consultancy.flags.queries import (
 )
 from consultancy.flags.texts import SEVERITY_CSS, SEVERITY_MARKS, action, message, rule_name
 from consultancy.extensions import db
+from consultancy.inputs import int_arg
+from consultancy.pagination import paginate
 from consultancy.i18n import format_date
 from consultancy.models import (
     SEVERITY_ORDER, Application, Engagement, Flag, FlagRule, Role, Severity, User,
@@ -68,7 +70,7 @@ def _filters(rule_codes: set[str]) -> tuple[FlagFilters, str | None]:
     severity = args.get("severity")
     rule = args.get("rule")
     state = args.get("state", DEFAULT_STATE)
-    consultant = args.get("consultant", type=int)
+    consultant = int_arg("consultant")
     reference = args.get("reference", "").strip()[:REFERENCE_MAX]
     problem = text_problem(reference)
     return FlagFilters(
@@ -88,8 +90,7 @@ def index():
         # Consultants are never shown the applications' flags.
         rules = [rule for rule in rules if rule.code not in APPLICATION_RULES]
     filters, reference_error = _filters({rule.code for rule in rules})
-    page = db.paginate(flag_query(current_user, filters, today),
-                       per_page=current_app.config["ITEMS_PER_PAGE"])
+    page = paginate(flag_query(current_user, filters, today))
     consultants = []
     if current_user.role in ALL_FLAGS_ROLES:
         consultants = db.session.scalars(
