@@ -421,8 +421,8 @@ def test_a_file_name_with_a_cpr_number_is_not_repeated(app, case_import):
                            data={"file": (io.BytesIO(b"no workbook"), "010190-1234.xlsx")},
                            content_type="multipart/form-data")
     assert response.status_code == 400
-    [error] = _import_errors(response.get_data(as_text=True))
-    assert error.startswith(f"The file {HIDDEN} cannot be read")
+    page = response.get_data(as_text=True)
+    assert "cannot be read" in page and not shows_cpr(page)
 
 
 def test_a_respondent_code_that_reads_as_a_cpr_number_is_refused_by_the_service():
@@ -450,26 +450,29 @@ def test_a_sign_in_with_a_cpr_number_is_refused_and_the_number_kept_nowhere(app,
 
 def test_a_cpr_number_or_nul_in_the_flags_filter_is_refused_and_not_repeated(login_client):
     client = login_client(Role.TEAM)
-    for reference in ("01.01.90-1234", "FORL\x00"):
-        response = client.get("/flags/", query_string={"reference": reference})
-        assert response.status_code == 200
-        page = response.get_data(as_text=True)
-        assert f'<div id="filter-reference-error" class="invalid-feedback d-block">' \
-            f'{CPR_DA if "90" in reference else CONTROL_DA}</div>' in page
-        assert 'name="reference" value=""' in page and "\x00" not in page
-        assert "reference=" not in page.split("</form>", 2)[1]  # nor in the pages' links
+    response = client.get("/flags/", query_string={"reference": "01.01.90-1234"})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert f'<div id="filter-reference-error" class="invalid-feedback d-block">' \
+        f'{CPR_DA}</div>' in page
+    assert 'name="reference" value=""' in page
+    assert "reference=" not in page.split("</form>", 2)[1]  # nor in the pages' links
+    # A control character in a query string is refused before any view reads it.
+    response = client.get("/flags/", query_string={"reference": "FORL\x00"})
+    assert response.status_code == 400 and "\x00" not in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("name", ["type", "instrument"])
 def test_a_cpr_number_or_nul_in_an_export_filter_is_refused_and_not_repeated(
         evaluator_client, name):
-    for value in ("01.01.90-1234", "egen\x00"):
-        response = evaluator_client.get("/evaluation/export", query_string={name: value},
-                                        follow_redirects=True)
-        assert response.status_code == 200
-        page = response.get_data(as_text=True)
-        assert CONTROL_DA in page or CPR_DA in page
-        assert not shows_cpr(page) and "\x00" not in page
+    response = evaluator_client.get("/evaluation/export", query_string={name: "01.01.90-1234"},
+                                    follow_redirects=True)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert CPR_DA in page and not shows_cpr(page)
+    response = evaluator_client.get("/evaluation/export", query_string={name: "egen\x00"},
+                                    follow_redirects=True)
+    assert response.status_code == 400 and "\x00" not in response.get_data(as_text=True)
 
 
 def test_a_cpr_number_in_a_url_is_not_written_to_the_request_log(client):
