@@ -1,9 +1,17 @@
-"""Every registered route, for every role: no view is left unguarded."""
+"""Every registered route, for every role: no view is left unguarded; a view that declares
+nothing is refused; a consultant taken off a case is off it, in the rule and in the query."""
+from datetime import timedelta
+
 import pytest
+import sqlalchemy as sa
 from flask import url_for
 
-from consultancy.models import Role
+from consultancy.engagements.queries import cases_of
+from consultancy.extensions import db
+from consultancy.models import EngagementMember, MemberRole, Role
 from consultancy.permissions import PUBLIC, TokenAccess, access_of
+from consultancy.rules.engagements import is_current_member
+from tests.conftest import TODAY
 
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}
 
@@ -68,3 +76,108 @@ def test_admin_pages_are_for_admins_only(login_client):
         assert response.status_code == 403
         assert "Du har ikke adgang til denne side." in response.get_data(as_text=True)
     assert login_client(Role.ADMIN).get("/admin/users").status_code == 200
+
+
+# --- the hook fails closed ----------------------------------------------------------------
+
+@pytest.fixture
+def app_with_an_undeclared_view(make_app):
+    """An app with a view that declares no access rule, as a forgotten decorator leaves it."""
+    app = make_app()
+    opened = []
+
+    @app.route("/forgotten")
+    def forgotten():
+        opened.append(True)
+        return "the view ran"
+    app.opened = opened
+    return app
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_a_view_that_declares_no_access_is_refused_to_every_role(app_with_an_undeclared_view,
+                                                                 make_user, role, caplog):
+    app = app_with_an_undeclared_view
+    client = app.test_client(user=make_user(role))
+    response = client.get("/forgotten")
+    assert response.status_code == 403
+    assert "the view ran" not in response.get_data(as_text=True) and app.opened == []
+    assert "view forgotten declares no access rule" in caplog.text
+
+
+def test_a_view_that_declares_no_access_sends_visitors_to_sign_in(app_with_an_undeclared_view):
+    app = app_with_an_undeclared_view
+    response = app.test_client().get("/forgotten")
+    assert response.status_code == 302 and response.location.startswith("/login")
+    assert app.opened == []
+
+
+def test_access_of_tells_public_static_undeclared_and_unknown_endpoints(app):
+    with app.test_request_context():
+        assert access_of(None) == PUBLIC  # no route: the 404 answers
+        assert access_of("static") == PUBLIC and access_of("bootstrap.static") == PUBLIC
+        assert access_of("no.such.endpoint") is None
+        assert access_of("main.healthz") == PUBLIC
+        assert access_of("main.index") == frozenset(Role)
+        assert access_of("api.effect_data") == TokenAccess({Role.EVALUATOR, Role.TEAM})
+        assert isinstance(access_of("api.effect_data"), TokenAccess)
+        assert not isinstance(access_of("evaluation.summary"), TokenAccess)
+
+
+def test_a_signed_in_user_is_the_actor_of_what_a_view_changes(app, make_user):
+    from consultancy.models import AuditEntry
+    user = make_user(Role.TEAM)
+    client = app.test_client(user=user)
+    client.post("/language", data={"language": "en", "next": "/"})
+    with app.app_context():
+        entry = db.session.scalars(sa.select(AuditEntry).where(
+            AuditEntry.table_name == "users", AuditEntry.action == "update")).one()
+        assert entry.actor_id == user.id and entry.changes == {"language": ["da", "en"]}
+
+
+# --- a former member gets no access back ---------------------------------------------------
+
+# (start, end) in days from today for each membership of one consultant, and whether it
+# runs today: the rule and the query must agree on every one.
+MEMBERSHIPS = [
+    ((-30, None), True), ((0, None), True), ((1, None), False), ((-30, 1), True),
+    ((-30, 0), False), ((-30, -1), False), ((2, 9), False), ((-400, -300), False),
+]
+
+
+def test_the_query_and_the_rule_agree_on_who_is_on_a_case(app, make_case, make_user):
+    consultant = make_user(Role.CONSULTANT)
+    cases = [make_case() for _membership in MEMBERSHIPS]
+    with app.app_context():
+        for case_id, ((start, end), _runs) in zip(cases, MEMBERSHIPS):
+            db.session.add(EngagementMember(
+                engagement_id=case_id, user_id=consultant.id, role=MemberRole.LEAD,
+                started_on=TODAY + timedelta(days=start),
+                ended_on=None if end is None else TODAY + timedelta(days=end)))
+        db.session.commit()
+        members = db.session.scalars(sa.select(EngagementMember).order_by(
+            EngagementMember.engagement_id)).all()
+        by_rule = {m.engagement_id for m in members
+                   if is_current_member(m.started_on, m.ended_on, TODAY)}
+        by_query = set(db.session.scalars(cases_of(consultant.id, TODAY)))
+    expected = {case_id for case_id, (_days, runs) in zip(cases, MEMBERSHIPS) if runs}
+    assert by_rule == by_query == expected
+
+
+@pytest.mark.parametrize("ended, allowed", [(None, True), (1, True), (0, False), (-1, False),
+                                            (-90, False)])
+def test_a_former_member_cannot_open_or_change_the_case(app, make_case, make_user, ended,
+                                                        allowed):
+    consultant = make_user(Role.CONSULTANT)
+    case_id = make_case(consultants=[consultant], joined_on=-120, start=-120)
+    if ended is not None:
+        with app.app_context():
+            member = db.session.scalars(sa.select(EngagementMember)).one()
+            member.ended_on = TODAY + timedelta(days=ended)
+            db.session.commit()
+    client = app.test_client(user=consultant)
+    expected = 200 if allowed else 403
+    assert client.get(f"/engagements/{case_id}").status_code == expected
+    assert client.get(f"/engagements/{case_id}/sessions/new").status_code == expected
+    start_page = client.get("/").get_data(as_text=True)
+    assert (f"/engagements/{case_id}\"" in start_page) is allowed

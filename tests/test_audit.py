@@ -5,7 +5,9 @@ import sqlalchemy as sa
 
 from consultancy import audit
 from consultancy.extensions import db
-from consultancy.models import AuditEntry, Role, User
+from consultancy.models import (
+    AuditEntry, DaycareUnit, JobRun, Ownership, Role, RunStatus, UnitKind, User,
+)
 
 
 def entries(app, **where):
@@ -150,3 +152,97 @@ def test_bulk_statements_on_audited_tables_leave_a_summary(app, make_user):
     summary = entries(app, action="update")[-1]
     assert summary.table_name == "users" and summary.note == "bulk statement, 2 rows"
 
+
+
+# --- bulk statements ---------------------------------------------------------------------------
+
+def unit_rows(count: int) -> list[dict]:
+    return [{"name": f"Bulkhuset {n}", "municipality_code": 773, "ownership": Ownership.MUNICIPAL,
+             "kind": UnitKind.NURSERY, "children": 10 + n} for n in range(count)]
+
+
+def units_named_bulk(app) -> list[str]:
+    with app.app_context():
+        return sorted(db.session.scalars(sa.select(DaycareUnit.name).where(
+            DaycareUnit.name.like("Bulkhuset %"))))
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_a_bulk_insert_writes_its_rows_once_and_one_summary_with_the_count(app, make_user,
+                                                                            count):
+    actor = make_user(Role.ADMIN)
+    before = len(entries(app))
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "192.0.2.7"}):
+        audit.set_actor(actor.id)
+        db.session.execute(sa.insert(DaycareUnit), unit_rows(count))
+        db.session.commit()
+    assert units_named_bulk(app) == [f"Bulkhuset {n}" for n in range(count)]
+    [summary] = entries(app)[before:]
+    assert (summary.action, summary.table_name, summary.note) == (
+        "create", "daycare_units", f"bulk statement, {count} rows")
+    assert (summary.actor_id, summary.client_address) == (actor.id, "192.0.2.7")
+    assert (summary.record_id, summary.changes) == (None, None)
+
+
+def test_a_single_row_insert_statement_counts_one_row(app):
+    before = len(entries(app))
+    with app.app_context():
+        db.session.execute(sa.insert(DaycareUnit).values(**unit_rows(1)[0]))
+        db.session.commit()
+    assert units_named_bulk(app) == ["Bulkhuset 0"]
+    assert [e.note for e in entries(app)[before:]] == ["bulk statement, 1 rows"]
+
+
+def test_a_bulk_insert_returning_hands_the_rows_back_and_counts_them(app):
+    before = len(entries(app))
+    with app.app_context():
+        ids = db.session.scalars(sa.insert(DaycareUnit).returning(DaycareUnit.id),
+                                 unit_rows(3)).all()
+        db.session.commit()
+        assert sorted(db.session.scalars(sa.select(DaycareUnit.id).where(
+            DaycareUnit.name.like("Bulkhuset %")))) == sorted(ids)
+    assert len(ids) == 3
+    assert [(e.action, e.note) for e in entries(app)[before:]] == [
+        ("create", "bulk statement, 3 rows")]
+
+
+def test_a_bulk_delete_counts_the_rows_it_removed(app):
+    with app.app_context():
+        db.session.execute(sa.insert(DaycareUnit), unit_rows(4))
+        db.session.commit()
+    before = len(entries(app))
+    with app.app_context():
+        db.session.execute(sa.delete(DaycareUnit).where(DaycareUnit.name.in_(
+            ["Bulkhuset 1", "Bulkhuset 3", "Bulkhuset 9"])))
+        db.session.commit()
+    assert units_named_bulk(app) == ["Bulkhuset 0", "Bulkhuset 2"]
+    assert [(e.action, e.table_name, e.note) for e in entries(app)[before:]] == [
+        ("delete", "daycare_units", "bulk statement, 2 rows")]
+
+
+def test_a_rolled_back_bulk_statement_leaves_no_entry(app):
+    before = len(entries(app))
+    with app.app_context():
+        db.session.execute(sa.insert(DaycareUnit), unit_rows(2))
+        db.session.rollback()
+    assert units_named_bulk(app) == [] and len(entries(app)) == before
+
+
+def test_bulk_statements_on_operational_tables_are_not_audited(app):
+    before = len(entries(app))
+    with app.app_context():
+        db.session.execute(sa.insert(JobRun), [{
+            "job": "flags", "run_on": date(2026, 6, 17), "started_at": datetime.now(timezone.utc),
+            "status": RunStatus.DONE}])
+        db.session.commit()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(JobRun)) == 1
+    assert len(entries(app)) == before
+
+
+def test_reading_is_not_a_bulk_statement(app, make_user):
+    make_user()
+    before = len(entries(app))
+    with app.app_context():
+        assert len(db.session.scalars(sa.select(User)).all()) == 1
+        db.session.commit()
+    assert len(entries(app)) == before

@@ -1,7 +1,11 @@
-"""Table tests of the effect statistics against numbers worked out by hand."""
+"""Table tests of the effect statistics against numbers worked out by hand, and property
+tests of the invariants every summary keeps."""
 import math
+import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from consultancy.rules.statistics import (
     Pairs, ScoredAnswer, attrition, pair_scores, sample_sd, scales_poolable, score_value,
@@ -214,3 +218,106 @@ def test_summarise_answers_gives_overall_attrition_and_every_dimension_asked_for
 ])
 def test_versions_with_different_scales_are_not_pooled(scales, poolable):
     assert scales_poolable(scales) is poolable
+
+
+# --- invariants ------------------------------------------------------------------------------
+
+PROPERTY = settings(derandomize=True, max_examples=200, deadline=None)
+# Unit scores as the instrument gives them: means of answers on a 1-5 scale.
+scores = st.integers(4, 20).map(lambda quarters: quarters / 4)
+matched = st.lists(st.tuples(scores, scores), min_size=1, max_size=25)
+
+
+def summary_of(pairs_list, before_only=(), after_only=()):
+    return summarise(pairs_of([b for b, _a in pairs_list], [a for _b, a in pairs_list],
+                              before_only, after_only))
+
+
+@PROPERTY
+@given(pairs=matched)
+def test_the_shares_improved_unchanged_and_worse_sum_to_one(pairs):
+    s = summary_of(pairs)
+    assert s.share_improved + s.share_unchanged + s.share_worse == approx(1)
+    changes = [a - b for b, a in pairs]
+    assert s.share_improved == approx(sum(c > 0 for c in changes) / len(pairs))
+    assert s.share_worse == approx(sum(c < 0 for c in changes) / len(pairs))
+
+
+@PROPERTY
+@given(pairs=matched)
+def test_the_interval_contains_the_mean_change_and_is_symmetric_around_it(pairs):
+    s = summary_of(pairs)
+    assert s.mean_change == approx(s.mean_after - s.mean_before)
+    if len(pairs) < 2:
+        assert (s.ci_low, s.ci_high) == (None, None)
+        return
+    assert s.ci_low <= s.mean_change <= s.ci_high
+    assert s.mean_change - s.ci_low == approx(s.ci_high - s.mean_change)
+    sd = sample_sd([a - b for b, a in pairs])
+    half = t_quantile(0.975, len(pairs) - 1) * sd / math.sqrt(len(pairs))
+    assert s.ci_high - s.ci_low == approx(2 * half, abs=1e-12)
+
+
+@PROPERTY
+@given(pairs=matched)
+def test_effect_sizes_follow_the_sign_of_the_mean_change(pairs):
+    s = summary_of(pairs)
+    if len(pairs) < 5:
+        assert (s.d_z, s.d_av) == (None, None) and not s.effects_meaningful
+        return
+    assert s.effects_meaningful
+    for effect in (s.d_z, s.d_av):
+        if effect is not None:
+            assert math.copysign(1, effect) == math.copysign(1, s.mean_change) \
+                or s.mean_change == 0
+            assert effect != 0 or s.mean_change == approx(0)
+    if s.d_z is not None:
+        assert s.d_z == approx(s.mean_change / sample_sd([a - b for b, a in pairs]))
+
+
+@PROPERTY
+@given(pairs=matched, before_only=st.lists(scores, max_size=4),
+       after_only=st.lists(scores, max_size=4))
+def test_the_counts_add_up_and_the_means_are_over_the_pairs_only(pairs, before_only,
+                                                                after_only):
+    s = summary_of(pairs, before_only, after_only)
+    assert (s.n_matched, s.n_before_only, s.n_after_only) == (
+        len(pairs), len(before_only), len(after_only))
+    assert s.mean_before == approx(sum(b for b, _a in pairs) / len(pairs))
+    assert s.mean_after == approx(sum(a for _b, a in pairs) / len(pairs))
+
+
+# Answers of up to six units at baseline, midway and end, by up to three respondents each.
+answer_rows = st.lists(st.tuples(
+    st.sampled_from(["u1", "u2", "u3", "u4", "u5", "u6"]),
+    st.sampled_from(["baseline", "end", "midway"]), st.sampled_from(["r1", "r2", "r3"]),
+    st.sampled_from(["X", "Y"]), st.none() | st.integers(1, 5).map(float)), max_size=60)
+
+
+@PROPERTY
+@given(rows=answer_rows, seed=st.integers(0, 2**32 - 1))
+def test_scores_and_pairs_do_not_depend_on_the_order_of_the_rows(rows, seed):
+    shuffled = list(rows)
+    random.Random(seed).shuffle(shuffled)
+    first = summarise_answers(answers(rows), ["X", "Y"])
+    again = summarise_answers(answers(shuffled), ["X", "Y"])
+    assert again.overall.as_dict() == approx(first.overall.as_dict(), nan_ok=True)
+    assert again.attrition.as_dict() == approx(first.attrition.as_dict())
+    for code in ("X", "Y"):
+        assert again.dimensions[code].as_dict() == approx(first.dimensions[code].as_dict())
+    assert pair_scores(unit_scores(answers(shuffled))) == pair_scores(unit_scores(answers(rows)))
+
+
+@PROPERTY
+@given(rows=answer_rows)
+def test_every_unit_measured_before_or_after_is_counted_once(rows):
+    pairs = pair_scores(unit_scores(answers(rows)))
+    valued = {(unit, occasion) for unit, occasion, _r, _d, value in rows if value is not None}
+    before = {unit for unit, occasion in valued if occasion == "baseline"}
+    after = {unit for unit, occasion in valued if occasion == "end"}
+    assert {unit for unit, _b, _a in pairs.matched} == before & after
+    assert {unit for unit, _b in pairs.before_only} == before - after
+    assert {unit for unit, _a in pairs.after_only} == after - before
+    all_units = [u for u, *_ in pairs.matched] + [u for u, _ in pairs.before_only] \
+        + [u for u, _ in pairs.after_only]
+    assert len(all_units) == len(set(all_units))
