@@ -4,7 +4,6 @@ API answer; and a pseudonym on a page is the one in the export and the API."""
 from __future__ import annotations
 
 import io
-import json
 import re
 import zipfile
 from datetime import timedelta
@@ -24,14 +23,14 @@ from consultancy.evaluation.effect_data import FORMATS
 from consultancy.extensions import db
 from consultancy.flags import services as flags
 from consultancy.models import (
-    ApplicantKind, Application, ApplicationStatus, EngagementContact, EngagementStatus,
-    EngagementUnit, Flag, MemberRole, Occasion, Ownership, RespondentRole, Role,
+    ApplicantKind, Application, ApplicationStatus, Engagement, EngagementContact,
+    EngagementStatus, Flag, MemberRole, Occasion, Ownership, RespondentRole, Role,
     SessionFormat, UnitKind, User,
 )
 from consultancy.models.types import utcnow
 from consultancy.permissions import PUBLIC, TokenAccess, access_of
 from consultancy.pseudonyms import pseudonym, respondent_value
-from tests.conftest import TODAY, application_data
+from tests.conftest import TODAY
 
 UNITS = ["Børnehuset Xylofonen", "Vuggestuen Zebrafinken", "Naturbørnehaven Kvækkeriet"]
 APPLICANT = "Snebærhavens Friinstitution"
@@ -115,7 +114,7 @@ def secrets_of(app, engagement_id: int) -> list[str]:
     """Every name, reference, contact and free text of the case: none may reach an
     evaluator."""
     with app.app_context():
-        engagement = db.session.get(cases.Engagement, engagement_id)
+        engagement = db.session.get(Engagement, engagement_id)
         references = [engagement.reference, engagement.application.reference]
     return [*UNITS, APPLICANT, *CONTACT, *CASE_CONTACT, *CONSULTANTS, TEAM_USER, *CODES,
             *FREE_TEXT, *(text.split(": ", 1)[-1] for text in FREE_TEXT), *references]
@@ -240,7 +239,7 @@ def test_the_pages_show_the_pseudonyms_of_the_export_and_the_api(
 def test_staff_still_see_the_names(app, identified_case, team_client):
     engagement_id, flag_id = identified_case
     with app.app_context():
-        reference = db.session.get(cases.Engagement, engagement_id).reference
+        reference = db.session.get(Engagement, engagement_id).reference
     case_page = team_client.get(f"/engagements/{engagement_id}").get_data(as_text=True)
     responses = team_client.get(f"/evaluation/cases/{engagement_id}").get_data(as_text=True)
     flag_page = team_client.get(f"/flags/{flag_id}").get_data(as_text=True)

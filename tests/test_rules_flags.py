@@ -63,6 +63,13 @@ def test_hours_flags_of_a_ten_hour_budget(used, nearly, exceeded):
     assert (hours_exceeded(facts, {"percent": 100}, START) is not None) is exceeded
 
 
+def test_the_hours_flags_tell_the_hours_used_and_the_budget():
+    facts = case(hour_budget=D("10"), hours_used=D("10.25"), engagement_type="mini")
+    assert hours_exceeded(facts, {"percent": 100}, START) == {"used": "10.25", "budget": "10"}
+    facts = case(hour_budget=D("10"), hours_used=D("8.5"), engagement_type="mini")
+    assert hours_nearly_used(facts, {"percent": 80}, START) == {"used": "8.5", "budget": "10"}
+
+
 def test_hours_flags_need_a_budget():
     facts = case(hour_budget=None, hours_used=D(500))
     assert hours_nearly_used(facts, {"percent": 80}, START) is None

@@ -8,11 +8,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from consultancy.rules.statistics import (
-    Pairs, ScoredAnswer, attrition, pair_scores, sample_sd, scales_poolable, score_value,
-    summarise, summarise_answers, t_cdf, t_quantile, unit_scores,
+    Pairs, ScoredAnswer, attrition, pair_scores, regularized_beta, sample_sd, scales_poolable,
+    score_value, summarise, summarise_answers, t_cdf, t_quantile, unit_scores,
 )
 
 approx = pytest.approx
+
+
+@pytest.fixture(autouse=True)
+def fresh_t_quantiles():
+    """t_quantile caches its answers: every test computes its own, so that what it checks
+    is the computation, not an answer cached by an earlier test."""
+    t_quantile.cache_clear()
 
 
 # --- Student's t ---------------------------------------------------------------------------
@@ -42,6 +49,32 @@ def test_the_t_quantile_elsewhere(p, df, expected):
 ])
 def test_the_t_distribution_function_matches_closed_forms(t, df, expected):
     assert t_cdf(t, df) == approx(expected, abs=1e-12)
+
+
+def _t3(t: float) -> float:  # three degrees of freedom
+    return 0.5 + (t / (math.sqrt(3) * (1 + t * t / 3)) + math.atan(t / math.sqrt(3))) / math.pi
+
+
+def _t4(t: float) -> float:  # four degrees of freedom
+    return 0.5 + 3 / 8 * t / math.sqrt(1 + t * t / 4) * (1 - t * t / (1 + t * t / 4) / 12)
+
+
+@pytest.mark.parametrize("t", [-40.0, -3.0, -0.5, 0.3, 1.0, 1.5, 2.776, 5.0, 40.0])
+@pytest.mark.parametrize("df, closed_form", [(3, _t3), (4, _t4)])
+def test_the_t_distribution_function_on_both_sides_of_the_series_switch(t, df, closed_form):
+    """Small |t| and large |t| take the two branches of the incomplete beta function."""
+    assert t_cdf(t, df) == approx(closed_form(t), abs=1e-12)
+
+
+@pytest.mark.parametrize("x, expected", [(0, 0.0), (-0.5, 0.0), (1, 1.0), (1.5, 1.0)])
+def test_the_incomplete_beta_function_at_and_beyond_its_ends(x, expected):
+    assert regularized_beta(x, 2.0, 0.5) == expected
+
+
+@pytest.mark.parametrize("df", [0, -1, -0.5])
+def test_the_t_distribution_needs_positive_degrees_of_freedom(df):
+    with pytest.raises(ValueError, match="degrees of freedom must be positive"):
+        t_cdf(1.0, df)
 
 
 @pytest.mark.parametrize("p, df", [(0, 4), (1, 4), (1.2, 4), (0.975, 0)])
@@ -113,6 +146,12 @@ def test_attrition_compares_the_baseline_of_units_with_and_without_an_end():
     assert (result.n_without_end, result.mean_without_end) == (1, 1.0)
     none_dropped = attrition(Pairs(matched=[("a", 2.0, 3.0)]))
     assert (none_dropped.n_without_end, none_dropped.mean_without_end) == (0, None)
+
+
+def test_attrition_as_the_json_summary_names_it():
+    result = attrition(Pairs(matched=[("a", 2.0, 3.0)], before_only=[("c", 1.0), ("d", 2.0)]))
+    assert result.as_dict() == {"n_with_end": 1, "mean_with_end": 2.0, "n_without_end": 2,
+                                "mean_without_end": 1.5}
 
 
 # --- the summary numbers ----------------------------------------------------------------------
