@@ -1,6 +1,7 @@
 """Every registered route, for every role: no view is left unguarded; a view that declares
 nothing is refused; a consultant taken off a case is off it, in the rule and in the query."""
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -9,7 +10,10 @@ from flask import url_for
 from consultancy.engagements.queries import cases_of
 from consultancy.extensions import db
 from consultancy.models import EngagementMember, MemberRole, Role
-from consultancy.permissions import PUBLIC, TokenAccess, access_of
+from consultancy.permissions import (
+    PUBLIC, TokenAccess, access_of, can_manage_case, can_read_case, can_write_case, is_on_case,
+    pseudonymised, sees_case_notes,
+)
 from consultancy.rules.engagements import is_current_member
 from tests.conftest import TODAY
 
@@ -181,3 +185,36 @@ def test_a_former_member_cannot_open_or_change_the_case(app, make_case, make_use
     assert client.get(f"/engagements/{case_id}/sessions/new").status_code == expected
     start_page = client.get("/").get_data(as_text=True)
     assert (f"/engagements/{case_id}\"" in start_page) is allowed
+
+
+# --- who may read, change and manage a case -------------------------------------------------
+
+def _member(user_id, started=-30, ended=None):
+    return SimpleNamespace(user_id=user_id, started_on=TODAY + timedelta(days=started),
+                           ended_on=None if ended is None else TODAY + timedelta(days=ended))
+
+
+CASE = SimpleNamespace(members=[_member(1), _member(2, ended=-1), _member(3, started=5),
+                                _member(4, started=-90, ended=-60), _member(4, started=-5)])
+
+
+@pytest.mark.parametrize("role, user_id, read, write, manage, notes", [
+    (Role.ADMIN, 99, True, True, True, True),
+    (Role.TEAM, 99, True, True, True, True),
+    (Role.EVALUATOR, 99, True, False, False, False),
+    (Role.EVALUATOR, 1, True, False, False, False),   # even if put on the case by mistake
+    (Role.CONSULTANT, 1, True, True, False, True),    # on the case
+    (Role.CONSULTANT, 2, False, False, False, True),  # taken off yesterday
+    (Role.CONSULTANT, 3, False, False, False, True),  # joins in five days
+    (Role.CONSULTANT, 4, True, True, False, True),    # left once, back again
+    (Role.CONSULTANT, 99, False, False, False, True),  # never on it
+])
+def test_who_may_read_change_and_manage_a_case(role, user_id, read, write, manage, notes):
+    user = SimpleNamespace(id=user_id, role=role)
+    assert can_read_case(user, CASE, TODAY) is read
+    assert can_write_case(user, CASE, TODAY) is write
+    assert can_manage_case(user) is manage
+    assert sees_case_notes(user) is notes
+    assert pseudonymised(user) is (not notes)
+    if role is Role.CONSULTANT:
+        assert is_on_case(user, CASE, TODAY) is read

@@ -132,6 +132,20 @@ def test_review_overdue_fourteen_days_after_the_round_closed(facts, today, holds
     assert (review_overdue(facts, {"days": 14}, today) is not None) is holds
 
 
+@pytest.mark.parametrize("rule, facts, params, today, detail", [
+    (baseline_missing, case(), {"days_after_start": 30}, date(2026, 4, 2),
+     {"due": "2026-03-31"}),
+    (midway_status_missing, case(), MIDWAY, date(2026, 9, 20), {"due": "2026-09-15"}),
+    (end_assessment_due, case(), {"days_before_end": 30}, date(2027, 2, 1),
+     {"end": "2027-03-01"}),
+    (overdue_close, case(), {"days_after_end": 30}, date(2027, 4, 1), {"end": "2027-03-01"}),
+    (team_incomplete, case(consultants=1, min_consultants=2), {}, START,
+     {"consultants": 1, "required": 2}),
+])
+def test_each_flag_tells_what_its_message_needs(rule, facts, params, today, detail):
+    assert rule(facts, params, today) == detail
+
+
 # --- properties of every rule ----------------------------------------------------------------
 
 PROPERTY = settings(derandomize=True, max_examples=300, deadline=None)

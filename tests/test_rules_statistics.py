@@ -138,6 +138,14 @@ def test_units_pair_by_baseline_and_end_and_other_occasions_are_ignored():
     assert pairs.after_only == [("u3", 5.0)]
 
 
+def test_units_of_any_kind_are_paired_in_a_fixed_order():
+    scores = {(2, "b"): 1.0, ("x", "baseline"): 2.0, ("x", "end"): 3.0, (10, "baseline"): 4.0,
+              ((3, 4), "end"): 5.0, (10, "end"): 4.5}
+    pairs = pair_scores(scores)
+    assert pairs.matched == [("x", 2.0, 3.0), (10, 4.0, 4.5)]  # by how they are written
+    assert pairs.after_only == [((3, 4), 5.0)] and pairs.before_only == []
+
+
 def test_attrition_compares_the_baseline_of_units_with_and_without_an_end():
     pairs = Pairs(matched=[("a", 2.0, 3.0), ("b", 4.0, 4.0)], before_only=[("c", 1.0)],
                   after_only=[("d", 5.0)])
