@@ -268,7 +268,7 @@ def test_snoozing_in_danish_shows_the_mistake_by_the_field_and_keeps_the_comment
 
 
 def test_a_snoozed_flag_leaves_the_lists_until_its_day(app, login_client, make_user,
-                                                      make_case, monkeypatch):
+                                                      make_case, clock):
     anna = make_user(Role.CONSULTANT, language="en")
     case_id = make_case(consultants=[anna], **QUIET_CASE)
     flag = flag_id(app, "no_recent_activity")
@@ -299,7 +299,8 @@ def test_a_snoozed_flag_leaves_the_lists_until_its_day(app, login_client, make_u
     banner = case_page.split('class="flag-banner', 1)[1].split("</section>", 1)[0]
     assert "No recent activity" not in banner and "Baseline missing" in banner
 
-    monkeypatch.setattr("consultancy.flags.views.local_today", lambda: week)
+    clock.shift(timedelta(days=7))  # the whole app sees the day the snooze ends
+    client = login_client(user=anna)  # a week on, the old session has expired
     assert "No recent activity" in "".join(rows(client.get("/flags/").get_data(
         as_text=True)))
     assert bell(client.get("/").get_data(as_text=True)) == "3 flags need attention"
