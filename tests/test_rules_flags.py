@@ -83,8 +83,11 @@ MIDWAY = {"months_after_start": 6, "grace_days": 14}
     (case(), date(2026, 9, 14), False),   # month 6 + 13 days
     (case(), date(2026, 9, 15), True),    # month 6 + 14 days
     (case(midway_on=date(2026, 9, 2)), date(2026, 10, 1), False),
-    # A course that ends before the midway status is due has none (the mini course).
+    # A course that ends before the midway status is due has none (the mini course),
+    # nor one that ends on the very day it would be due.
     (case(planned_end=date(2026, 6, 1), engagement_type="mini"), date(2026, 9, 20), False),
+    (case(planned_end=date(2026, 9, 15)), date(2026, 9, 20), False),
+    (case(planned_end=date(2026, 9, 16)), date(2026, 9, 20), True),
     # Started on 31 August: month six ends on the last day of February.
     (case(start_date=date(2025, 8, 31), planned_end=date(2026, 8, 31)), date(2026, 3, 13),
      False),

@@ -155,3 +155,9 @@ def test_a_closed_case_enters_its_last_phase_on_the_day_it_is_noticed(templates)
         == date(2027, 5, 1)
     assert entered_on(CUSTOM, CaseFacts(**{**vars(CUSTOM_CASE), "cancelled": True}),
                       "last_days", date(2026, 9, 5)) == date(2026, 9, 5)
+
+
+def test_a_condition_the_rules_do_not_know_is_refused_by_name():
+    template = [_phase("waiting"), _phase("odd", {"weather": "rain"})]
+    with pytest.raises(ValueError, match=r"unknown phase condition \{'weather': 'rain'\}"):
+        phase_of(template, CUSTOM_CASE, date(2026, 5, 1))
