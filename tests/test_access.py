@@ -106,7 +106,8 @@ def test_a_view_that_declares_no_access_is_refused_to_every_role(app_with_an_und
     response = client.get("/forgotten")
     assert response.status_code == 403
     assert "the view ran" not in response.get_data(as_text=True) and app.opened == []
-    assert "view forgotten declares no access rule" in caplog.text
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == [
+        "view forgotten declares no access rule"]
 
 
 def test_a_view_that_declares_no_access_sends_visitors_to_sign_in(app_with_an_undeclared_view):
@@ -126,6 +127,22 @@ def test_access_of_tells_public_static_undeclared_and_unknown_endpoints(app):
         assert access_of("api.effect_data") == TokenAccess({Role.EVALUATOR, Role.TEAM})
         assert isinstance(access_of("api.effect_data"), TokenAccess)
         assert not isinstance(access_of("evaluation.summary"), TokenAccess)
+
+
+def test_the_signed_in_user_is_the_actor_of_what_a_guarded_view_changes(app, make_case,
+                                                                        make_user):
+    from consultancy.models import AuditEntry
+    team = make_user(Role.TEAM)
+    case_id = make_case()
+    with app.app_context():
+        before = db.session.scalar(sa.select(sa.func.max(AuditEntry.id)))
+    response = app.test_client(user=team).post(f"/engagements/{case_id}/status", data={
+        "status": "active", "reason": ""})
+    assert response.status_code == 302
+    with app.app_context():
+        entries = db.session.scalars(sa.select(AuditEntry).where(
+            AuditEntry.id > before, AuditEntry.table_name == "engagements")).all()
+        assert entries and {entry.actor_id for entry in entries} == {team.id}
 
 
 def test_a_signed_in_user_is_the_actor_of_what_a_view_changes(app, make_user):

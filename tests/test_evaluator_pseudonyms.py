@@ -29,7 +29,6 @@ from consultancy.models import (
 )
 from consultancy.models.types import utcnow
 from consultancy.permissions import PUBLIC, TokenAccess, access_of
-from consultancy.pseudonyms import pseudonym, respondent_value
 from tests.conftest import TODAY
 
 UNITS = ["Børnehuset Xylofonen", "Vuggestuen Zebrafinken", "Naturbørnehaven Kvækkeriet"]
@@ -249,12 +248,3 @@ def test_staff_still_see_the_names(app, identified_case, team_client):
     assert all(name in case_page for name in (*UNITS, *CONSULTANTS, CASE_CONTACT[0]))
     assert all(code in responses for code in CODES)
     assert FREE_TEXT[9] in flag_page
-
-
-def test_a_respondents_pseudonym_is_made_from_the_case_and_the_code(app):
-    with app.app_context():
-        assert respondent_value("12", "R-7K2F3") == "12:R-7K2F3"
-        assert pseudonym("respondent", respondent_value("12", "R-7K2F3")) \
-            == pseudonym("respondent", "12:R-7K2F3")
-        series = respondent_value(pd.Series(["12", "3"]), pd.Series(["R-7K2F3", "R-AB2CD"]))
-        assert list(series) == ["12:R-7K2F3", "3:R-AB2CD"]

@@ -6,12 +6,13 @@ import hashlib
 import hmac
 import re
 
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from consultancy.pseudonyms import (
-    DIGITS, PREFIXES, key_id, key_source, pseudonym, pseudonymisation_key,
+    DIGITS, PREFIXES, key_id, key_source, pseudonym, pseudonymisation_key, respondent_value,
 )
 
 PROPERTY = settings(derandomize=True, max_examples=200, deadline=None)
@@ -125,3 +126,13 @@ def test_an_unknown_kind_is_refused(keyed):
     keyed()
     with pytest.raises(KeyError):
         pseudonym("person", 1)
+
+
+def test_a_respondents_pseudonym_is_made_from_the_case_and_the_code(keyed):
+    """The pages (one respondent) and the exports (a column of them) make the same value."""
+    keyed()
+    assert respondent_value("12", "R-7K2F3") == "12:R-7K2F3"
+    assert pseudonym("respondent", respondent_value("12", "R-7K2F3")) \
+        == pseudonym("respondent", "12:R-7K2F3")
+    series = respondent_value(pd.Series(["12", "3"]), pd.Series(["R-7K2F3", "R-AB2CD"]))
+    assert list(series) == ["12:R-7K2F3", "3:R-AB2CD"]
