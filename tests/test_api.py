@@ -207,3 +207,15 @@ def test_a_session_cookie_never_opens_the_api(app, login_client):
     for role in (Role.EVALUATOR, Role.TEAM):
         response = login_client(role).get("/api/v1/codebook")
         assert response.status_code == 401 and response.json["error"] == "missing_token"
+
+
+def test_the_token_not_the_session_cookie_names_who_downloaded(app, login_client,
+                                                               issue_token):
+    evaluator_id, token = issue_token()
+    signed_in = login_client(Role.TEAM)
+    response = signed_in.get("/api/v1/codebook", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+    with app.app_context():
+        entry = db.session.scalars(sa.select(AuditEntry).where(
+            AuditEntry.action == "export")).one()
+    assert entry.actor_id == evaluator_id != signed_in.user.id

@@ -1,4 +1,5 @@
 from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -6,8 +7,10 @@ import sqlalchemy as sa
 from consultancy import audit
 from consultancy.extensions import db
 from consultancy.models import (
-    AuditEntry, DaycareUnit, JobRun, Ownership, Role, RunStatus, UnitKind, User,
+    AuditEntry, DaycareUnit, Engagement, EngagementUnit, JobRun, Ownership, Role, RunStatus,
+    UnitKind, User,
 )
+from tests.conftest import FROZEN_AT
 
 
 def entries(app, **where):
@@ -246,3 +249,87 @@ def test_reading_is_not_a_bulk_statement(app, make_user):
         assert len(db.session.scalars(sa.select(User)).all()) == 1
         db.session.commit()
     assert len(entries(app)) == before
+
+
+# --- what an entry says --------------------------------------------------------------------
+
+def test_values_are_recorded_as_their_json_types(app, make_case):
+    case_id = make_case(start=None)
+    with app.app_context():
+        unit = db.session.scalar(sa.select(DaycareUnit))
+        unit.children, unit.kind = 41, UnitKind.KINDERGARTEN
+        engagement = db.session.get(Engagement, case_id)
+        engagement.start_date, engagement.hour_budget = date(2026, 8, 3), Decimal("12.5")
+        db.session.commit()
+        engagement.start_date = None
+        db.session.commit()
+    unit_change, start_change, start_removed = entries(app, action="update")[-3:]
+    assert unit_change.changes == {"children": [40, 41], "kind": ["integrated", "kindergarten"]}
+    assert start_change.changes == {"start_date": [None, "2026-08-03"],
+                                    "hour_budget": ["10.00", "12.5"]}
+    assert start_removed.changes == {"start_date": ["2026-08-03", None]}
+
+
+def test_a_password_change_is_recorded_but_never_shown(app, make_user):
+    user = make_user()
+    with app.app_context():
+        loaded = db.session.get(User, user.id)
+        loaded.set_password("an entirely new passphrase")
+        loaded.last_login_at = datetime(2026, 6, 17, 8, tzinfo=timezone.utc)  # not audited
+        db.session.commit()
+    [entry] = entries(app, action="update")
+    assert entry.changes["password_hash"] == [audit.REDACTED, audit.REDACTED]
+    assert "last_login_at" not in entry.changes
+
+
+def test_only_columns_are_recorded_never_relationships(app, make_case):
+    make_case()
+    [created] = entries(app, table_name="daycare_units", action="create")
+    assert set(created.changes) == {"id", "name", "municipality_code", "ownership", "kind",
+                                    "children"}
+
+
+def test_a_record_with_two_keys_is_named_by_both(app, make_case):
+    case_id = make_case()
+    with app.app_context():
+        unit_id = db.session.scalar(sa.select(EngagementUnit.unit_id))
+    [link] = entries(app, table_name="engagement_units", action="create")
+    assert link.record_id == f"{case_id}:{unit_id}"
+
+
+def test_a_change_in_a_request_names_the_client_address(app, make_user, make_case):
+    team = make_user(Role.TEAM)
+    case_id = make_case()
+    before = len(entries(app))
+    app.test_client(user=team).post(f"/engagements/{case_id}/status",
+                                    data={"status": "active", "reason": ""},
+                                    environ_base={"REMOTE_ADDR": "198.51.100.23"})
+    changed = entries(app)[before:]
+    assert changed and {(e.actor_id, e.client_address) for e in changed} == {
+        (team.id, "198.51.100.23")}
+
+
+def test_an_event_of_a_user_names_the_user_and_an_event_of_nobody_names_nothing(app,
+                                                                                 make_user):
+    user = make_user()
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "192.0.2.9"}):
+        audit.record_event("login", user_id=user.id, note="x" * 300)
+        audit.record_event("login_failed", note=None)
+        audit.record_event("logout", note="")
+        db.session.commit()
+    login, failed, logout = entries(app)[-3:]
+    assert (login.action, login.actor_id, login.table_name, login.record_id) == (
+        "login", user.id, "users", str(user.id))
+    assert login.note == "x" * 255 and login.client_address == "192.0.2.9"
+    assert login.at == FROZEN_AT or abs(login.at - FROZEN_AT) < timedelta(minutes=5)
+    for entry in (failed, logout):
+        assert (entry.actor_id, entry.table_name, entry.record_id, entry.note) == (
+            None, None, None, None)
+
+
+def test_an_event_in_a_signed_in_request_names_the_signed_in_user(app, make_user):
+    user = make_user(Role.TEAM)
+    app.test_client(user=user).post("/logout")
+    [logout] = entries(app, action="logout")
+    assert (logout.actor_id, logout.table_name, logout.record_id) == (
+        user.id, "users", str(user.id))
