@@ -333,3 +333,17 @@ def test_an_event_in_a_signed_in_request_names_the_signed_in_user(app, make_user
     [logout] = entries(app, action="logout")
     assert (logout.actor_id, logout.table_name, logout.record_id) == (
         user.id, "users", str(user.id))
+
+
+def test_changes_to_operational_records_are_not_audited(app):
+    with app.app_context():
+        run = JobRun(job="flags", run_on=date(2026, 6, 17),
+                     started_at=datetime(2026, 6, 17, 4, tzinfo=timezone.utc),
+                     status=RunStatus.RUNNING)
+        db.session.add(run)
+        db.session.commit()
+        run.status = RunStatus.DONE
+        db.session.commit()
+        db.session.delete(run)
+        db.session.commit()
+    assert entries(app) == []
