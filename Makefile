@@ -5,7 +5,8 @@ BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app wsgi
 PORT   ?= 5000
 
-.PHONY: run serve install test e2e chromium benchmark migrate demo translations clean
+.PHONY: run serve install test test-midnight e2e chromium benchmark migrate demo \
+	translations clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +31,17 @@ run: demo
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The suite with the wall clock crossing midnight into a new year in Copenhagen (UTC below),
+# under Debian's libfaketime; every test starts at that instant too (TEST_NOW). Not in CI.
+MIDNIGHT_UTC ?= 2026-12-31 22:59:30
+test-midnight: install
+	@command -v faketime >/dev/null || { if [ "$$(id -u)" = 0 ]; then \
+	  apt-get install -y -q faketime >/dev/null 2>&1 \
+	  || { apt-get update -q >/dev/null && apt-get install -y -q faketime >/dev/null; }; \
+	  else echo "faketime is missing: sudo apt-get install faketime"; exit 1; fi; }
+	TZ=UTC TEST_NOW="$(MIDNIGHT_UTC)+00:00" faketime -f "@$(MIDNIGHT_UTC)" \
+	  $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Browser tests: the real app under gunicorn with demo data, Debian's Chromium, axe-core.
 CHROMIUM_PATH ?= /usr/bin/chromium

@@ -31,7 +31,9 @@ def create_app(config: Mapping[str, Any] | None = None,
         proxies = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
-    from consultancy import audit, cli, errors, i18n, inputs, permissions, weblog, web_security
+    from consultancy import (
+        audit, cli, errors, i18n, identities, inputs, permissions, weblog, web_security,
+    )
     from consultancy.extensions import bootstrap, csrf, db, login_manager, migrate
     from consultancy.flags import refresh as flag_refresh
 
@@ -42,6 +44,7 @@ def create_app(config: Mapping[str, Any] | None = None,
     csrf.init_app(app)
     bootstrap.init_app(app)
     i18n.init_app(app)
+    identities.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to see this page.")

@@ -148,7 +148,7 @@ def can_manage_case(user) -> bool:
 
 def can_read_case(user, engagement, today: date) -> bool:
     """Team and admin read every case; consultants the cases they are on; evaluators every
-    case, but only what `sees_case_notes` allows."""
+    case, pseudonymised (`pseudonymised`)."""
     if user.role in CASE_WIDE_ROLES or user.role is Role.EVALUATOR:
         return True
     return user.role is Role.CONSULTANT and is_on_case(user, engagement, today)
@@ -160,6 +160,13 @@ def can_write_case(user, engagement, today: date) -> bool:
     return user.role is Role.CONSULTANT and is_on_case(user, engagement, today)
 
 
+def pseudonymised(user) -> bool:
+    """External evaluators see cases, units and respondents by the pseudonyms of their
+    exports (`consultancy.identities`), and no names of people, units or applicants, no
+    case or application references, no contacts and no free text."""
+    return user.role is Role.EVALUATOR
+
+
 def sees_case_notes(user) -> bool:
     """Summaries, next steps, goals and contact persons are not for external evaluators."""
-    return user.role is not Role.EVALUATOR
+    return not pseudonymised(user)

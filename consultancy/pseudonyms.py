@@ -41,9 +41,15 @@ def key_id(key: bytes | None = None) -> str:
     return hmac.new(key, b"key id", hashlib.sha256).hexdigest()[:8]
 
 
+def respondent_value(engagement_id, code):
+    """What a respondent's pseudonym is made from: the case and the respondent code,
+    "12:R-7K2F3", as strings. Works alike on two pandas Series of strings (the exports)."""
+    return engagement_id + ":" + code
+
+
 def pseudonym(kind: str, value, key: bytes | None = None) -> str:
-    """The pseudonym of `value` (an id, or e.g. "12:R7K2") of `kind` (engagement, unit,
-    respondent). Give `key` when calling it many times; by default the app's key."""
+    """The pseudonym of `value` (an id, or `respondent_value(...)`) of `kind` (engagement,
+    unit, respondent). Give `key` when calling it many times; by default the app's key."""
     prefix = PREFIXES[kind]
     key = pseudonymisation_key() if key is None else key
     digest = hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()

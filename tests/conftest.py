@@ -3,6 +3,12 @@
 SQLite (default): migrations run once into a template file, copied for every test.
 PostgreSQL (TEST_DATABASE_URL): migrations run once; every test runs inside a
 transaction that is rolled back, the app's sessions joining it through savepoints.
+
+The clock: every test starts at the same instant, `FROZEN_AT` (time-machine), and its
+clock runs on from there, so no test depends on the day or the hour it is run at.
+`TEST_NOW` moves that instant (ISO 8601; without an offset it is Copenhagen time), e.g.
+`TEST_NOW=2026-12-31T23:59:30` runs the suite 30 seconds before a new year. `TODAY` is
+that instant's day in Copenhagen: what `local_today()` answers inside a test.
 """
 from __future__ import annotations
 
@@ -10,7 +16,7 @@ import os
 import shutil
 from collections.abc import Iterable
 from contextlib import ExitStack, contextmanager
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
@@ -18,6 +24,7 @@ from typing import NamedTuple
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 from sqlalchemy.engine import make_url
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
@@ -29,10 +36,37 @@ from consultancy.models import (
     DaycareUnit, EngagementStatus, EngagementType, MemberRole, Ownership, Role, SessionFormat,
     UnitKind, User,
 )
+from consultancy.services.clock import COPENHAGEN
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 ON_POSTGRES = bool(TEST_DATABASE_URL)
 PASSWORD = "correct horse battery"
+# Seconds a test waits for a thread or a process before it gives up: only so that a broken
+# test ends. No test may depend on it elapsing, or race it: a loaded machine is slow.
+HANG_TIMEOUT = 300
+
+
+def frozen_at(text: str) -> datetime:
+    """The instant `text` names; without an offset, in Copenhagen time."""
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=COPENHAGEN)
+
+
+# A Wednesday in June: no month end, no clock change, no new year within weeks of it.
+FROZEN_AT = frozen_at(os.environ.get("TEST_NOW") or "2026-06-17T10:00:00")
+TODAY = FROZEN_AT.astimezone(COPENHAGEN).date()
+
+
+@pytest.fixture(autouse=True)
+def clock(request):
+    """Every test starts at FROZEN_AT (the clock ticks on from there): the time-machine
+    traveller, to `shift` or `move_to` in tests of time itself. Browser tests (e2e) run
+    against a real server on the real clock and are left alone."""
+    if request.node.get_closest_marker("e2e"):
+        yield None
+        return
+    with time_machine.travel(FROZEN_AT, tick=True) as traveller:
+        yield traveller
 
 
 def app_config(url: str, **overrides) -> dict:

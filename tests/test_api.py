@@ -158,3 +158,65 @@ def test_every_api_download_is_audited_with_the_tokens_user(app, client, effect_
     assert entry.actor_id == user_id and used is not None
     assert entry.details == {"export": "effect-data", "format": "parquet", "channel": "api",
                              "token": token_id, "filters": {"type": "mini"}, "rows": 7}
+
+
+@pytest.mark.parametrize("header", [
+    None, "", "Bearer", "Bearer ", "Bearer    ", "Basic dXNlcjpwYXNz", "Token abc", "abc",
+])
+def test_without_a_bearer_token_the_answer_says_how_to_send_one(client, header):
+    headers = {} if header is None else {"Authorization": header}
+    response = client.get("/api/v1/codebook", headers=headers)
+    assert response.status_code == 401
+    assert response.json == {"error": "missing_token",
+                             "message": "Send a token: Authorization: Bearer <token>."}
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="api"'
+
+
+def test_an_unknown_token_and_a_token_without_the_scope_are_told_apart(app, client,
+                                                                       issue_token):
+    response = get(client, "/api/v1/codebook", "not-a-token")
+    assert response.status_code == 401 and response.json == {
+        "error": "invalid_token", "message": "The token is unknown, revoked or expired."}
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="api", error="invalid_token"'
+    user_id, token = issue_token()
+    with app.app_context():
+        db.session.get(User, user_id).role = Role.ADMIN
+        db.session.commit()
+    response = get(client, "/api/v1/codebook", token)
+    assert response.status_code == 403 and response.json == {
+        "error": "insufficient_scope",
+        "message": "The token's user may not use this part of the API."}
+    assert "WWW-Authenticate" not in response.headers
+
+
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER"])
+def test_the_scheme_is_read_in_any_case_and_the_token_without_spaces(app, client,
+                                                                     issue_token, scheme):
+    user_id, token = issue_token(Role.TEAM)
+    response = client.get("/api/v1/codebook",
+                          headers={"Authorization": f"{scheme}  {token} "})
+    assert response.status_code == 200
+    with app.app_context():
+        stored = db.session.scalars(sa.select(ApiToken)).one()
+        assert stored.last_used_at is not None and stored.user_id == user_id
+        entry = db.session.scalars(sa.select(AuditEntry).where(
+            AuditEntry.action == "export")).one()
+        assert entry.actor_id == user_id
+
+
+def test_a_session_cookie_never_opens_the_api(app, login_client):
+    for role in (Role.EVALUATOR, Role.TEAM):
+        response = login_client(role).get("/api/v1/codebook")
+        assert response.status_code == 401 and response.json["error"] == "missing_token"
+
+
+def test_the_token_not_the_session_cookie_names_who_downloaded(app, login_client,
+                                                               issue_token):
+    evaluator_id, token = issue_token()
+    signed_in = login_client(Role.TEAM)
+    response = signed_in.get("/api/v1/codebook", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+    with app.app_context():
+        entry = db.session.scalars(sa.select(AuditEntry).where(
+            AuditEntry.action == "export")).one()
+    assert entry.actor_id == evaluator_id != signed_in.user.id

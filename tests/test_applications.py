@@ -14,8 +14,9 @@ from consultancy.models import (
 )
 from consultancy.services.clock import local_today
 from consultancy.services.numbering import next_number
+from tests.conftest import TODAY
 
-YEAR = local_today().year
+YEAR = TODAY.year
 
 VALID_FORM = {
     "engagement_type": "2", "applicant_kind": "municipality", "municipality": "773",

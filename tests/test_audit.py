@@ -1,11 +1,16 @@
 from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 
 from consultancy import audit
 from consultancy.extensions import db
-from consultancy.models import AuditEntry, Engagement, Role, User
+from consultancy.models import (
+    AuditEntry, DaycareUnit, Engagement, EngagementUnit, JobRun, Ownership, Role, RunStatus,
+    UnitKind, User,
+)
+from tests.conftest import FROZEN_AT
 
 
 def entries(app, **where):
@@ -320,3 +325,195 @@ def test_a_change_of_links_alone_takes_a_new_version(app, logged_session):
     assert client.post(url, data={**form, "theme_ids": form["theme_ids"][:1]}
                        ).status_code == 302
     assert client.post(url, data=form).status_code == 409
+
+
+# --- bulk statements ---------------------------------------------------------------------------
+
+def unit_rows(count: int) -> list[dict]:
+    return [{"name": f"Bulkhuset {n}", "municipality_code": 773, "ownership": Ownership.MUNICIPAL,
+             "kind": UnitKind.NURSERY, "children": 10 + n} for n in range(count)]
+
+
+def units_named_bulk(app) -> list[str]:
+    with app.app_context():
+        return sorted(db.session.scalars(sa.select(DaycareUnit.name).where(
+            DaycareUnit.name.like("Bulkhuset %"))))
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_a_bulk_insert_writes_its_rows_once_and_one_summary_with_the_count(app, make_user,
+                                                                            count):
+    actor = make_user(Role.ADMIN)
+    before = len(entries(app))
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "192.0.2.7"}):
+        audit.set_actor(actor.id)
+        db.session.execute(sa.insert(DaycareUnit), unit_rows(count))
+        db.session.commit()
+    assert units_named_bulk(app) == [f"Bulkhuset {n}" for n in range(count)]
+    [summary] = entries(app)[before:]
+    assert (summary.action, summary.table_name, summary.note) == (
+        "create", "daycare_units", f"bulk statement, {count} rows")
+    assert (summary.actor_id, summary.client_address) == (actor.id, "192.0.2.7")
+    assert (summary.record_id, summary.changes) == (None, None)
+
+
+def test_a_single_row_insert_statement_counts_one_row(app):
+    before = len(entries(app))
+    with app.app_context():
+        db.session.execute(sa.insert(DaycareUnit).values(**unit_rows(1)[0]))
+        db.session.commit()
+    assert units_named_bulk(app) == ["Bulkhuset 0"]
+    assert [e.note for e in entries(app)[before:]] == ["bulk statement, 1 rows"]
+
+
+def test_a_bulk_insert_returning_hands_the_rows_back_and_counts_them(app):
+    before = len(entries(app))
+    with app.app_context():
+        ids = db.session.scalars(sa.insert(DaycareUnit).returning(DaycareUnit.id),
+                                 unit_rows(3)).all()
+        db.session.commit()
+        assert sorted(db.session.scalars(sa.select(DaycareUnit.id).where(
+            DaycareUnit.name.like("Bulkhuset %")))) == sorted(ids)
+    assert len(ids) == 3
+    assert [(e.action, e.note) for e in entries(app)[before:]] == [
+        ("create", "bulk statement, 3 rows")]
+
+
+def test_a_bulk_delete_counts_the_rows_it_removed(app):
+    with app.app_context():
+        db.session.execute(sa.insert(DaycareUnit), unit_rows(4))
+        db.session.commit()
+    before = len(entries(app))
+    with app.app_context():
+        db.session.execute(sa.delete(DaycareUnit).where(DaycareUnit.name.in_(
+            ["Bulkhuset 1", "Bulkhuset 3", "Bulkhuset 9"])))
+        db.session.commit()
+    assert units_named_bulk(app) == ["Bulkhuset 0", "Bulkhuset 2"]
+    assert [(e.action, e.table_name, e.note) for e in entries(app)[before:]] == [
+        ("delete", "daycare_units", "bulk statement, 2 rows")]
+
+
+def test_a_rolled_back_bulk_statement_leaves_no_entry(app):
+    before = len(entries(app))
+    with app.app_context():
+        db.session.execute(sa.insert(DaycareUnit), unit_rows(2))
+        db.session.rollback()
+    assert units_named_bulk(app) == [] and len(entries(app)) == before
+
+
+def test_bulk_statements_on_operational_tables_are_not_audited(app):
+    before = len(entries(app))
+    with app.app_context():
+        db.session.execute(sa.insert(JobRun), [{
+            "job": "flags", "run_on": date(2026, 6, 17), "started_at": datetime.now(timezone.utc),
+            "status": RunStatus.DONE}])
+        db.session.commit()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(JobRun)) == 1
+    assert len(entries(app)) == before
+
+
+def test_reading_is_not_a_bulk_statement(app, make_user):
+    make_user()
+    before = len(entries(app))
+    with app.app_context():
+        assert len(db.session.scalars(sa.select(User)).all()) == 1
+        db.session.commit()
+    assert len(entries(app)) == before
+
+
+# --- what an entry says --------------------------------------------------------------------
+
+def test_values_are_recorded_as_their_json_types(app, make_case):
+    case_id = make_case(start=None)
+    with app.app_context():
+        unit = db.session.scalar(sa.select(DaycareUnit))
+        unit.children, unit.kind = 41, UnitKind.KINDERGARTEN
+        engagement = db.session.get(Engagement, case_id)
+        engagement.start_date, engagement.hour_budget = date(2026, 8, 3), Decimal("12.5")
+        db.session.commit()
+        engagement.start_date = None
+        db.session.commit()
+    unit_change, start_change, start_removed = entries(app, action="update")[-3:]
+    assert unit_change.changes == {"children": [40, 41], "kind": ["integrated", "kindergarten"]}
+    assert start_change.changes == {"start_date": [None, "2026-08-03"],
+                                    "hour_budget": ["10.00", "12.5"]}
+    assert start_removed.changes == {"start_date": ["2026-08-03", None]}
+
+
+def test_a_password_change_is_recorded_but_never_shown(app, make_user):
+    user = make_user()
+    with app.app_context():
+        loaded = db.session.get(User, user.id)
+        loaded.set_password("an entirely new passphrase")
+        loaded.last_login_at = datetime(2026, 6, 17, 8, tzinfo=timezone.utc)  # not audited
+        db.session.commit()
+    [entry] = entries(app, action="update")
+    assert entry.changes["password_hash"] == [audit.REDACTED, audit.REDACTED]
+    assert "last_login_at" not in entry.changes
+
+
+def test_only_columns_are_recorded_never_relationships(app, make_case):
+    make_case()
+    [created] = entries(app, table_name="daycare_units", action="create")
+    assert set(created.changes) == {"id", "name", "municipality_code", "ownership", "kind",
+                                    "children"}
+
+
+def test_a_record_with_two_keys_is_named_by_both(app, make_case):
+    case_id = make_case()
+    with app.app_context():
+        unit_id = db.session.scalar(sa.select(EngagementUnit.unit_id))
+    [link] = entries(app, table_name="engagement_units", action="create")
+    assert link.record_id == f"{case_id}:{unit_id}"
+
+
+def test_a_change_in_a_request_names_the_client_address(app, make_user, make_case):
+    team = make_user(Role.TEAM)
+    case_id = make_case()
+    before = len(entries(app))
+    app.test_client(user=team).post(f"/engagements/{case_id}/status",
+                                    data={"status": "active", "reason": ""},
+                                    environ_base={"REMOTE_ADDR": "198.51.100.23"})
+    changed = entries(app)[before:]
+    assert changed and {(e.actor_id, e.client_address) for e in changed} == {
+        (team.id, "198.51.100.23")}
+
+
+def test_an_event_of_a_user_names_the_user_and_an_event_of_nobody_names_nothing(app,
+                                                                                 make_user):
+    user = make_user()
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "192.0.2.9"}):
+        audit.record_event("login", user_id=user.id, note="x" * 300)
+        audit.record_event("login_failed", note=None)
+        audit.record_event("logout", note="")
+        db.session.commit()
+    login, failed, logout = entries(app)[-3:]
+    assert (login.action, login.actor_id, login.table_name, login.record_id) == (
+        "login", user.id, "users", str(user.id))
+    assert login.note == "x" * 255 and login.client_address == "192.0.2.9"
+    assert login.at == FROZEN_AT or abs(login.at - FROZEN_AT) < timedelta(minutes=5)
+    for entry in (failed, logout):
+        assert (entry.actor_id, entry.table_name, entry.record_id, entry.note) == (
+            None, None, None, None)
+
+
+def test_an_event_in_a_signed_in_request_names_the_signed_in_user(app, make_user):
+    user = make_user(Role.TEAM)
+    app.test_client(user=user).post("/logout")
+    [logout] = entries(app, action="logout")
+    assert (logout.actor_id, logout.table_name, logout.record_id) == (
+        user.id, "users", str(user.id))
+
+
+def test_changes_to_operational_records_are_not_audited(app):
+    with app.app_context():
+        run = JobRun(job="flags", run_on=date(2026, 6, 17),
+                     started_at=datetime(2026, 6, 17, 4, tzinfo=timezone.utc),
+                     status=RunStatus.RUNNING)
+        db.session.add(run)
+        db.session.commit()
+        run.status = RunStatus.DONE
+        db.session.commit()
+        db.session.delete(run)
+        db.session.commit()
+    assert entries(app) == []

@@ -25,9 +25,8 @@ from consultancy.models import (
 )
 from consultancy.models.types import utcnow
 from consultancy.scheduler import scheduled_pass
-from consultancy.services.clock import local_today
+from tests.conftest import TODAY
 
-TODAY = local_today()
 SUMMARY = "Fortroligt referat om Emma og hendes mor"
 NEXT_STEPS = "Ring til Lone om Emma"
 CONTACT = ("Lone Leder", "lone@morsoe.example")

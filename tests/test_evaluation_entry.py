@@ -19,10 +19,11 @@ from consultancy.models import (
     Answer, AuditEntry, Engagement, EngagementStatus, Flag, InstrumentVersion, MissingCode,
     Occasion, RespondentRole, Response, Role, VersionStatus,
 )
-from consultancy.services.clock import COPENHAGEN, local_today
+from consultancy.pseudonyms import pseudonym, respondent_value
+from consultancy.services.clock import COPENHAGEN
 from tests.test_demo import add_reviewers, fresh_app
+from tests.conftest import TODAY
 
-TODAY = local_today()
 CODE = re.compile(r"R-[A-HJ-NP-Z2-9]{5}")
 
 
@@ -343,7 +344,10 @@ def test_only_writers_of_the_case_enter_answers_and_evaluators_read_the_counts(
 
     evaluator = login_client(Role.EVALUATOR, language="en")
     page = evaluator.get(base).get_data(as_text=True)
-    assert "1 respondent" in page and code in page  # codes are pseudonymous
+    # The respondent by the pseudonym of the exports, not by the code.
+    assert "1 respondent" in page and code not in page
+    with app.app_context():
+        assert pseudonym("respondent", respondent_value(str(engagement_id), code)) in page
     assert "Add a respondent" not in page and "/edit" not in page
     for url in writing:
         assert evaluator.get(url).status_code == 403, url
@@ -391,7 +395,7 @@ def test_the_timeline_shows_each_occasion_on_its_first_day(app, case_with):
     assert "answers until" in page
     with app.test_request_context():
         engagement = db.session.get(Engagement, engagement_id)
-        items = [item for item in timeline(engagement, show_notes=False)
+        items = [item for item in timeline(engagement, pseudonymised=True)
                  if item.kind.code == "self_assessment"]
         assert [(item.day, item.kind.mark) for item in items] == [
             (TODAY - timedelta(days=4), "◧")]

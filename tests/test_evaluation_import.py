@@ -18,9 +18,8 @@ from consultancy.models import (
     DaycareUnit, Engagement, EngagementStatus, MissingCode, Occasion, Ownership,
     RespondentRole, Response, Role, UnitKind,
 )
-from consultancy.services.clock import local_today
+from tests.conftest import TODAY
 
-TODAY = local_today()
 SECOND_UNIT = "Vuggestuen Spiren"
 
 

@@ -18,6 +18,7 @@ from consultancy.models import (
     InstrumentVersion, Item, MissingCode, Occasion, Ownership, RespondentRole, Response, Role,
     UnitKind, VersionStatus,
 )
+from tests.conftest import TODAY
 
 approx = pytest.approx
 NOT_RELEVANT, DONT_KNOW = MissingCode.NOT_RELEVANT, MissingCode.DONT_KNOW
@@ -196,7 +197,7 @@ def test_the_json_summary_matches_the_hand_computed_example(example, runner):
 @pytest.mark.parametrize("args, expected", [
     (["--type", "mini"], CASE_A),
     (["--municipality", "161"], CASE_B),
-    (["--year", str(date.today().year)], OVERALL),
+    (["--year", str(TODAY.year)], OVERALL),
     (["--year", "2001"], EMPTY),
 ])
 def test_filters_choose_the_cases(example, runner, args, expected):

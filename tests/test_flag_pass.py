@@ -21,11 +21,9 @@ from consultancy.models import (
 )
 from consultancy.models.types import utcnow
 from consultancy.rules.engagements import add_months
-from consultancy.services.clock import local_today
 from consultancy.services.jobs import run_job
-from tests.conftest import app_config, build_case, scratch_database
+from tests.conftest import HANG_TIMEOUT, TODAY, app_config, build_case, scratch_database
 
-TODAY = local_today()
 
 
 def days(n: int) -> date:
@@ -241,20 +239,20 @@ def test_a_pass_that_finds_another_one_busy_is_skipped(shared_app):
         with shared_app.app_context():
             def work():
                 started.set()
-                finish.wait(10)
+                finish.wait(HANG_TIMEOUT)
                 return vars(flags.evaluate(days(40)))
             outcome["first"] = run_job("flags", days(40), work).status
             db.session.remove()
     first = threading.Thread(target=slow_pass)
     first.start()
-    assert started.wait(10)
+    assert started.wait(HANG_TIMEOUT)
     with shared_app.app_context():
         second = flags.run_pass(days(40))
         assert second.run.status is RunStatus.SKIPPED
         assert second.summary() == "raised 0, resolved 0, open 0"
         db.session.remove()
     finish.set()
-    first.join(10)
+    first.join(HANG_TIMEOUT)
     assert outcome["first"] is RunStatus.DONE
     assert open_flags(shared_app, engagement_id) == ["no_recent_activity"]
 
@@ -274,7 +272,7 @@ def test_two_passes_started_at_the_same_moment_change_flags_once(shared_app):
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(30)
+        thread.join(HANG_TIMEOUT)
     assert sorted(r.counts.raised for r in results) == [0, 3]
     assert {r.run.status for r in results} <= {RunStatus.DONE, RunStatus.SKIPPED}
     assert open_flags(shared_app) == ["no_recent_activity"] * 3

@@ -60,6 +60,27 @@ def test_prescreen_is_high_only_when_every_unit_is_at_the_threshold():
     assert prescreen([], threshold).highest_share is None
 
 
+def test_prescreen_counts_the_units_at_or_above_the_threshold_and_keeps_the_highest():
+    result = prescreen([Decimal("10"), Decimal("25"), Decimal("40")], Decimal("25"))
+    assert (result.highest_share, result.units_at_or_above, result.units, result.threshold) \
+        == (Decimal("40"), 2, 3, Decimal("25"))
+    assert not result.high
+    nothing = prescreen([], Decimal("25"))
+    assert (nothing.units, nothing.units_at_or_above, nothing.high) == (0, 0, False)
+
+
+@pytest.mark.parametrize("candidates, order", [
+    # A complete score of 0 still ranks before an application not yet scored.
+    ([Candidate(1, None, None, 1), Candidate(2, 0.0, None, 2)], [2, 1]),
+    ([Candidate(1, 0.0, None, 1), Candidate(2, 10.0, None, 2)], [2, 1]),
+    # A tie-breaking mean of 0 ranks after one above 0, and after none only by arrival.
+    ([Candidate(1, 50.0, 0.0, 1), Candidate(2, 50.0, 0.5, 2)], [2, 1]),
+    ([Candidate(1, 50.0, None, 2), Candidate(2, 50.0, 0.0, 1)], [2, 1]),
+])
+def test_zero_totals_and_tie_breakers_rank_by_their_value(candidates, order):
+    assert [c.application_id for c in rank(candidates)] == order
+
+
 def test_ranking_by_total_then_tie_breaker_then_arrival():
     ranked = rank([
         Candidate(1, 70.0, 2.0, 1), Candidate(2, 80.0, 1.0, 2), Candidate(3, 70.0, 3.0, 3),

@@ -1,15 +1,20 @@
-"""Table tests of the pure engagement rules."""
-from datetime import date
+"""Table and property tests of the pure engagement rules."""
+from datetime import date, timedelta
 from decimal import Decimal as D
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from consultancy.models import EngagementStatus as E
 from consultancy.models import SessionFormat as F
 from consultancy.models import SubFormat as Sub
 from consultancy.rules.engagements import (
-    HeldSession, add_months, budget, can_change_status, is_quarter_hours, sub_format_allowed,
+    HeldSession, add_months, budget, can_change_status, is_current_member, is_quarter_hours,
+    sub_format_allowed,
 )
+
+PROPERTY = settings(derandomize=True, max_examples=200, deadline=None)
 
 
 @pytest.mark.parametrize("hours, ok", [
@@ -77,3 +82,86 @@ def test_add_months_keeps_to_the_months_last_day(day, months, expected):
 ])
 def test_case_status_workflow(current, new, allowed):
     assert can_change_status(current, new) is allowed
+
+
+# --- who is on a case ------------------------------------------------------------------------
+
+DAY = date(2026, 6, 17)
+
+
+@pytest.mark.parametrize("started, ended, member", [
+    (-10, None, True),     # on the case, no end
+    (0, None, True),       # from the start day itself
+    (1, None, False),      # joins tomorrow
+    (-10, 1, True),        # leaves tomorrow: still on it today
+    (-10, 0, False),       # ended today: off it from that day
+    (-10, -1, False),      # a former member
+    (-10, -300, False),    # long gone
+    (1, 5, False),         # a future stint
+])
+def test_is_current_member_from_the_start_day_until_the_day_it_ended(started, ended, member):
+    ended_on = None if ended is None else DAY + timedelta(days=ended)
+    assert is_current_member(DAY + timedelta(days=started), ended_on, DAY) is member
+
+
+days = st.dates(min_value=date(2017, 1, 1), max_value=date(2035, 12, 31))
+
+
+@PROPERTY
+@given(start=days, length=st.integers(1, 2000), today=days)
+def test_a_membership_runs_from_its_start_up_to_the_day_before_it_ended(start, length, today):
+    ended = start + timedelta(days=length)
+    assert is_current_member(start, ended, today) is (start <= today < ended)
+
+
+@PROPERTY
+@given(start=days, ended=days, after=st.integers(0, 5000))
+def test_a_former_member_never_gets_access_back(start, ended, after):
+    later = ended + timedelta(days=after)
+    assert not is_current_member(start, ended, later)
+
+
+@PROPERTY
+@given(start=days, today=days)
+def test_an_open_membership_holds_from_its_start_day_on(start, today):
+    assert is_current_member(start, None, today) is (today >= start)
+
+
+# --- budgets without a budget --------------------------------------------------------------
+
+@pytest.mark.parametrize("hour_budget", [None, D(0)])
+@pytest.mark.parametrize("used", ["0", "0.25", "10", "500"])
+def test_a_case_without_a_budget_never_warns_nor_refuses(hour_budget, used):
+    result = budget(hour_budget, [HeldSession(D(used), 2)])
+    assert result.share_used is None
+    assert not result.nearly_used
+    assert result.session_hours == D(used) and result.consultant_hours == D(used) * 2
+    if hour_budget is None:
+        assert (result.remaining, result.warning_at) == (None, None)
+        assert not result.exceeded and not result.would_exceed(D(1000))
+
+
+@PROPERTY
+@given(hours=st.lists(st.integers(1, 80).map(lambda quarters: D(quarters) / 4), max_size=12),
+       consultants=st.integers(0, 4), more=st.integers(0, 200).map(lambda q: D(q) / 4))
+def test_without_a_budget_nothing_is_exceeded_or_would_be(hours, consultants, more):
+    result = budget(None, [HeldSession(h, consultants) for h in hours])
+    assert result.session_hours == sum(hours, D(0))
+    assert result.consultant_hours == sum(hours, D(0)) * max(consultants, 1)
+    assert (result.remaining, result.share_used, result.warning_at) == (None, None, None)
+    assert not (result.nearly_used or result.exceeded or result.would_exceed(more))
+
+
+@PROPERTY
+@given(budget_quarters=st.integers(1, 400), used_quarters=st.integers(0, 800),
+       more_quarters=st.integers(0, 400))
+def test_with_a_budget_the_warnings_follow_the_hours(budget_quarters, used_quarters,
+                                                    more_quarters):
+    hour_budget, used, more = (D(q) / 4 for q in (budget_quarters, used_quarters, more_quarters))
+    result = budget(hour_budget, [HeldSession(used, 1)])
+    assert result.remaining == hour_budget - used
+    assert result.share_used == used / hour_budget
+    assert result.warning_at == hour_budget * D("0.8")
+    assert result.nearly_used is (used >= hour_budget * D("0.8"))
+    assert result.exceeded is (used > hour_budget)
+    assert result.would_exceed(more) is (used + more > hour_budget)

@@ -104,3 +104,60 @@ def test_the_day_a_phase_was_entered(templates, facts, today, phase, day):
     template = templates[facts.hour_budget and "mini" or "one_year"]
     assert phase_of(template, facts, today) == phase
     assert entered_on(template, facts, phase, today) == day
+
+
+def _phase(code: str, *enters: dict) -> dict:
+    return {"code": code, "name_da": code, "name_en": code, "enters": list(enters)}
+
+
+# A type an administrator made: conditions with days, negative offsets and no offset at all.
+CUSTOM = [
+    _phase("waiting"),
+    _phase("begun", {"from": "start"}),                      # on the start day itself
+    _phase("settled", {"from": "start", "days": 10}),
+    _phase("winding_down", {"from": "end", "months": -1}),
+    _phase("last_days", {"from": "end", "days": -3}),
+]
+CUSTOM_CASE = CaseFacts(start_date=date(2026, 3, 1), planned_end=date(2026, 9, 1),
+                        hour_budget=None, hours_used=D(0), first_session_on=None)
+
+
+@pytest.mark.parametrize("today, phase", [
+    (date(2026, 2, 28), "waiting"),
+    (date(2026, 3, 1), "begun"),
+    (date(2026, 3, 10), "begun"),
+    (date(2026, 3, 11), "settled"),          # ten days after the start
+    (date(2026, 7, 31), "settled"),
+    (date(2026, 8, 1), "winding_down"),      # a month before the planned end
+    (date(2026, 8, 28), "winding_down"),
+    (date(2026, 8, 29), "last_days"),        # three days before it
+    (date(2027, 1, 1), "last_days"),
+])
+def test_a_custom_template_counts_days_and_months_either_way(today, phase):
+    assert phase_of(CUSTOM, CUSTOM_CASE, today) == phase
+
+
+@pytest.mark.parametrize("phase, today, day", [
+    ("begun", date(2026, 3, 5), date(2026, 3, 1)),
+    ("settled", date(2026, 4, 2), date(2026, 3, 11)),
+    ("winding_down", date(2026, 8, 20), date(2026, 8, 1)),
+    ("last_days", date(2026, 9, 5), date(2026, 8, 29)),
+    ("no_such_phase", date(2026, 9, 5), date(2026, 9, 5)),   # unknown: the day noticed
+])
+def test_a_custom_template_dates_each_phase_from_its_condition(phase, today, day):
+    assert entered_on(CUSTOM, CUSTOM_CASE, phase, today) == day
+
+
+def test_a_closed_case_enters_its_last_phase_on_the_day_it_is_noticed(templates):
+    """Completed after its planned end: the day of completion, not of the planned end."""
+    completed = one_year(date(2026, 3, 1), completed=True)
+    assert entered_on(templates["one_year"], completed, "completed", date(2027, 5, 1)) \
+        == date(2027, 5, 1)
+    assert entered_on(CUSTOM, CaseFacts(**{**vars(CUSTOM_CASE), "cancelled": True}),
+                      "last_days", date(2026, 9, 5)) == date(2026, 9, 5)
+
+
+def test_a_condition_the_rules_do_not_know_is_refused_by_name():
+    template = [_phase("waiting"), _phase("odd", {"weather": "rain"})]
+    with pytest.raises(ValueError, match=r"unknown phase condition \{'weather': 'rain'\}"):
+        phase_of(template, CUSTOM_CASE, date(2026, 5, 1))

@@ -1,14 +1,25 @@
-"""Table tests of the effect statistics against numbers worked out by hand."""
+"""Table tests of the effect statistics against numbers worked out by hand, and property
+tests of the invariants every summary keeps."""
 import math
+import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from consultancy.rules.statistics import (
-    Pairs, ScoredAnswer, attrition, pair_scores, sample_sd, scales_poolable, score_value,
-    summarise, summarise_answers, t_cdf, t_quantile, unit_scores,
+    Pairs, ScoredAnswer, attrition, pair_scores, regularized_beta, sample_sd, scales_poolable,
+    score_value, summarise, summarise_answers, t_cdf, t_quantile, unit_scores,
 )
 
 approx = pytest.approx
+
+
+@pytest.fixture(autouse=True)
+def fresh_t_quantiles():
+    """t_quantile caches its answers: every test computes its own, so that what it checks
+    is the computation, not an answer cached by an earlier test."""
+    t_quantile.cache_clear()
 
 
 # --- Student's t ---------------------------------------------------------------------------
@@ -38,6 +49,32 @@ def test_the_t_quantile_elsewhere(p, df, expected):
 ])
 def test_the_t_distribution_function_matches_closed_forms(t, df, expected):
     assert t_cdf(t, df) == approx(expected, abs=1e-12)
+
+
+def _t3(t: float) -> float:  # three degrees of freedom
+    return 0.5 + (t / (math.sqrt(3) * (1 + t * t / 3)) + math.atan(t / math.sqrt(3))) / math.pi
+
+
+def _t4(t: float) -> float:  # four degrees of freedom
+    return 0.5 + 3 / 8 * t / math.sqrt(1 + t * t / 4) * (1 - t * t / (1 + t * t / 4) / 12)
+
+
+@pytest.mark.parametrize("t", [-40.0, -3.0, -0.5, 0.3, 1.0, 1.5, 2.776, 5.0, 40.0])
+@pytest.mark.parametrize("df, closed_form", [(3, _t3), (4, _t4)])
+def test_the_t_distribution_function_on_both_sides_of_the_series_switch(t, df, closed_form):
+    """Small |t| and large |t| take the two branches of the incomplete beta function."""
+    assert t_cdf(t, df) == approx(closed_form(t), abs=1e-12)
+
+
+@pytest.mark.parametrize("x, expected", [(0, 0.0), (-0.5, 0.0), (1, 1.0), (1.5, 1.0)])
+def test_the_incomplete_beta_function_at_and_beyond_its_ends(x, expected):
+    assert regularized_beta(x, 2.0, 0.5) == expected
+
+
+@pytest.mark.parametrize("df", [0, -1, -0.5])
+def test_the_t_distribution_needs_positive_degrees_of_freedom(df):
+    with pytest.raises(ValueError, match="degrees of freedom must be positive"):
+        t_cdf(1.0, df)
 
 
 @pytest.mark.parametrize("p, df", [(0, 4), (1, 4), (1.2, 4), (0.975, 0)])
@@ -101,6 +138,14 @@ def test_units_pair_by_baseline_and_end_and_other_occasions_are_ignored():
     assert pairs.after_only == [("u3", 5.0)]
 
 
+def test_units_of_any_kind_are_paired_in_a_fixed_order():
+    scores = {(2, "b"): 1.0, ("x", "baseline"): 2.0, ("x", "end"): 3.0, (10, "baseline"): 4.0,
+              ((3, 4), "end"): 5.0, (10, "end"): 4.5}
+    pairs = pair_scores(scores)
+    assert pairs.matched == [("x", 2.0, 3.0), (10, 4.0, 4.5)]  # by how they are written
+    assert pairs.after_only == [((3, 4), 5.0)] and pairs.before_only == []
+
+
 def test_attrition_compares_the_baseline_of_units_with_and_without_an_end():
     pairs = Pairs(matched=[("a", 2.0, 3.0), ("b", 4.0, 4.0)], before_only=[("c", 1.0)],
                   after_only=[("d", 5.0)])
@@ -109,6 +154,12 @@ def test_attrition_compares_the_baseline_of_units_with_and_without_an_end():
     assert (result.n_without_end, result.mean_without_end) == (1, 1.0)
     none_dropped = attrition(Pairs(matched=[("a", 2.0, 3.0)]))
     assert (none_dropped.n_without_end, none_dropped.mean_without_end) == (0, None)
+
+
+def test_attrition_as_the_json_summary_names_it():
+    result = attrition(Pairs(matched=[("a", 2.0, 3.0)], before_only=[("c", 1.0), ("d", 2.0)]))
+    assert result.as_dict() == {"n_with_end": 1, "mean_with_end": 2.0, "n_without_end": 2,
+                                "mean_without_end": 1.5}
 
 
 # --- the summary numbers ----------------------------------------------------------------------
@@ -214,3 +265,106 @@ def test_summarise_answers_gives_overall_attrition_and_every_dimension_asked_for
 ])
 def test_versions_with_different_scales_are_not_pooled(scales, poolable):
     assert scales_poolable(scales) is poolable
+
+
+# --- invariants ------------------------------------------------------------------------------
+
+PROPERTY = settings(derandomize=True, max_examples=200, deadline=None)
+# Unit scores as the instrument gives them: means of answers on a 1-5 scale.
+scores = st.integers(4, 20).map(lambda quarters: quarters / 4)
+matched = st.lists(st.tuples(scores, scores), min_size=1, max_size=25)
+
+
+def summary_of(pairs_list, before_only=(), after_only=()):
+    return summarise(pairs_of([b for b, _a in pairs_list], [a for _b, a in pairs_list],
+                              before_only, after_only))
+
+
+@PROPERTY
+@given(pairs=matched)
+def test_the_shares_improved_unchanged_and_worse_sum_to_one(pairs):
+    s = summary_of(pairs)
+    assert s.share_improved + s.share_unchanged + s.share_worse == approx(1)
+    changes = [a - b for b, a in pairs]
+    assert s.share_improved == approx(sum(c > 0 for c in changes) / len(pairs))
+    assert s.share_worse == approx(sum(c < 0 for c in changes) / len(pairs))
+
+
+@PROPERTY
+@given(pairs=matched)
+def test_the_interval_contains_the_mean_change_and_is_symmetric_around_it(pairs):
+    s = summary_of(pairs)
+    assert s.mean_change == approx(s.mean_after - s.mean_before)
+    if len(pairs) < 2:
+        assert (s.ci_low, s.ci_high) == (None, None)
+        return
+    assert s.ci_low <= s.mean_change <= s.ci_high
+    assert s.mean_change - s.ci_low == approx(s.ci_high - s.mean_change)
+    sd = sample_sd([a - b for b, a in pairs])
+    half = t_quantile(0.975, len(pairs) - 1) * sd / math.sqrt(len(pairs))
+    assert s.ci_high - s.ci_low == approx(2 * half, abs=1e-12)
+
+
+@PROPERTY
+@given(pairs=matched)
+def test_effect_sizes_follow_the_sign_of_the_mean_change(pairs):
+    s = summary_of(pairs)
+    if len(pairs) < 5:
+        assert (s.d_z, s.d_av) == (None, None) and not s.effects_meaningful
+        return
+    assert s.effects_meaningful
+    for effect in (s.d_z, s.d_av):
+        if effect is not None:
+            assert math.copysign(1, effect) == math.copysign(1, s.mean_change) \
+                or s.mean_change == 0
+            assert effect != 0 or s.mean_change == approx(0)
+    if s.d_z is not None:
+        assert s.d_z == approx(s.mean_change / sample_sd([a - b for b, a in pairs]))
+
+
+@PROPERTY
+@given(pairs=matched, before_only=st.lists(scores, max_size=4),
+       after_only=st.lists(scores, max_size=4))
+def test_the_counts_add_up_and_the_means_are_over_the_pairs_only(pairs, before_only,
+                                                                after_only):
+    s = summary_of(pairs, before_only, after_only)
+    assert (s.n_matched, s.n_before_only, s.n_after_only) == (
+        len(pairs), len(before_only), len(after_only))
+    assert s.mean_before == approx(sum(b for b, _a in pairs) / len(pairs))
+    assert s.mean_after == approx(sum(a for _b, a in pairs) / len(pairs))
+
+
+# Answers of up to six units at baseline, midway and end, by up to three respondents each.
+answer_rows = st.lists(st.tuples(
+    st.sampled_from(["u1", "u2", "u3", "u4", "u5", "u6"]),
+    st.sampled_from(["baseline", "end", "midway"]), st.sampled_from(["r1", "r2", "r3"]),
+    st.sampled_from(["X", "Y"]), st.none() | st.integers(1, 5).map(float)), max_size=60)
+
+
+@PROPERTY
+@given(rows=answer_rows, seed=st.integers(0, 2**32 - 1))
+def test_scores_and_pairs_do_not_depend_on_the_order_of_the_rows(rows, seed):
+    shuffled = list(rows)
+    random.Random(seed).shuffle(shuffled)
+    first = summarise_answers(answers(rows), ["X", "Y"])
+    again = summarise_answers(answers(shuffled), ["X", "Y"])
+    assert again.overall.as_dict() == approx(first.overall.as_dict(), nan_ok=True)
+    assert again.attrition.as_dict() == approx(first.attrition.as_dict())
+    for code in ("X", "Y"):
+        assert again.dimensions[code].as_dict() == approx(first.dimensions[code].as_dict())
+    assert pair_scores(unit_scores(answers(shuffled))) == pair_scores(unit_scores(answers(rows)))
+
+
+@PROPERTY
+@given(rows=answer_rows)
+def test_every_unit_measured_before_or_after_is_counted_once(rows):
+    pairs = pair_scores(unit_scores(answers(rows)))
+    valued = {(unit, occasion) for unit, occasion, _r, _d, value in rows if value is not None}
+    before = {unit for unit, occasion in valued if occasion == "baseline"}
+    after = {unit for unit, occasion in valued if occasion == "end"}
+    assert {unit for unit, _b, _a in pairs.matched} == before & after
+    assert {unit for unit, _b in pairs.before_only} == before - after
+    assert {unit for unit, _a in pairs.after_only} == after - before
+    all_units = [u for u, *_ in pairs.matched] + [u for u, _ in pairs.before_only] \
+        + [u for u, _ in pairs.after_only]
+    assert len(all_units) == len(set(all_units))

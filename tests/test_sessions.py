@@ -13,9 +13,8 @@ from consultancy.models import (
     SessionStatus, SubFormat, Theme, UnitKind, User,
 )
 from consultancy.models.types import utcnow
-from consultancy.services.clock import local_today
+from tests.conftest import TODAY
 
-TODAY = local_today()
 CPR_DA = "Fjern cpr-nummeret. Det må aldrig gemmes her."
 
 

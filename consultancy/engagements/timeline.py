@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 
 from consultancy.flags import texts as flag_texts
 from consultancy.i18n import current_language, format_date, format_number
+from consultancy.identities import unit_label
 from consultancy.models import Engagement, EngagementType, FlagEventKind, SessionStatus
 from consultancy.services.clock import COPENHAGEN, local_today
 
@@ -101,12 +102,14 @@ def source(function: Source) -> Source:
     return function
 
 
-def timeline(engagement: Engagement, show_notes: bool,
+def timeline(engagement: Engagement, *, pseudonymised: bool = False,
              today: date | None = None) -> list[TimelineItem]:
-    """All items of the case, newest first. Without `show_notes` (external evaluators) no
-    free text is included: no summaries, next steps, reasons or decision notes."""
+    """All items of the case, newest first. `pseudonymised` (external evaluators): no free
+    text (summaries, next steps, reasons, decision notes, comments) and no names: units by
+    their pseudonyms, no people (team changes left out), no application reference."""
     today = today or local_today()
-    items = [item for produce in SOURCES for item in produce(engagement, show_notes, today)]
+    items = [item for produce in SOURCES for item in produce(engagement, pseudonymised,
+                                                              today)]
     return sorted(items, key=TimelineItem.sort_key, reverse=True)
 
 
@@ -135,7 +138,7 @@ def _hours(hours) -> str:
 
 
 @source
-def _sessions(engagement: Engagement, show_notes: bool, today: date
+def _sessions(engagement: Engagement, pseudonymised: bool, today: date
               ) -> Iterable[TimelineItem]:
     for session in engagement.sessions:
         planned = session.status is SessionStatus.PLANNED
@@ -143,14 +146,16 @@ def _sessions(engagement: Engagement, show_notes: bool, today: date
         title = session.format.label
         if session.sub_format is not None:
             title = f"{title}: {session.sub_format.label.lower()}"
-        consultants = sorted((link.user.name for link in session.consultants), key=str.casefold)
-        units = sorted((link.unit.name for link in session.units), key=str.casefold)
+        consultants = [] if pseudonymised else sorted(
+            (link.user.name for link in session.consultants), key=str.casefold)
+        units = sorted((unit_label(link.unit, pseudonymised) for link in session.units),
+                       key=str.casefold)
         detail = " · ".join(part for part in (
             _hours(session.hours), ", ".join(consultants), ", ".join(units)) if part)
         if session.overrun:
             detail += " · " + _("logged as an overrun")
         notes = _notes((_("Summary"), session.summary),
-                       (_("Agreed next steps"), session.next_steps)) if show_notes else ()
+                       (_("Agreed next steps"), session.next_steps)) if not pseudonymised else ()
         yield TimelineItem(
             when=session.held_on, kind=PLANNED_SESSION if planned else SESSION, title=title,
             detail=detail, notes=notes,
@@ -163,7 +168,7 @@ def _sessions(engagement: Engagement, show_notes: bool, today: date
 
 
 @source
-def _application(engagement: Engagement, show_notes: bool, today: date
+def _application(engagement: Engagement, pseudonymised: bool, today: date
               ) -> Iterable[TimelineItem]:
     application = engagement.application
     if application is None:
@@ -172,18 +177,19 @@ def _application(engagement: Engagement, show_notes: bool, today: date
                 _("Open the application"), audience="team")
     yield TimelineItem(
         when=application.submitted_at, kind=APPLICATION_SUBMITTED,
-        title=_("Application %(reference)s received", reference=application.reference),
+        title=_("Application received") if pseudonymised
+        else _("Application %(reference)s received", reference=application.reference),
         detail=application.channel.label, link=link)
     if application.decided_at is not None:
         yield TimelineItem(
             when=application.decided_at, kind=APPLICATION_DECIDED,
             title=_("Application decided: %(decision)s", decision=application.status.label),
-            notes=_notes((_("Note"), application.decision_note)) if show_notes else (),
+            notes=_notes((_("Note"), application.decision_note)) if not pseudonymised else (),
             link=link)
 
 
 @source
-def _status_changes(engagement: Engagement, show_notes: bool, today: date
+def _status_changes(engagement: Engagement, pseudonymised: bool, today: date
               ) -> Iterable[TimelineItem]:
     for change in engagement.status_changes:
         if change.from_status is None:
@@ -193,13 +199,16 @@ def _status_changes(engagement: Engagement, show_notes: bool, today: date
                       old=change.from_status.label.lower(), new=change.to_status.label.lower())
         yield TimelineItem(
             when=change.at, kind=STATUS_CHANGE, title=title,
-            detail=_("by %(name)s", name=change.by.name) if change.by else "",
-            notes=_notes((_("Reason"), change.reason)) if show_notes else ())
+            detail=_("by %(name)s", name=change.by.name) if change.by and not pseudonymised
+            else "",
+            notes=_notes((_("Reason"), change.reason)) if not pseudonymised else ())
 
 
 @source
-def _team(engagement: Engagement, show_notes: bool, today: date
+def _team(engagement: Engagement, pseudonymised: bool, today: date
               ) -> Iterable[TimelineItem]:
+    if pseudonymised:
+        return  # who joined and left: people's names
     for member in engagement.members:
         role = member.role.label.lower()
         yield TimelineItem(
@@ -212,7 +221,7 @@ def _team(engagement: Engagement, show_notes: bool, today: date
 
 
 @source
-def _phases(engagement: Engagement, show_notes: bool, today: date) -> Iterable[TimelineItem]:
+def _phases(engagement: Engagement, pseudonymised: bool, today: date) -> Iterable[TimelineItem]:
     kind = engagement.engagement_type
     for change in engagement.phase_changes:
         if change.phase is None:
@@ -225,15 +234,15 @@ def _phases(engagement: Engagement, show_notes: bool, today: date) -> Iterable[T
 
 
 @source
-def _flags(engagement: Engagement, show_notes: bool, today: date) -> Iterable[TimelineItem]:
+def _flags(engagement: Engagement, pseudonymised: bool, today: date) -> Iterable[TimelineItem]:
     for flag in engagement.flags:
         name = flag_texts.rule_name(flag.rule_code)
         link = Link("flags.detail", {"flag_id": flag.id}, _("Open the flag"))
         yield TimelineItem(when=flag.raised_on, kind=FLAG_RAISED, title=name,
                            detail=flag_texts.message(flag), link=link)
         for event in flag.events:
-            by = _("by %(name)s", name=event.by.name) if event.by else ""
-            notes = _notes((_("Comment"), event.comment)) if show_notes else ()
+            by = _("by %(name)s", name=event.by.name) if event.by and not pseudonymised else ""
+            notes = _notes((_("Comment"), event.comment)) if not pseudonymised else ()
             if event.kind is FlagEventKind.SNOOZED:
                 detail = " · ".join(part for part in (
                     _("until %(date)s", date=format_date(event.snoozed_until)), by) if part)
@@ -263,7 +272,7 @@ _OCCASION_TITLES = {
 
 
 @source
-def _self_assessments(engagement: Engagement, show_notes: bool, today: date
+def _self_assessments(engagement: Engagement, pseudonymised: bool, today: date
                       ) -> Iterable[TimelineItem]:
     """Each occasion measured, on the day of its first response (responses are loaded with
     the case, without their answers)."""

@@ -17,13 +17,15 @@ from consultancy.flags.queries import sort_key
 from consultancy.pagination import paginate_list
 from consultancy.forms import ButtonForm, choices, show_refusal
 from consultancy.i18n import current_language
+from consultancy.identities import unit_label
 from consultancy.models import (
     DaycareUnit, Engagement, EngagementSession, EngagementStatus, EngagementType, MemberRole,
     Municipality, Response, Role, User,
 )
 from consultancy.models.types import utcnow
 from consultancy.permissions import (
-    can_manage_case, can_read_case, can_write_case, role_required, sees_case_notes,
+    can_manage_case, can_read_case, can_write_case, pseudonymised, role_required,
+    sees_case_notes,
 )
 from consultancy.services import Conflict, Refusal
 from consultancy.services.clock import local_today
@@ -95,15 +97,19 @@ def _case_page(engagement: Engagement, refused=None, status: int = 200):
     writer = can_write_case(current_user, engagement, today)
     manager = can_manage_case(current_user)
     notes = sees_case_notes(current_user)
+    hidden = pseudonymised(current_user)
     budget = services.case_budget(engagement)
     context = dict(
         engagement=engagement, today=today, writer=writer, manager=manager, notes=notes,
         budget=budget, phase=phase_entry(engagement.engagement_type, engagement.phase),
+        # By what the reader sees: in name order, evaluators' pseudonyms in theirs.
+        units=sorted((link.unit for link in engagement.units),
+                     key=lambda unit: unit_label(unit, hidden).casefold()),
         # What needs attention: the open flags not snoozed, the most severe first.
         flags=sorted((flag for flag in engagement.flags
                       if flag.is_open and not flag.snoozed(today)), key=sort_key),
         members=services.current_members(engagement, today),
-        timeline_page=paginate_list(timeline(engagement, show_notes=notes)),
+        timeline_page=paginate_list(timeline(engagement, pseudonymised=hidden)),
         language=current_language())
     if manager:
         member_form = form_of(MemberForm)

@@ -43,7 +43,9 @@ from consultancy.models import (
     Ownership, RespondentRole, Response, Round, SessionFormat, SessionStatus, UnitKind,
     VersionStatus,
 )
-from consultancy.pseudonyms import DIGITS, key_id, key_source, pseudonym, pseudonymisation_key
+from consultancy.pseudonyms import (
+    DIGITS, key_id, key_source, pseudonym, pseudonymisation_key, respondent_value,
+)
 from consultancy.services import Refusal
 from consultancy.validators import text_problem
 
@@ -279,7 +281,7 @@ class _RespondentPseudonyms:
         self.known: dict[str, str] = {}
 
     def __call__(self, cases: pd.Series, codes: pd.Series) -> np.ndarray:
-        keys = cases.astype("str") + ":" + codes.astype("str")
+        keys = respondent_value(cases.astype("str"), codes.astype("str"))
         positions, distinct = pd.factorize(keys)
         names = np.array([self.known.get(value) or self.known.setdefault(
             value, pseudonym("respondent", value, self.key)) for value in distinct],

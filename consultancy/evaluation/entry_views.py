@@ -19,9 +19,10 @@ from consultancy.evaluation.forms import (
 from consultancy.exports import download
 from consultancy.extensions import db
 from consultancy.i18n import current_language
+from consultancy.identities import unit_label
 from consultancy.inputs import int_arg, whole_number
 from consultancy.models import Engagement, InstrumentVersion, Occasion, Response, Role
-from consultancy.permissions import can_write_case, role_required
+from consultancy.permissions import can_write_case, pseudonymised, role_required
 from consultancy.services.clock import local_today
 from consultancy.transactions import run_on_form
 
@@ -64,6 +65,9 @@ def _next_respondent(table: list[services.OccasionResponses], response_id: int |
 def case_responses(engagement_id: int):
     engagement = load_case(engagement_id)
     table = services.case_responses(engagement)
+    if pseudonymised(current_user):  # in the order of the pseudonyms shown, not the names
+        for occasion in table:
+            occasion.units.sort(key=lambda line: unit_label(line.unit, hidden=True))
     writer = can_write_case(current_user, engagement, local_today())
     added = _next_respondent(table, int_arg("added")) if writer else None
     return render_template(

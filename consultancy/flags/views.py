@@ -17,13 +17,14 @@ from consultancy.extensions import db
 from consultancy.inputs import int_arg
 from consultancy.pagination import paginate
 from consultancy.i18n import format_date
+from consultancy.identities import case_label
 from consultancy.models import (
     SEVERITY_ORDER, Application, Engagement, Flag, FlagRule, Role, Severity, User,
 )
 from consultancy.models.types import utcnow
 from consultancy.navigation import safe_next
 from consultancy.permissions import (
-    can_read_case, can_write_case, role_required, sees_case_notes,
+    can_read_case, can_write_case, pseudonymised, role_required, sees_case_notes,
 )
 from consultancy.rules.flags import APPLICATION_RULES
 from consultancy.services.clock import local_today
@@ -115,7 +116,8 @@ def _subject(flag: Flag, today) -> tuple[Subject, bool]:
         engagement = db.session.get(Engagement, flag.engagement_id)
         if not can_read_case(current_user, engagement, today):
             abort(403)
-        return (Subject("case", engagement.id, engagement.reference, engagement.applicant_name),
+        name = "" if pseudonymised(current_user) else engagement.applicant_name
+        return (Subject("case", engagement.id, case_label(engagement), name),
                 can_write_case(current_user, engagement, today))
     if current_user.role not in ALL_FLAGS_ROLES:
         abort(403)
