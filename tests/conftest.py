@@ -69,6 +69,22 @@ def clock(request):
         yield traveller
 
 
+# What the public form /apply posts for a valid application (a municipality, one unit).
+APPLICATION_FORM = {
+    "engagement_type": "2", "applicant_kind": "municipality", "municipality": "773",
+    "contact_name": "Mette Madsen", "contact_email": "mette@morsoe.example",
+    "contact_phone": "12 34 56 78",
+    "units-0-name": "Børnehuset Mælkebøtten", "units-0-kind": "integrated",
+    "units-0-ownership": "municipal", "units-0-children": "58",
+    "units-0-vulnerable_share": "32,5",
+    "documented_need": "Vores egne data viser, at børn i udsatte positioner deltager for lidt.",
+    "motivation": "Hele personalegruppen vil arbejde med læringsmiljøet.",
+    "leadership_backing": "Dagtilbudschefen har afsat tid til forløbet.",
+    "resource_hours_per_month": "6,5", "resource_participants": "Leder og tre pædagoger",
+    "consent": "y",
+}
+
+
 def app_config(url: str, **overrides) -> dict:
     config = {
         "TESTING": True,

@@ -14,23 +14,10 @@ from consultancy.models import (
 )
 from consultancy.services.clock import local_today
 from consultancy.services.numbering import next_number
-from tests.conftest import TODAY
+from tests.conftest import APPLICATION_FORM as VALID_FORM, TODAY
 
 YEAR = TODAY.year
 
-VALID_FORM = {
-    "engagement_type": "2", "applicant_kind": "municipality", "municipality": "773",
-    "contact_name": "Mette Madsen", "contact_email": "mette@morsoe.example",
-    "contact_phone": "12 34 56 78",
-    "units-0-name": "Børnehuset Mælkebøtten", "units-0-kind": "integrated",
-    "units-0-ownership": "municipal", "units-0-children": "58",
-    "units-0-vulnerable_share": "32,5",
-    "documented_need": "Vores egne data viser, at børn i udsatte positioner deltager for lidt.",
-    "motivation": "Hele personalegruppen vil arbejde med læringsmiljøet.",
-    "leadership_backing": "Dagtilbudschefen har afsat tid til forløbet.",
-    "resource_hours_per_month": "6,5", "resource_participants": "Leder og tre pædagoger",
-    "consent": "y",
-}
 
 
 def errors_of(page: str) -> dict[str, str]:

@@ -16,7 +16,6 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 import time_machine
-from flask_login import FlaskLoginClient
 
 from consultancy import create_app
 from consultancy.applications import services as applications
@@ -28,7 +27,7 @@ from consultancy.models import (
 )
 from consultancy.services.clock import COPENHAGEN
 from tests.conftest import (
-    ON_POSTGRES, PASSWORD, app_config, application_data, build_case, migrate_database,
+    APPLICATION_FORM, ON_POSTGRES, BrowserClient, PASSWORD, app_config, application_data, build_case, migrate_database,
     scratch_database,
 )
 
@@ -54,7 +53,7 @@ def workers(tmp_path, make_app, today):
         apps = [create_app(app_config(url), instance_path=str(tmp_path / "instance"))
                 for _ in range(2)]
         for app in apps:
-            app.test_client_class = FlaskLoginClient
+            app.test_client_class = BrowserClient
         yield apps
         for app in apps:
             with app.app_context():
@@ -330,19 +329,6 @@ def test_scores_submitted_twice_at_once_are_stored_once(workers, team):
 
 # --- the public form sent twice -------------------------------------------------------------
 
-PUBLIC_FORM = {
-    "engagement_type": "2", "applicant_kind": "municipality", "municipality": "773",
-    "contact_name": "Mette Madsen", "contact_email": "mette@morsoe.example",
-    "contact_phone": "12 34 56 78",
-    "units-0-name": "Børnehuset Mælkebøtten", "units-0-kind": "integrated",
-    "units-0-ownership": "municipal", "units-0-children": "58",
-    "units-0-vulnerable_share": "32,5",
-    "documented_need": "Vores egne data viser, at børn i udsatte positioner deltager for lidt.",
-    "motivation": "Hele personalegruppen vil arbejde med læringsmiljøet.",
-    "leadership_backing": "Dagtilbudschefen har afsat tid til forløbet.",
-    "resource_hours_per_month": "6,5", "resource_participants": "Leder og tre pædagoger",
-    "consent": "y",
-}
 
 
 def as_rendered(page: str) -> dict:
@@ -352,7 +338,7 @@ def as_rendered(page: str) -> dict:
         name, value = re.search(r'name="([^"]*)"', tag), re.search(r'value="([^"]*)"', tag)
         if 'type="hidden"' in tag and name:
             hidden[name[1]] = value[1] if value else ""
-    return {**hidden, **PUBLIC_FORM}
+    return {**hidden, **APPLICATION_FORM}
 
 
 def references(app) -> list[str]:
