@@ -72,7 +72,7 @@ def test_prescreen_counts_the_units_at_or_above_the_threshold_and_keeps_the_high
 @pytest.mark.parametrize("candidates, order", [
     # A complete score of 0 still ranks before an application not yet scored.
     ([Candidate(1, None, None, 1), Candidate(2, 0.0, None, 2)], [2, 1]),
-    ([Candidate(1, 0.0, None, 1), Candidate(2, 10.0, None, 2)], [2, 1]),
+    ([Candidate(1, 0.0, None, 1), Candidate(2, 0.5, None, 2)], [2, 1]),
     # A tie-breaking mean of 0 ranks after one above 0, and after none only by arrival.
     ([Candidate(1, 50.0, 0.0, 1), Candidate(2, 50.0, 0.5, 2)], [2, 1]),
     ([Candidate(1, 50.0, None, 2), Candidate(2, 50.0, 0.0, 1)], [2, 1]),
