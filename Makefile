@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app wsgi
 PORT   ?= 5000
 
-.PHONY: run serve install test test-midnight e2e chromium benchmark migrate demo \
+.PHONY: run serve install test test-midnight mutation e2e chromium benchmark migrate demo \
 	translations clean
 
 $(BIN)/activate:
@@ -42,6 +42,15 @@ test-midnight: install
 	  else echo "faketime is missing: sudo apt-get install faketime"; exit 1; fi; }
 	TZ=UTC TEST_NOW="$(MIDNIGHT_UTC)+00:00" faketime -f "@$(MIDNIGHT_UTC)" \
 	  $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Mutation testing with mutmut 3 (setup.cfg [mutmut]); slow, not in CI. MUTANTS narrows it,
+# e.g. MUTANTS='consultancy.rules.flags*'.
+MUTATION_CHILDREN ?= 1
+MUTANTS ?=
+mutation: install
+	$(BIN)/pip install --quiet -e '.[test,mutation]'
+	nice $(BIN)/mutmut run --max-children $(MUTATION_CHILDREN) $(MUTANTS)
+	$(BIN)/mutmut results
 
 # Browser tests: the real app under gunicorn with demo data, Debian's Chromium, axe-core.
 CHROMIUM_PATH ?= /usr/bin/chromium
