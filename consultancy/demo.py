@@ -22,7 +22,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from consultancy import audit
-from consultancy.applications import services
+from consultancy.applications import queries, services
 from consultancy.applications.services import ApplicationData, UnitData
 from consultancy.engagements import services as cases
 from consultancy.evaluation import services as evaluation
@@ -362,7 +362,7 @@ def summary(today: date, created: bool) -> DemoSummary:
     return DemoSummary(
         created=created,
         rounds=[(r.name, r.opens_on, r.closes_on, r.capacity,
-                 services.round_state_of(r, today).value) for r in rounds],
+                 queries.round_state_of(r, today).value) for r in rounds],
         applications={status: counts.get(status, 0) for status in ApplicationStatus},
         engagements=list(db.session.scalars(
             sa.select(Engagement.reference).order_by(Engagement.reference))),
@@ -412,7 +412,7 @@ def already_loaded(today: date) -> bool:
 
 
 def _create_rounds(one_year: EngagementType, today: date) -> tuple[Round, Round]:
-    criteria_set = services.current_criteria_set()
+    criteria_set = queries.current_criteria_set()
     previous_name, current_name = round_names(today)
     year, spring = _previous_half(today)
     opens_on = date(year, 2 if spring else 8, 1)
@@ -612,7 +612,7 @@ def _slug(text: str) -> str:
 
 def _reviewers() -> list[User]:
     """Two active Team Dagtilbud users, the demo ones first."""
-    team = sorted(services.reviewers(),
+    team = sorted(queries.reviewers(),
                   key=lambda user: (not user.email.endswith("@demo.example"), user.id))
     if len(team) < 2:
         raise DemoError("The demo needs two active Team Dagtilbud users.")
@@ -631,7 +631,7 @@ def load(today: date, now: datetime) -> DemoSummary:
     team = _reviewers()
     previous, current = _create_rounds(types["one_year"], today)
     rng = random.Random(SEED)
-    builder = _Builder(rng, today, list(services.current_criteria_set().criteria))
+    builder = _Builder(rng, today, list(queries.current_criteria_set().criteria))
 
     def municipality(code: int) -> Municipality:
         found = db.session.get(Municipality, code)

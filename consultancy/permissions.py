@@ -170,3 +170,17 @@ def pseudonymised(user) -> bool:
 def sees_case_notes(user) -> bool:
     """Summaries, next steps, goals and contact persons are not for external evaluators."""
     return not pseudonymised(user)
+
+
+# --- applications --------------------------------------------------------------------------
+
+def own_review(user, application):
+    """The review `user` is assigned on `application`, if any: only an assigned reviewer
+    scores it."""
+    return next((r for r in application.reviews if r.reviewer_id == user.id), None)
+
+
+def sees_scores(user, application) -> bool:
+    """Reviewers score independently: until their own scores are in, they see no others."""
+    own = own_review(user, application)
+    return own is None or own.submitted_at is not None

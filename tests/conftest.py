@@ -409,7 +409,7 @@ def make_round(app):
     """An application round for the one-year type, open today unless told otherwise."""
     from datetime import timedelta
 
-    from consultancy.applications.services import current_criteria_set
+    from consultancy.applications.queries import current_criteria_set
     from consultancy.models import EngagementType, Round
     from consultancy.services.clock import local_today
 

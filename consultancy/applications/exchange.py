@@ -42,7 +42,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
 from consultancy import spreadsheets
-from consultancy.applications import services
+from consultancy.applications import queries, services
 from consultancy.applications.forms import MAX_UNITS, ApplicationForm
 from consultancy.applications.services import ApplicationError
 from consultancy.extensions import db
@@ -69,7 +69,7 @@ def export_frame(round_id: int | None = None) -> pd.DataFrame:
 
     `minimums_met` is 1/0 (empty until every criterion is scored); `round` is its name.
     """
-    query = services.with_reviews(
+    query = queries.with_reviews(
         sa.select(Application).options(selectinload(Application.round))
         .order_by(Application.year, Application.number))
     codes: list[str] = []
@@ -87,7 +87,7 @@ def export_frame(round_id: int | None = None) -> pd.DataFrame:
 
     rows = []
     for application in applications:
-        assessment = services.assess(application)
+        assessment = queries.assess(application)
         decided = application.status in DECISIONS
         rows.append([
             application.reference, application.applicant_name,

@@ -1,12 +1,11 @@
-import sqlalchemy as sa
 from flask import (
-    abort, current_app, flash, redirect, render_template, request, session, url_for,
+    current_app, flash, redirect, render_template, request, session, url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from consultancy import throttle
-from consultancy.applications import bp, services
+from consultancy.applications import access, bp, queries, services
 from consultancy.applications.forms import (
     ApplicationForm, DecisionForm, ReviewerForm, WithdrawForm, score_form,
 )
@@ -15,13 +14,10 @@ from consultancy.inputs import int_arg
 from consultancy.pagination import paginate
 from consultancy.forms import ButtonForm, choices, show_refusal
 from consultancy.i18n import current_language
-from consultancy.models import (
-    Application, ApplicationStatus, Channel, EngagementType, Intake, Municipality, Review, Role,
-    User,
-)
+from consultancy.models import Application, ApplicationStatus, Channel, Role
 from consultancy.models.types import utcnow
 from consultancy.services.clock import local_today
-from consultancy.permissions import public, role_required
+from consultancy.permissions import own_review, public, role_required
 from consultancy.services import Conflict, Refusal
 from consultancy.transactions import commit, flash_form_errors, run_on_form, run_or_flash
 
@@ -31,11 +27,8 @@ APPLY_BUCKET = "apply"
 # --- the application form, public and for staff ----------------------------------------
 
 def _prepare(form: ApplicationForm) -> None:
-    municipalities = db.session.execute(
-        sa.select(Municipality.code, Municipality.name).order_by(Municipality.name)).all()
-    types = db.session.scalars(sa.select(EngagementType).where(EngagementType.active)
-                               .order_by(EngagementType.id)).all()
-    form.set_choices(municipalities, types, current_language())
+    form.set_choices(queries.municipalities(), queries.engagement_types(active_only=True),
+                     current_language())
 
 
 def _handle_form(form: ApplicationForm, channel: Channel):
@@ -72,7 +65,7 @@ def _handle_form(form: ApplicationForm, channel: Channel):
 
 def _sent_before(form: ApplicationForm) -> Application | None:
     """The application this very form has already made (a double click, a resend)."""
-    earlier = services.submitted_with(form.token())
+    earlier = queries.submitted_with(form.token())
     if earlier is not None:
         flash(_("This form had already been sent, so it was not sent again."), "info")
     return earlier
@@ -118,11 +111,8 @@ def receipt():
     reference = session.get("receipt")
     if reference is None:
         return redirect(url_for("applications.apply"))
-    application = db.session.scalar(
-        sa.select(Application).where(Application.reference == reference))
-    if application is None:
-        abort(404)
-    return render_template("applications/receipt.html", application=application)
+    return render_template("applications/receipt.html",
+                           application=access.load_by_reference(reference))
 
 
 @bp.route("/privacy")
@@ -154,18 +144,12 @@ def staff_new():
 def index():
     statuses = [s for s in ApplicationStatus]
     status = request.args.get("status")
-    query = sa.select(Application).order_by(Application.submitted_at.desc(), Application.id)
-    if status in {s.value for s in statuses}:
-        query = query.where(Application.status == ApplicationStatus(status))
     type_id = int_arg("type")
-    if type_id:
-        query = query.where(Application.engagement_type_id == type_id)
-    round_id = int_arg("round")
-    if round_id:
-        query = query.where(Application.round_id == round_id)
-    page = paginate(services.with_reviews(query))
-    assessments = {a.id: services.assessment_for(a, current_user) for a in page.items}
-    types = db.session.scalars(sa.select(EngagementType).order_by(EngagementType.id)).all()
+    page = paginate(queries.applications_query(
+        ApplicationStatus(status) if status in {s.value for s in statuses} else None,
+        type_id, int_arg("round")))
+    assessments = {a.id: queries.assessment_for(a, current_user) for a in page.items}
+    types = queries.engagement_types()
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template("applications/index.html", page=page, assessments=assessments,
                            statuses=statuses, types=types, args=args, status=status,
@@ -176,42 +160,26 @@ def index():
 @role_required(Role.TEAM)
 def queue():
     """Applications for continuous-intake types, oldest first, until decided."""
-    query = (sa.select(Application).join(Application.engagement_type)
-             .where(EngagementType.intake == Intake.CONTINUOUS,
-                    Application.status.in_([ApplicationStatus.SUBMITTED,
-                                            ApplicationStatus.UNDER_REVIEW,
-                                            ApplicationStatus.WAITLISTED]))
-             .order_by(Application.submitted_at, Application.id))
-    page = paginate(services.with_reviews(query))
-    assessments = {a.id: services.assessment_for(a, current_user) for a in page.items}
+    page = paginate(queries.queue_query())
+    assessments = {a.id: queries.assessment_for(a, current_user) for a in page.items}
     return render_template("applications/queue.html", page=page, assessments=assessments)
 
 
 # --- one application ---------------------------------------------------------------------
 
-def _load(application_id: int) -> Application:
-    return db.session.scalars(services.with_reviews(
-        sa.select(Application).where(Application.id == application_id))).first() or abort(404)
-
-
-def _own_review(application: Application) -> Review | None:
-    return next((r for r in application.reviews if r.reviewer_id == current_user.id), None)
-
-
 @bp.route("/applications/<int:application_id>")
 @role_required(Role.TEAM)
 def detail(application_id: int):
-    application = _load(application_id)
-    own = _own_review(application)
+    application = access.load_application(application_id)
     reviewer_form = ReviewerForm()
     assigned = {r.reviewer_id for r in application.reviews}
     reviewer_form.reviewer.choices = choices(
-        (u.id, u.name) for u in services.reviewers() if u.id not in assigned)
+        (u.id, u.name) for u in queries.reviewers() if u.id not in assigned)
     return render_template(
-        "applications/detail.html", application=application, own_review=own,
-        # Reviewers score independently: until their own scores are in, they see no others.
-        assessment=services.assessment_for(application, current_user),
-        prescreen=services.prescreen(application), reviewer_form=reviewer_form,
+        "applications/detail.html", application=application,
+        own_review=own_review(current_user, application),
+        assessment=queries.assessment_for(application, current_user),
+        prescreen=queries.prescreen(application), reviewer_form=reviewer_form,
         decision_form=DecisionForm(), withdraw_form=WithdrawForm(),
         language=current_language())
 
@@ -219,11 +187,12 @@ def detail(application_id: int):
 @bp.route("/applications/<int:application_id>/reviewers", methods=["POST"])
 @role_required(Role.TEAM)
 def assign(application_id: int):
-    application = _load(application_id)
+    application = access.load_application(application_id)
+    reviewers = queries.reviewers()
     form = ReviewerForm()
-    form.reviewer.choices = choices((u.id, u.name) for u in services.reviewers())
+    form.reviewer.choices = choices((u.id, u.name) for u in reviewers)
     if form.validate_on_submit():
-        reviewer = db.session.get(User, form.reviewer.data)
+        reviewer = next(u for u in reviewers if u.id == form.reviewer.data)
         run_or_flash(lambda: services.assign_reviewer(application, reviewer, utcnow(),
                                                       current_user))
     else:
@@ -235,8 +204,8 @@ def assign(application_id: int):
           methods=["POST"])
 @role_required(Role.TEAM)
 def unassign(application_id: int, review_id: int):
-    application = _load(application_id)
-    review = next((r for r in application.reviews if r.id == review_id), None) or abort(404)
+    application = access.load_application(application_id)
+    review = access.load_review(application, review_id)
     if ButtonForm().validate_on_submit():
         run_or_flash(lambda: services.remove_reviewer(review))
     return redirect(url_for("applications.detail", application_id=application.id))
@@ -245,10 +214,8 @@ def unassign(application_id: int, review_id: int):
 @bp.route("/applications/<int:application_id>/score", methods=["GET", "POST"])
 @role_required(Role.TEAM)
 def score(application_id: int):
-    application = _load(application_id)
-    review = _own_review(application)
-    if review is None:
-        abort(403)  # only an assigned reviewer scores
+    application = access.load_application(application_id)
+    review = access.review_to_score(application, current_user)
     criteria = application.criteria_set.criteria
     form = score_form(criteria, current_language(), scores=review.scores)
     if form.validate_on_submit():
@@ -268,7 +235,7 @@ def score(application_id: int):
 @bp.route("/applications/<int:application_id>/decision", methods=["POST"])
 @role_required(Role.TEAM)
 def decision(application_id: int):
-    application = _load(application_id)
+    application = access.load_application(application_id)
     form = DecisionForm()
     if not form.validate_on_submit():
         flash_form_errors(form)
@@ -283,7 +250,7 @@ def decision(application_id: int):
 @bp.route("/applications/<int:application_id>/withdraw", methods=["POST"])
 @role_required(Role.TEAM)
 def withdraw(application_id: int):
-    application = _load(application_id)
+    application = access.load_application(application_id)
     form = WithdrawForm()
     if form.validate_on_submit():
         run_or_flash(lambda: services.withdraw(application, form.reason.data, current_user,

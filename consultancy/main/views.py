@@ -4,7 +4,7 @@ from flask import current_app, flash, jsonify, redirect, render_template, url_fo
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from consultancy.applications import services as applications
+from consultancy.applications import queries as applications
 from consultancy.engagements.overview_views import my_active_cases
 from consultancy.extensions import db
 from consultancy.flags.queries import (
