@@ -3,23 +3,19 @@ scale, dimensions and items, and publish it. A published version is shown read-o
 services refuse any change to it (`consultancy.admin.instruments.editable`)."""
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy.orm import selectinload
 
-from consultancy.admin import bp
+from consultancy.admin import access, bp, queries
 from consultancy.admin import instruments as services
 from consultancy.admin.instrument_forms import (
     DimensionForm, InstrumentForm, InstrumentNamesForm, ItemForm, ScaleForm, scale_values,
 )
-from consultancy.extensions import db
 from consultancy.forms import ButtonForm
 from consultancy.i18n import current_language
 from consultancy.inputs import int_arg
 from consultancy.models import (
-    Dimension, Instrument, InstrumentKind, InstrumentVersion, Item, MissingCode, Response,
-    Role, Theme,
+    Dimension, Instrument, InstrumentKind, InstrumentVersion, Item, MissingCode, Role,
 )
 from consultancy.models.types import utcnow
 from consultancy.permissions import role_required
@@ -32,19 +28,6 @@ def version_url(version: InstrumentVersion) -> str:
 
 def instrument_url(instrument: Instrument) -> str:
     return url_for("admin.instrument", instrument_id=instrument.id)
-
-
-def _item_counts(version_ids) -> dict[int, int]:
-    return dict(db.session.execute(
-        sa.select(Item.version_id, sa.func.count()).where(Item.version_id.in_(version_ids))
-        .group_by(Item.version_id)).all()) if version_ids else {}
-
-
-def _response_counts(version_ids) -> dict[int, int]:
-    return dict(db.session.execute(
-        sa.select(Response.instrument_version_id, sa.func.count())
-        .where(Response.instrument_version_id.in_(version_ids))
-        .group_by(Response.instrument_version_id)).all()) if version_ids else {}
 
 
 def _button(action, success: str, back: str):
@@ -62,10 +45,8 @@ def _button(action, success: str, back: str):
 @bp.route("/instruments")
 @role_required(Role.ADMIN)
 def instruments():
-    found = sorted(db.session.scalars(sa.select(Instrument).options(
-        selectinload(Instrument.versions))),
-        key=lambda i: (i.kind is not InstrumentKind.SELF_ASSESSMENT, i.code))
-    counts = _item_counts([v.id for i in found for v in i.versions])
+    found = queries.instruments()
+    counts = queries.item_counts([v.id for i in found for v in i.versions])
     return render_template("admin/instruments.html", instruments=found, item_counts=counts,
                            language=current_language())
 
@@ -89,7 +70,7 @@ def instrument_new():
 @bp.route("/instruments/<int:instrument_id>", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def instrument(instrument_id: int):
-    found = db.get_or_404(Instrument, instrument_id)
+    found = access.load_instrument(instrument_id)
     form = InstrumentNamesForm(obj=found)
     if form.validate_on_submit():
         if run_on_form(form, lambda: services.rename_instrument(
@@ -100,14 +81,14 @@ def instrument(instrument_id: int):
     ids = [v.id for v in found.versions]
     return render_template(
         "admin/instrument.html", instrument=found, form=form,
-        item_counts=_item_counts(ids), response_counts=_response_counts(ids),
+        item_counts=queries.item_counts(ids), response_counts=queries.response_counts(ids),
         draft=services.draft_of(found), language=current_language()), status
 
 
 @bp.route("/instruments/<int:instrument_id>/versions", methods=["POST"])
 @role_required(Role.ADMIN)
 def instrument_new_version(instrument_id: int):
-    found = db.get_or_404(Instrument, instrument_id)
+    found = access.load_instrument(instrument_id)
     form = ButtonForm()
     if not form.validate_on_submit():
         flash_form_errors(form)
@@ -122,7 +103,7 @@ def instrument_new_version(instrument_id: int):
 @bp.route("/instruments/<int:instrument_id>/default", methods=["POST"])
 @role_required(Role.ADMIN)
 def instrument_default(instrument_id: int):
-    found = db.get_or_404(Instrument, instrument_id)
+    found = access.load_instrument(instrument_id)
     return _button(lambda: services.set_default(found), _(
         "%(name)s is now the default instrument.", name=found.name(current_language())),
         instrument_url(found))
@@ -130,16 +111,10 @@ def instrument_default(instrument_id: int):
 
 # --- a version -----------------------------------------------------------------------------
 
-def _load_version(version_id: int) -> InstrumentVersion:
-    return db.get_or_404(InstrumentVersion, version_id, options=[
-        selectinload(InstrumentVersion.dimensions),
-        selectinload(InstrumentVersion.items)])
-
-
 @bp.route("/instruments/versions/<int:version_id>", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def instrument_version(version_id: int):
-    version = _load_version(version_id)
+    version = access.load_version(version_id)
     form = ScaleForm(data=None if request.method == "POST" else scale_values(version))
     if form.validate_on_submit():
         if run_on_form(form, lambda: services.update_version_settings(
@@ -155,7 +130,7 @@ def instrument_version(version_id: int):
         "admin/instrument_version.html", version=version, instrument=version.instrument,
         form=form, dimensions=dimensions, items=items,
         points=range(version.scale_min, version.scale_max + 1),
-        responses=_response_counts([version.id]).get(version.id, 0),
+        responses=queries.response_counts([version.id]).get(version.id, 0),
         missing_codes=list(MissingCode), language=current_language()), status
 
 
@@ -175,7 +150,7 @@ def _confirm(version: InstrumentVersion, action, template_values: dict, success:
 @role_required(Role.ADMIN)
 def instrument_publish(version_id: int):
     """GET asks for confirmation; POST checks the version is complete and publishes it."""
-    version = _load_version(version_id)
+    version = access.load_version(version_id)
     return _confirm(
         version, lambda: services.publish(version, utcnow()),
         {"title": _("Publish %(label)s?", label=version.label), "action": "publish",
@@ -188,7 +163,7 @@ def instrument_publish(version_id: int):
 @role_required(Role.ADMIN)
 def instrument_discard(version_id: int):
     """GET asks for confirmation; POST deletes the draft version."""
-    version = _load_version(version_id)
+    version = access.load_version(version_id)
     instrument = version.instrument
     after = instrument_url(instrument) if len(instrument.versions) > 1 \
         else url_for("admin.instruments")
@@ -210,7 +185,7 @@ def _dimension_page(form, version: InstrumentVersion, dimension: Dimension | Non
 @bp.route("/instruments/versions/<int:version_id>/dimensions/new", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def instrument_dimension_new(version_id: int):
-    version = _load_version(version_id)
+    version = access.load_version(version_id)
     form = DimensionForm()
     if form.validate_on_submit():
         if saved := run_on_form(form, lambda: services.save_dimension(
@@ -223,7 +198,7 @@ def instrument_dimension_new(version_id: int):
 @bp.route("/instruments/dimensions/<int:dimension_id>", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def instrument_dimension(dimension_id: int):
-    dimension = db.get_or_404(Dimension, dimension_id)
+    dimension = access.load_dimension(dimension_id)
     version = dimension.version
     form = DimensionForm(obj=dimension)
     if form.validate_on_submit():
@@ -237,7 +212,7 @@ def instrument_dimension(dimension_id: int):
 @bp.route("/instruments/dimensions/<int:dimension_id>/delete", methods=["POST"])
 @role_required(Role.ADMIN)
 def instrument_dimension_delete(dimension_id: int):
-    dimension = db.get_or_404(Dimension, dimension_id)
+    dimension = access.load_dimension(dimension_id)
     return _button(lambda: services.delete_dimension(dimension),
                    _("The dimension %(code)s is deleted.", code=dimension.code),
                    version_url(dimension.version))
@@ -246,7 +221,7 @@ def instrument_dimension_delete(dimension_id: int):
 @bp.route("/instruments/dimensions/<int:dimension_id>/move", methods=["POST"])
 @role_required(Role.ADMIN)
 def instrument_dimension_move(dimension_id: int):
-    dimension = db.get_or_404(Dimension, dimension_id)
+    dimension = access.load_dimension(dimension_id)
     return _button(lambda: services.move_dimension(dimension, request.form.get("direction")),
                    _("The dimension %(code)s is moved.", code=dimension.code),
                    version_url(dimension.version))
@@ -256,8 +231,7 @@ def instrument_dimension_move(dimension_id: int):
 
 def _item_form(version: InstrumentVersion, item: Item | None, data: dict | None) -> ItemForm:
     form = ItemForm(obj=item, data=data)
-    themes = {t.id: t for t in db.session.scalars(
-        sa.select(Theme).where(Theme.active).order_by(Theme.group, Theme.position))}
+    themes = queries.active_themes()
     for link in item.themes if item is not None else ():
         themes.setdefault(link.theme_id, link.theme)  # an inactive theme the item has
     form.set_choices(sorted(version.dimensions, key=lambda d: d.position), themes.values(),
@@ -275,8 +249,9 @@ def _item_page(form, version: InstrumentVersion, item: Item | None, status):
 
 
 def _save_item(form, version: InstrumentVersion, item: Item | None):
+    dimension = next((d for d in version.dimensions if d.id == form.dimension_id.data), None)
     return services.save_item(
-        version, db.session.get(Dimension, form.dimension_id.data), form.code.data,
+        version, dimension, form.code.data,
         form.text_da.data, form.text_en.data, form.reverse_coded.data,
         form.theme_ids.data or [], item=item)
 
@@ -284,7 +259,7 @@ def _save_item(form, version: InstrumentVersion, item: Item | None):
 @bp.route("/instruments/versions/<int:version_id>/items/new", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def instrument_item_new(version_id: int):
-    version = _load_version(version_id)
+    version = access.load_version(version_id)
     data = None
     if request.method == "GET":
         data = {"dimension_id": int_arg("dimension")}
@@ -299,7 +274,7 @@ def instrument_item_new(version_id: int):
 @bp.route("/instruments/items/<int:item_id>", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def instrument_item(item_id: int):
-    item = db.get_or_404(Item, item_id)
+    item = access.load_item(item_id)
     version = item.version
     data = None
     if request.method == "GET":
@@ -315,7 +290,7 @@ def instrument_item(item_id: int):
 @bp.route("/instruments/items/<int:item_id>/delete", methods=["POST"])
 @role_required(Role.ADMIN)
 def instrument_item_delete(item_id: int):
-    item = db.get_or_404(Item, item_id)
+    item = access.load_item(item_id)
     return _button(lambda: services.delete_item(item),
                    _("The item %(code)s is deleted.", code=item.code),
                    version_url(item.version))
@@ -324,7 +299,7 @@ def instrument_item_delete(item_id: int):
 @bp.route("/instruments/items/<int:item_id>/move", methods=["POST"])
 @role_required(Role.ADMIN)
 def instrument_item_move(item_id: int):
-    item = db.get_or_404(Item, item_id)
+    item = access.load_item(item_id)
     return _button(lambda: services.move_item(item, request.form.get("direction")),
                    _("The item %(code)s is moved.", code=item.code),
                    version_url(item.version))

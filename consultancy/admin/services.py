@@ -1,24 +1,20 @@
-"""Managing users, types of course and flag rules, and reading the audit trail. Callers own
-the transaction."""
+"""Managing users, types of course and flag rules. Callers own the transaction."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
-from sqlalchemy.orm import joinedload
 
 from consultancy.admin.flag_rules import override_field, per_type, text_of
 from consultancy.api import tokens
 from consultancy.auth import sessions
 from consultancy.auth.passwords import check_new_password
 from consultancy.extensions import db
-from consultancy.models import AuditEntry, EngagementType, FlagRule, Role, Severity, User
+from consultancy.models import EngagementType, FlagRule, Role, Severity, User
 from consultancy.models.users import normalise_email
 from consultancy.services import Refusal
-from consultancy.services.clock import COPENHAGEN
 from consultancy.validators import text_problem
 
 
@@ -96,36 +92,6 @@ def update_user(user: User, acting: User, *, email: str, name: str, role: Role,
         tokens.revoke_all(user, now)
     db.session.flush()
     return user
-
-
-@dataclass(frozen=True)
-class AuditFilter:
-    user_id: int | None = None
-    table: str | None = None
-    record_id: str | None = None
-    date_from: date | None = None
-    date_to: date | None = None
-
-
-def _start_of_day(day: date) -> datetime:
-    """Midnight in Copenhagen, the day users mean when they pick a date."""
-    return datetime.combine(day, time.min, tzinfo=COPENHAGEN)
-
-
-def audit_query(criteria: AuditFilter) -> sa.Select:
-    query = (sa.select(AuditEntry).options(joinedload(AuditEntry.actor))
-             .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()))
-    if criteria.user_id is not None:
-        query = query.where(AuditEntry.actor_id == criteria.user_id)
-    if criteria.table:
-        query = query.where(AuditEntry.table_name == criteria.table)
-    if criteria.record_id:
-        query = query.where(AuditEntry.record_id == criteria.record_id)
-    if criteria.date_from:
-        query = query.where(AuditEntry.at >= _start_of_day(criteria.date_from))
-    if criteria.date_to:
-        query = query.where(AuditEntry.at < _start_of_day(criteria.date_to + timedelta(days=1)))
-    return query
 
 
 TYPE_FIELDS = ("code", "name_da", "name_en", "intake", "default_length_months", "default_hours",

@@ -3,14 +3,14 @@ from flask_babel import gettext as _
 import sqlalchemy as sa
 from flask_login import current_user
 
-from consultancy.admin import bp
+from consultancy.admin import access, bp, queries
 from consultancy.admin.flag_rules import override_field, per_type, text_of, thresholds
 from consultancy.admin.forms import (
     AuditFilterForm, EngagementTypeForm, NewUserForm, UserForm, flag_rule_form,
 )
+from consultancy.admin.queries import AuditFilter, audit_query
 from consultancy.admin.services import (
-    TYPE_FIELDS, AuditFilter, audit_query, create_user, save_engagement_type,
-    update_flag_rule, update_user,
+    TYPE_FIELDS, create_user, save_engagement_type, update_flag_rule, update_user,
 )
 from consultancy.audit import ACTION_LABELS, describe
 from consultancy.auth import sessions
@@ -18,7 +18,7 @@ from consultancy.extensions import db
 from consultancy.pagination import paginate
 from consultancy.forms import choices
 from consultancy.i18n import current_language
-from consultancy.models import EngagementType, FlagRule, Intake, Role, Severity, User
+from consultancy.models import EngagementType, FlagRule, Intake, Role, Severity
 from consultancy.models.types import utcnow
 from consultancy.permissions import role_required
 from consultancy.rules.text import has_control_characters
@@ -34,7 +34,7 @@ def _fields(form) -> dict:
 @bp.route("/users")
 @role_required(Role.ADMIN)
 def users():
-    page = paginate(sa.select(User).order_by(User.name, User.id))
+    page = paginate(queries.users_query())
     return render_template("admin/users.html", page=page)
 
 
@@ -53,7 +53,7 @@ def user_new():
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def user_edit(user_id: int):
-    user = db.get_or_404(User, user_id)
+    user = access.load_user(user_id)
     form = UserForm(obj=user)
     if request.method == "GET":
         form.role.data = user.role.value
@@ -75,8 +75,8 @@ def user_edit(user_id: int):
 @role_required(Role.ADMIN)
 def audit_log():
     form = AuditFilterForm(request.args)
-    users = db.session.execute(sa.select(User.id, User.name).order_by(User.name)).all()
-    form.user.choices = choices([("", _("All users"))] + [(str(u.id), u.name) for u in users])
+    form.user.choices = choices([("", _("All users"))] + [
+        (str(user_id), name) for user_id, name in queries.user_names()])
     criteria = AuditFilter()
     if form.validate():
         criteria = AuditFilter(
@@ -95,8 +95,7 @@ def audit_log():
 @bp.route("/engagement-types")
 @role_required(Role.ADMIN)
 def engagement_types():
-    types = db.session.scalars(sa.select(EngagementType).order_by(EngagementType.id)).all()
-    return render_template("admin/engagement_types.html", types=types,
+    return render_template("admin/engagement_types.html", types=queries.engagement_types(),
                            language=current_language())
 
 
@@ -104,18 +103,19 @@ def engagement_types():
 @bp.route("/engagement-types/<int:type_id>", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def engagement_type_edit(type_id: int | None):
-    engagement_type = db.get_or_404(EngagementType, type_id) if type_id else None
+    engagement_type = access.load_engagement_type(type_id) if type_id else None
     form = EngagementTypeForm(obj=engagement_type)
     language = current_language()
-    others = db.session.scalars(sa.select(EngagementType).order_by(EngagementType.id)).all()
+    others = queries.engagement_types()
     form.phases_from.choices = choices((t.id, t.name(language)) for t in others)
     if request.method == "GET" and engagement_type is not None:
         form.intake.data = engagement_type.intake.value
     if form.validate_on_submit():
         values = {name: getattr(form, name).data for name in TYPE_FIELDS}
         values["intake"] = Intake(values["intake"])
+        phases_from = next((t for t in others if t.id == form.phases_from.data), None)
         if saved := run_on_form(form, lambda: save_engagement_type(
-                engagement_type, values, db.session.get(EngagementType, form.phases_from.data))):
+                engagement_type, values, phases_from)):
             flash(_("%(name)s saved.", name=saved.result.name(language)), "success")
             return redirect(url_for("admin.engagement_types"))
     status = 400 if form.is_submitted() else 200

@@ -25,19 +25,6 @@ def municipalities() -> list[tuple[int, str]]:
         sa.select(Municipality.code, Municipality.name).order_by(Municipality.name)).all())
 
 
-def engagement_types(active_only: bool = False) -> list[EngagementType]:
-    query = sa.select(EngagementType).order_by(EngagementType.id)
-    if active_only:
-        query = query.where(EngagementType.active)
-    return list(db.session.scalars(query))
-
-
-def round_types() -> list[EngagementType]:
-    """The types of course that take applications in rounds."""
-    return list(db.session.scalars(sa.select(EngagementType).where(
-        EngagementType.intake == Intake.ROUNDS).order_by(EngagementType.id)))
-
-
 def criteria_sets() -> list[CriteriaSet]:
     """Every version of the criteria, newest first."""
     return list(db.session.scalars(sa.select(CriteriaSet).order_by(CriteriaSet.version.desc())))

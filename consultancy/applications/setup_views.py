@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from consultancy import audit
+from consultancy.admin.queries import engagement_types
 from consultancy.applications import access, bp, queries, services
 from consultancy.applications.exchange import export_frame
 from consultancy.applications.forms import CriteriaSetForm, RoundForm, UnitEditForm
@@ -12,7 +13,7 @@ from consultancy.extensions import db
 from consultancy.pagination import paginate
 from consultancy.forms import choices
 from consultancy.i18n import current_language
-from consultancy.models import Ownership, Role, Round, UnitKind
+from consultancy.models import Intake, Ownership, Role, Round, UnitKind
 from consultancy.permissions import role_required
 from consultancy.services.clock import local_today
 from consultancy.transactions import run_on_form
@@ -21,7 +22,7 @@ from consultancy.transactions import run_on_form
 def _round_choices(form: RoundForm) -> None:
     language = current_language()
     form.engagement_type.choices = choices(
-        (t.id, t.name(language)) for t in queries.round_types())
+        (t.id, t.name(language)) for t in engagement_types(intake=Intake.ROUNDS))
     form.criteria_set.choices = choices(
         (s.id, _("Version %(version)d: %(name)s", version=s.version, name=s.name))
         for s in queries.criteria_sets())

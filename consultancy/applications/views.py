@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from consultancy import throttle
+from consultancy.admin.queries import engagement_types
 from consultancy.applications import access, bp, queries, services
 from consultancy.applications.forms import (
     ApplicationForm, DecisionForm, ReviewerForm, WithdrawForm, score_form,
@@ -27,7 +28,7 @@ APPLY_BUCKET = "apply"
 # --- the application form, public and for staff ----------------------------------------
 
 def _prepare(form: ApplicationForm) -> None:
-    form.set_choices(queries.municipalities(), queries.engagement_types(active_only=True),
+    form.set_choices(queries.municipalities(), engagement_types(active_only=True),
                      current_language())
 
 
@@ -149,7 +150,7 @@ def index():
         ApplicationStatus(status) if status in {s.value for s in statuses} else None,
         type_id, int_arg("round")))
     assessments = {a.id: queries.assessment_for(a, current_user) for a in page.items}
-    types = queries.engagement_types()
+    types = engagement_types()
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template("applications/index.html", page=page, assessments=assessments,
                            statuses=statuses, types=types, args=args, status=status,
