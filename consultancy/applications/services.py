@@ -1,4 +1,5 @@
-"""Applications from submission to decision. Callers own the transaction (they commit)."""
+"""Applications from submission to decision, and the rounds, units and criteria they meet.
+Callers own the transaction (they commit)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
