@@ -46,9 +46,7 @@ from consultancy.evaluation.effect_data.codebook import (
 from consultancy.evaluation.effect_data.filters import (
     EffectFilters, ExportError, count_rows, parse_filters,
 )
-from consultancy.evaluation.effect_data.long_table import (
-    LONG_COLUMNS, long_fields, long_frame, long_frames,
-)
+from consultancy.evaluation.effect_data.long_table import LONG_COLUMNS, long_fields, long_frames
 from consultancy.evaluation.effect_data.lookups import lookups
 from consultancy.exports import (
     CSV_DIALECTS, EXTENSIONS, XLSX_MAX_ROWS, BundleFile, Field, WrittenFile,
@@ -59,8 +57,8 @@ from consultancy.pseudonyms import DIGITS, key_id, key_source
 __all__ = [
     "ACTIVITY_COLUMNS", "API_FORMATS", "EffectFilters", "ExportError", "FORMATS",
     "LONG_COLUMNS", "activity_fields", "activity_frame", "build_export", "codebook_sheets",
-    "codebook_versions", "count_rows", "items_frame", "long_fields", "long_frame",
-    "long_frames", "lookups", "parse_filters", "variables_frame",
+    "codebook_versions", "count_rows", "items_frame", "long_fields", "long_frames",
+    "lookups", "parse_filters", "variables_frame",
 ]
 
 PSEUDONYMISED = ["engagement_id", "unit_id", "respondent_id"]

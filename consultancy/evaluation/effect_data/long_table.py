@@ -114,12 +114,6 @@ def long_frames(filters: EffectFilters, found: Lookups | None = None,
         result.close()
 
 
-def long_frame(filters: EffectFilters = EffectFilters()) -> pd.DataFrame:
-    """The whole long table as one DataFrame (for tests and small exports)."""
-    frames = list(long_frames(filters))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=LONG_COLUMNS)
-
-
 def _labels(members) -> dict:
     return {member.value: member.label for member in members}
 
