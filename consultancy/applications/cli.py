@@ -15,7 +15,6 @@ from consultancy.models.types import utcnow
 from consultancy.services.clock import local_today
 
 
-
 @bp.cli.group("applications")
 def applications_cli() -> None:
     """Import and export applications."""

@@ -101,6 +101,7 @@ HOURS = {"high": ["8", "10", "12"], "middle": ["5", "6", "7.5"], "low": ["2", "3
 
 NUMBER_WORDS = {3: "tre", 4: "fire", 5: "fem"}
 
+
 def _decision_note(status: ApplicationStatus, kind: ApplicantKind, round_: Round | None,
                    rng: random.Random) -> str:
     notes = texts("applications")["decision_notes"]
@@ -446,5 +447,3 @@ def _check_times(drafts: list[_Draft], now: datetime) -> None:
     if max(moments) > now:
         raise DemoError(f"Demo moment {max(moments).isoformat()} lies after now "
                         f"({now.isoformat()}).")
-
-

@@ -467,5 +467,3 @@ def load_cases(today: date, now: datetime, types: dict[str, EngagementType],
         builder.close(case)
     audit.set_actor(None)
     db.session.flush()
-
-

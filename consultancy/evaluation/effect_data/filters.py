@@ -19,6 +19,7 @@ from consultancy.models import (
 from consultancy.services import Refusal
 from consultancy.validators import text_problem
 
+
 class ExportError(Refusal):
     """A filter that names nothing, or a format that cannot hold the data."""
 

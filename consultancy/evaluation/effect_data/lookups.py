@@ -18,6 +18,7 @@ from consultancy.models import (
 )
 from consultancy.pseudonyms import pseudonym, pseudonymisation_key
 
+
 @dataclass
 class Lookups:
     """The small tables, keyed by database id, that the chunks of answers are joined to in
