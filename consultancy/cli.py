@@ -13,9 +13,8 @@ from consultancy.admin.services import create_user
 from consultancy.applications.cli import applications_cli
 from consultancy.extensions import db
 from consultancy.models import LANGUAGES, Role, User
-from consultancy.models.types import utcnow
 from consultancy.services import Refusal
-from consultancy.services.clock import local_today
+from consultancy.services.clock import local_today, utcnow
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 demo_cli = AppGroup("demo", help="Demo data for trying the application.")

@@ -21,8 +21,8 @@ from consultancy.models import (
     Dimension, Instrument, InstrumentKind, InstrumentVersion, Item, MissingCode, Response,
     Role, Theme,
 )
-from consultancy.models.types import utcnow
 from consultancy.permissions import role_required
+from consultancy.services.clock import utcnow
 from consultancy.transactions import flash_form_errors, run_on_form, run_or_flash
 
 

@@ -18,7 +18,7 @@ from consultancy.extensions import db
 from consultancy.models import AuditEntry, EngagementType, FlagRule, Role, Severity, User
 from consultancy.models.users import normalise_email
 from consultancy.services import Refusal
-from consultancy.services.clock import COPENHAGEN
+from consultancy.services.clock import local_zone
 from consultancy.validators import text_problem
 
 
@@ -108,8 +108,8 @@ class AuditFilter:
 
 
 def _start_of_day(day: date) -> datetime:
-    """Midnight in Copenhagen, the day users mean when they pick a date."""
-    return datetime.combine(day, time.min, tzinfo=COPENHAGEN)
+    """Midnight in TIMEZONE, the day users mean when they pick a date."""
+    return datetime.combine(day, time.min, tzinfo=local_zone())
 
 
 def audit_query(criteria: AuditFilter) -> sa.Select:

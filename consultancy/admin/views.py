@@ -19,9 +19,9 @@ from consultancy.pagination import paginate
 from consultancy.forms import choices
 from consultancy.i18n import current_language
 from consultancy.models import EngagementType, FlagRule, Intake, Role, Severity, User
-from consultancy.models.types import utcnow
 from consultancy.permissions import role_required
 from consultancy.rules.text import has_control_characters
+from consultancy.services.clock import utcnow
 from consultancy.transactions import run_on_form
 
 

@@ -19,10 +19,9 @@ from consultancy.models import (
     Application, ApplicationStatus, Channel, EngagementType, Intake, Municipality, Review, Role,
     User,
 )
-from consultancy.models.types import utcnow
-from consultancy.services.clock import local_today
 from consultancy.permissions import public, role_required
 from consultancy.services import Conflict, Refusal
+from consultancy.services.clock import local_today, utcnow
 from consultancy.transactions import commit, flash_form_errors, run_on_form, run_or_flash
 
 APPLY_BUCKET = "apply"

@@ -22,13 +22,12 @@ from consultancy.models import (
     DaycareUnit, Engagement, EngagementSession, EngagementStatus, EngagementType, MemberRole,
     Municipality, Response, Role, User,
 )
-from consultancy.models.types import utcnow
 from consultancy.permissions import (
     can_manage_case, can_read_case, can_write_case, pseudonymised, role_required,
     sees_case_notes,
 )
 from consultancy.services import Conflict, Refusal
-from consultancy.services.clock import local_today
+from consultancy.services.clock import local_today, utcnow
 from consultancy.transactions import commit, flash_form_errors, run_on_form, run_or_flash
 
 
@@ -109,7 +108,7 @@ def _case_page(engagement: Engagement, refused=None, status: int = 200):
         flags=sorted((flag for flag in engagement.flags
                       if flag.is_open and not flag.snoozed(today)), key=sort_key),
         members=services.current_members(engagement, today),
-        timeline_page=paginate_list(timeline(engagement, pseudonymised=hidden)),
+        timeline_page=paginate_list(timeline(engagement, pseudonymised=hidden, today=today)),
         language=current_language())
     if manager:
         member_form = form_of(MemberForm)

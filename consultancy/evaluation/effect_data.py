@@ -18,7 +18,7 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from functools import lru_cache, partial
 from importlib import metadata
 from pathlib import Path
@@ -47,6 +47,7 @@ from consultancy.pseudonyms import (
     DIGITS, key_id, key_source, pseudonym, pseudonymisation_key, respondent_value,
 )
 from consultancy.services import Refusal
+from consultancy.services.clock import utcnow
 from consultancy.validators import text_problem
 
 LONG_COLUMNS = [
@@ -708,7 +709,7 @@ def build_export(fmt: str, filters: EffectFilters, stem: str = "") -> Export:
             files.append(BundleFile(names["codebook"], lambda out: write_xlsx(sheets, out),
                                     describe["codebook"]))
     return Export(fmt, filters, names, files, rows, versions,
-                  datetime.now(timezone.utc))
+                  utcnow())
 
 
 def _write_bytes(data: bytes, out):
@@ -733,7 +734,7 @@ def datapackage(fmt: str, names: dict[str, str], fields: list[Field],
         "profile": "tabular-data-package",
         "name": "effect-data",
         "title": str(_("Effect data of the practice consultants' courses")),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds")
+        "created": utcnow().isoformat(timespec="seconds")
         .replace("+00:00", "Z"),
         "resources": [
             resource("data", names["data"], fields, str(_("Answers"))),

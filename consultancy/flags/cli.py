@@ -11,8 +11,7 @@ from flask.cli import AppGroup
 from consultancy.flags.digest import run_digest
 from consultancy.flags.services import run_pass
 from consultancy.models import RunStatus
-from consultancy.models.types import utcnow
-from consultancy.services.clock import local_today
+from consultancy.services.clock import local_today, utcnow
 
 flags_cli = AppGroup("flags", help="Phases and flags of the cases.")
 

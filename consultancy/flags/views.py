@@ -21,13 +21,12 @@ from consultancy.identities import case_label
 from consultancy.models import (
     SEVERITY_ORDER, Application, Engagement, Flag, FlagRule, Role, Severity, User,
 )
-from consultancy.models.types import utcnow
 from consultancy.navigation import safe_next
 from consultancy.permissions import (
     can_read_case, can_write_case, pseudonymised, role_required, sees_case_notes,
 )
 from consultancy.rules.flags import APPLICATION_RULES
-from consultancy.services.clock import local_today
+from consultancy.services.clock import local_today, utcnow
 from consultancy.transactions import run_on_form
 from consultancy.validators import text_problem
 

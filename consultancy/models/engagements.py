@@ -17,8 +17,9 @@ from consultancy.models.flags import Flag
 if TYPE_CHECKING:
     from consultancy.models.evaluation import Response
 from consultancy.models.reference import DaycareUnit, EngagementType, Municipality
-from consultancy.models.types import LabelledEnum, UTCDateTime, enum_column, set_labels, utcnow
+from consultancy.models.types import LabelledEnum, UTCDateTime, enum_column, set_labels
 from consultancy.models.users import User
+from consultancy.services.clock import utcnow
 
 
 class EngagementStatus(LabelledEnum):

@@ -13,8 +13,9 @@ from consultancy.extensions import db
 from consultancy.models.audit import Json
 from consultancy.models.engagements import Engagement, Theme
 from consultancy.models.reference import DaycareUnit
-from consultancy.models.types import LabelledEnum, UTCDateTime, enum_column, set_labels, utcnow
+from consultancy.models.types import LabelledEnum, UTCDateTime, enum_column, set_labels
 from consultancy.models.users import User
+from consultancy.services.clock import utcnow
 
 
 class InstrumentKind(LabelledEnum):

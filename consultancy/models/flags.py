@@ -9,8 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consultancy.extensions import db
 from consultancy.models.audit import Json
-from consultancy.models.types import LabelledEnum, UTCDateTime, enum_column, set_labels, utcnow
+from consultancy.models.types import LabelledEnum, UTCDateTime, enum_column, set_labels
 from consultancy.models.users import User
+from consultancy.services.clock import utcnow
 
 
 class Severity(LabelledEnum):

@@ -1,6 +1,6 @@
 """Column types shared by the models."""
 import enum
-from datetime import datetime, timezone
+from datetime import timezone
 
 import sqlalchemy as sa
 
@@ -30,10 +30,6 @@ class UTCDateTime(sa.types.TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class LabelledEnum(str, enum.Enum):

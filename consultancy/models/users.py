@@ -10,7 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from consultancy.extensions import db
-from consultancy.models.types import LabelledEnum, UTCDateTime, enum_column, set_labels, utcnow
+from consultancy.models.types import LabelledEnum, UTCDateTime, enum_column, set_labels
+from consultancy.services.clock import utcnow
 
 
 class Role(LabelledEnum):
