@@ -9,7 +9,7 @@ from consultancy.admin.forms import (
     AuditFilterForm, EngagementTypeForm, NewUserForm, UserForm, flag_rule_form,
 )
 from consultancy.admin.services import (
-    TYPE_FIELDS, AuditFilter, audit_query, create_user, save_engagement_type,
+    TYPE_FIELDS, AuditFilter, audit_query, create_user, save_engagement_type, type_uses,
     update_flag_rule, update_user,
 )
 from consultancy.audit import ACTION_LABELS, describe
@@ -106,6 +106,8 @@ def engagement_types():
 def engagement_type_edit(type_id: int | None):
     engagement_type = db.get_or_404(EngagementType, type_id) if type_id else None
     form = EngagementTypeForm(obj=engagement_type)
+    if engagement_type is not None and (uses := type_uses(engagement_type)):
+        form.fix_code(uses.code_fixed())
     language = current_language()
     others = db.session.scalars(sa.select(EngagementType).order_by(EngagementType.id)).all()
     form.phases_from.choices = choices((t.id, t.name(language)) for t in others)
