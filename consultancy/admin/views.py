@@ -22,7 +22,7 @@ from consultancy.models import EngagementType, FlagRule, Intake, Role, Severity,
 from consultancy.permissions import role_required
 from consultancy.rules.text import has_control_characters
 from consultancy.services.clock import utcnow
-from consultancy.transactions import run_on_form
+from consultancy.transactions import commit_or_show
 
 
 def _fields(form) -> dict:
@@ -43,7 +43,7 @@ def users():
 def user_new():
     form = NewUserForm()
     if form.validate_on_submit():
-        if created := run_on_form(form, lambda: create_user(**_fields(form))):
+        if created := commit_or_show(lambda: create_user(**_fields(form)), form):
             flash(_("User %(name)s created.", name=created.result.name), "success")
             return redirect(url_for("admin.users"))
     status = 400 if form.is_submitted() else 200
@@ -59,8 +59,8 @@ def user_edit(user_id: int):
         form.role.data = user.role.value
     if form.validate_on_submit():
         now = utcnow()
-        if run_on_form(form, lambda: update_user(user, current_user, **_fields(form),
-                                                 now=now)):
+        if commit_or_show(lambda: update_user(user, current_user, **_fields(form),
+                                                 now=now), form):
             if user.id == current_user.id and form.password.data:
                 # A new password ended all of the administrator's sessions, this one too.
                 sessions.sign_in(user, now)
@@ -116,8 +116,9 @@ def engagement_type_edit(type_id: int | None):
     if form.validate_on_submit():
         values = {name: getattr(form, name).data for name in TYPE_FIELDS}
         values["intake"] = Intake(values["intake"])
-        if saved := run_on_form(form, lambda: save_engagement_type(
-                engagement_type, values, db.session.get(EngagementType, form.phases_from.data))):
+        if saved := commit_or_show(lambda: save_engagement_type(
+                engagement_type, values, db.session.get(EngagementType, form.phases_from.data)),
+                form):
             flash(_("%(name)s saved.", name=saved.result.name(language)), "success")
             return redirect(url_for("admin.engagement_types"))
     status = 400 if form.is_submitted() else 200
@@ -169,8 +170,9 @@ def flag_rule(code: str):
         type_params = {type_code: {p.key: form[override_field(type_code, p.key)].data
                                    for p in text.parameters}
                        for type_code in codes}
-        if run_on_form(form, lambda: update_flag_rule(
-                rule, Severity(form.severity.data), form.enabled.data, params, type_params)):
+        if commit_or_show(lambda: update_flag_rule(
+                rule, Severity(form.severity.data), form.enabled.data, params, type_params),
+                form):
             flash(_("%(name)s saved.", name=text.name), "success")
             return redirect(url_for("admin.flag_rules"))
     status = 400 if form.is_submitted() else 200
