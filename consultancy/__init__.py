@@ -4,16 +4,21 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
+if TYPE_CHECKING:
+    from flask import Flask
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: Mapping[str, Any] | None = None,
                instance_path: str | None = None) -> Flask:
+    # Flask is imported here, not above: importing a pure part of the package
+    # (consultancy.rules, consultancy.enums) must not load the web framework.
+    from flask import Flask
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
     app = Flask(
         __name__,
         instance_relative_config=True,

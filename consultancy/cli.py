@@ -14,8 +14,7 @@ from consultancy import demo
 from consultancy.admin.services import create_user
 from consultancy.extensions import db
 from consultancy.models import Role, User
-from consultancy.models.types import utcnow
-from consultancy.services.clock import local_today
+from consultancy.services.clock import local_today, utcnow
 
 demo_cli = AppGroup("demo", help="Demo data for trying the application.")
 translate_cli = AppGroup("translate", help="Update and compile the translation catalogues.")

@@ -574,9 +574,9 @@ def write_bundle(files: Iterable[BundleFile], paths: dict[str, str],
 
 
 def _zip_time() -> tuple:
-    from datetime import datetime, timezone
+    from consultancy.services.clock import utcnow
 
-    return datetime.now(timezone.utc).timetuple()[:6]
+    return utcnow().timetuple()[:6]
 
 
 def stream_download(chunks: Iterable[bytes], fmt: str, filename: str):

@@ -19,8 +19,8 @@ from consultancy import audit
 from consultancy.errors import json_error
 from consultancy.extensions import db, login_manager
 from consultancy.models import ApiToken, Role
-from consultancy.models.types import utcnow
 from consultancy.rules.engagements import is_current_member
+from consultancy.services.clock import utcnow
 
 PUBLIC = "public"
 ACCESS_ATTRIBUTE = "access"

@@ -428,7 +428,7 @@ def populate(app, today) -> dict:
         Application, Channel, DaycareUnit, Engagement, EngagementStatus, EngagementType,
         Instrument, Occasion, Ownership, RespondentRole, Role, Round, UnitKind, User,
     )
-    from consultancy.models.types import utcnow
+    from consultancy.services.clock import utcnow
     from tests.conftest import application_data, build_case
 
     with app.test_request_context():

@@ -21,8 +21,7 @@ from consultancy.models import (
     Application, ApplicationStatus, Engagement, EngagementStatus, EngagementType, MemberRole,
     Role, SessionFormat, SubFormat, User,
 )
-from consultancy.models.types import utcnow
-from consultancy.services.clock import local_today
+from consultancy.services.clock import local_today, utcnow
 from tests.conftest import CaseSession, TODAY
 
 
@@ -512,8 +511,7 @@ def test_the_start_page_runs_a_fixed_number_of_queries(app, make_case, make_user
 def test_a_long_timeline_is_paged(app, team_client):
     from consultancy.engagements import services as cases
     from consultancy.models import EngagementType, SessionFormat
-    from consultancy.models.types import utcnow
-    from consultancy.services.clock import local_today
+    from consultancy.services.clock import local_today, utcnow
 
     with app.test_request_context():
         mini = db.session.scalar(sa.select(EngagementType).where(EngagementType.code == "mini"))

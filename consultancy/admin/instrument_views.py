@@ -17,9 +17,9 @@ from consultancy.inputs import int_arg
 from consultancy.models import (
     Dimension, Instrument, InstrumentKind, InstrumentVersion, Item, MissingCode, Role,
 )
-from consultancy.models.types import utcnow
 from consultancy.permissions import role_required
-from consultancy.transactions import flash_form_errors, run_on_form, run_or_flash
+from consultancy.services.clock import utcnow
+from consultancy.transactions import commit_or_show, flash_form_errors
 
 
 def version_url(version: InstrumentVersion) -> str:
@@ -35,7 +35,7 @@ def _button(action, success: str, back: str):
     form = ButtonForm()
     if not form.validate_on_submit():
         flash_form_errors(form)
-    elif run_or_flash(action):
+    elif commit_or_show(action):
         flash(success, "success")
     return redirect(back)
 
@@ -56,9 +56,9 @@ def instruments():
 def instrument_new():
     form = InstrumentForm()
     if form.validate_on_submit():
-        if created := run_on_form(form, lambda: services.create_instrument(
+        if created := commit_or_show(lambda: services.create_instrument(
                 form.code.data, InstrumentKind(form.kind.data), form.name_da.data,
-                form.name_en.data)):
+                form.name_en.data), form):
             instrument = created.result
             flash(_("%(name)s created with a draft version 1: add its dimensions and items, "
                     "then publish it.", name=instrument.name(current_language())), "success")
@@ -73,8 +73,8 @@ def instrument(instrument_id: int):
     found = access.load_instrument(instrument_id)
     form = InstrumentNamesForm(obj=found)
     if form.validate_on_submit():
-        if run_on_form(form, lambda: services.rename_instrument(
-                found, form.name_da.data, form.name_en.data)):
+        if commit_or_show(lambda: services.rename_instrument(
+                found, form.name_da.data, form.name_en.data), form):
             flash(_("The names are saved."), "success")
             return redirect(instrument_url(found))
     status = 400 if form.is_submitted() else 200
@@ -92,7 +92,7 @@ def instrument_new_version(instrument_id: int):
     form = ButtonForm()
     if not form.validate_on_submit():
         flash_form_errors(form)
-    elif run_or_flash(lambda: services.new_version(found)):
+    elif commit_or_show(lambda: services.new_version(found)):
         version = services.draft_of(found)
         flash(_("Version %(number)d is a draft copy of the latest version: change it, then "
                 "publish it.", number=version.number), "success")
@@ -117,8 +117,8 @@ def instrument_version(version_id: int):
     version = access.load_version(version_id)
     form = ScaleForm(data=None if request.method == "POST" else scale_values(version))
     if form.validate_on_submit():
-        if run_on_form(form, lambda: services.update_version_settings(
-                version, form.scale_max.data, form.anchors())):
+        if commit_or_show(lambda: services.update_version_settings(
+                version, form.scale_max.data, form.anchors()), form):
             flash(_("The scale is saved."), "success")
             return redirect(version_url(version))
     status = 400 if form.is_submitted() else 200
@@ -138,7 +138,7 @@ def _confirm(version: InstrumentVersion, action, template_values: dict, success:
              after: str):
     form = ButtonForm()
     if form.validate_on_submit():
-        if run_on_form(form, action):
+        if commit_or_show(action, form):
             flash(success, "success")
             return redirect(after)
     status = 400 if form.is_submitted() else 200
@@ -188,8 +188,8 @@ def instrument_dimension_new(version_id: int):
     version = access.load_version(version_id)
     form = DimensionForm()
     if form.validate_on_submit():
-        if saved := run_on_form(form, lambda: services.save_dimension(
-                version, form.code.data, form.name_da.data, form.name_en.data)):
+        if saved := commit_or_show(lambda: services.save_dimension(
+                version, form.code.data, form.name_da.data, form.name_en.data), form):
             flash(_("The dimension %(code)s is added.", code=saved.result.code), "success")
             return redirect(version_url(version))
     return _dimension_page(form, version, None, 400 if form.is_submitted() else 200)
@@ -202,8 +202,9 @@ def instrument_dimension(dimension_id: int):
     version = dimension.version
     form = DimensionForm(obj=dimension)
     if form.validate_on_submit():
-        if run_on_form(form, lambda: services.save_dimension(
-                version, form.code.data, form.name_da.data, form.name_en.data, dimension)):
+        if commit_or_show(lambda: services.save_dimension(
+                version, form.code.data, form.name_da.data, form.name_en.data, dimension),
+                form):
             flash(_("The dimension %(code)s is saved.", code=dimension.code), "success")
             return redirect(version_url(version))
     return _dimension_page(form, version, dimension, 400 if form.is_submitted() else 200)
@@ -265,7 +266,7 @@ def instrument_item_new(version_id: int):
         data = {"dimension_id": int_arg("dimension")}
     form = _item_form(version, None, data)
     if form.validate_on_submit():
-        if saved := run_on_form(form, lambda: _save_item(form, version, None)):
+        if saved := commit_or_show(lambda: _save_item(form, version, None), form):
             flash(_("The item %(code)s is added.", code=saved.result.code), "success")
             return redirect(version_url(version) + f"#dimension-{saved.result.dimension_id}")
     return _item_page(form, version, None, 400 if form.is_submitted() else 200)
@@ -281,7 +282,7 @@ def instrument_item(item_id: int):
         data = {"theme_ids": [link.theme_id for link in item.themes]}
     form = _item_form(version, item, data)
     if form.validate_on_submit():
-        if run_on_form(form, lambda: _save_item(form, version, item)):
+        if commit_or_show(lambda: _save_item(form, version, item), form):
             flash(_("The item %(code)s is saved.", code=item.code), "success")
             return redirect(version_url(version) + f"#dimension-{item.dimension_id}")
     return _item_page(form, version, item, 400 if form.is_submitted() else 200)

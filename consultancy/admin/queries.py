@@ -12,7 +12,7 @@ from consultancy.extensions import db
 from consultancy.models import (
     AuditEntry, EngagementType, Instrument, InstrumentKind, Intake, Item, Response, Theme, User,
 )
-from consultancy.services.clock import COPENHAGEN
+from consultancy.services.clock import local_zone
 
 # --- users and types of course -------------------------------------------------------------
 
@@ -50,8 +50,8 @@ class AuditFilter:
 
 
 def _start_of_day(day: date) -> datetime:
-    """Midnight in Copenhagen, the day users mean when they pick a date."""
-    return datetime.combine(day, time.min, tzinfo=COPENHAGEN)
+    """Midnight in TIMEZONE, the day users mean when they pick a date."""
+    return datetime.combine(day, time.min, tzinfo=local_zone())
 
 
 def audit_query(criteria: AuditFilter) -> sa.Select:

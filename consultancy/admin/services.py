@@ -1,18 +1,21 @@
 """Managing users, types of course and flag rules. Callers own the transaction."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 
 from consultancy.admin.flag_rules import override_field, per_type, text_of
 from consultancy.api import tokens
 from consultancy.auth import sessions
 from consultancy.auth.passwords import check_new_password
 from consultancy.extensions import db
-from consultancy.models import EngagementType, FlagRule, Role, Severity, User
+from consultancy.models import (
+    Application, Engagement, EngagementType, FlagRule, Role, Round, Severity, User,
+)
 from consultancy.models.users import normalise_email
 from consultancy.services import Refusal
 from consultancy.validators import text_problem
@@ -98,12 +101,53 @@ TYPE_FIELDS = ("code", "name_da", "name_en", "intake", "default_length_months", 
                "institutions_may_apply", "min_consultants", "active")
 
 
+@dataclass(frozen=True)
+class TypeUses:
+    """What refers to a type of course: rows by its id, flag thresholds by its code."""
+    cases: int
+    applications: int
+    rounds: int
+    flag_rules: int  # rules with thresholds of their own for the type
+
+    def __bool__(self) -> bool:
+        return any((self.cases, self.applications, self.rounds, self.flag_rules))
+
+    def code_fixed(self) -> str:
+        """Why the code cannot change, for the form and for a refusal."""
+        parts = [text for count, text in (
+            (self.cases, ngettext("%(num)d case", "%(num)d cases", self.cases)),
+            (self.applications, ngettext("%(num)d application", "%(num)d applications",
+                                         self.applications)),
+            (self.rounds, ngettext("%(num)d round", "%(num)d rounds", self.rounds)),
+            (self.flag_rules, ngettext("%(num)d flag rule with thresholds of its own",
+                                       "%(num)d flag rules with thresholds of their own",
+                                       self.flag_rules))) if count]
+        return _("The code cannot change once the type is in use: %(uses)s.",
+                 uses=", ".join(parts))
+
+
+def type_uses(engagement_type: EngagementType) -> TypeUses:
+    def count(model) -> sa.ScalarSelect:
+        return sa.select(sa.func.count()).where(
+            model.engagement_type_id == engagement_type.id).scalar_subquery()
+
+    cases, applications, rounds = db.session.execute(sa.select(
+        count(Engagement), count(Application), count(Round))).one()
+    rules = sum(engagement_type.code in rule.type_params
+                for rule in db.session.scalars(sa.select(FlagRule)))
+    return TypeUses(cases, applications, rounds, rules)
+
+
 def save_engagement_type(engagement_type: EngagementType | None, values: dict,
                          phases_from: EngagementType | None) -> EngagementType:
-    """Create or change a type of course; a new type takes its phases from another."""
+    """Create or change a type of course; a new type takes its phases from another. The
+    code of a type in use is its identity: it stays (flag thresholds, exports and imports
+    name the type by it)."""
     taken = sa.select(EngagementType.id).where(EngagementType.code == values["code"])
     if engagement_type is not None:
         taken = taken.where(EngagementType.id != engagement_type.id)
+        if values["code"] != engagement_type.code and (uses := type_uses(engagement_type)):
+            raise UserError(uses.code_fixed(), "code")
     if db.session.scalar(taken) is not None:
         raise UserError(_("Another type of course has this code."), "code")
     if engagement_type is None:

@@ -10,7 +10,7 @@ from consultancy.admin.forms import (
 )
 from consultancy.admin.queries import AuditFilter, audit_query
 from consultancy.admin.services import (
-    TYPE_FIELDS, create_user, save_engagement_type, update_flag_rule, update_user,
+    TYPE_FIELDS, create_user, save_engagement_type, type_uses, update_flag_rule, update_user,
 )
 from consultancy.audit import ACTION_LABELS, describe
 from consultancy.auth import sessions
@@ -19,10 +19,10 @@ from consultancy.pagination import paginate
 from consultancy.forms import choices
 from consultancy.i18n import current_language
 from consultancy.models import EngagementType, FlagRule, Intake, Role, Severity
-from consultancy.models.types import utcnow
 from consultancy.permissions import role_required
 from consultancy.rules.text import has_control_characters
-from consultancy.transactions import run_on_form
+from consultancy.services.clock import utcnow
+from consultancy.transactions import commit_or_show
 
 
 def _fields(form) -> dict:
@@ -43,7 +43,7 @@ def users():
 def user_new():
     form = NewUserForm()
     if form.validate_on_submit():
-        if created := run_on_form(form, lambda: create_user(**_fields(form))):
+        if created := commit_or_show(lambda: create_user(**_fields(form)), form):
             flash(_("User %(name)s created.", name=created.result.name), "success")
             return redirect(url_for("admin.users"))
     status = 400 if form.is_submitted() else 200
@@ -59,8 +59,8 @@ def user_edit(user_id: int):
         form.role.data = user.role.value
     if form.validate_on_submit():
         now = utcnow()
-        if run_on_form(form, lambda: update_user(user, current_user, **_fields(form),
-                                                 now=now)):
+        if commit_or_show(lambda: update_user(user, current_user, **_fields(form),
+                                                 now=now), form):
             if user.id == current_user.id and form.password.data:
                 # A new password ended all of the administrator's sessions, this one too.
                 sessions.sign_in(user, now)
@@ -105,6 +105,8 @@ def engagement_types():
 def engagement_type_edit(type_id: int | None):
     engagement_type = access.load_engagement_type(type_id) if type_id else None
     form = EngagementTypeForm(obj=engagement_type)
+    if engagement_type is not None and (uses := type_uses(engagement_type)):
+        form.fix_code(uses.code_fixed())
     language = current_language()
     others = queries.engagement_types()
     form.phases_from.choices = choices((t.id, t.name(language)) for t in others)
@@ -114,8 +116,8 @@ def engagement_type_edit(type_id: int | None):
         values = {name: getattr(form, name).data for name in TYPE_FIELDS}
         values["intake"] = Intake(values["intake"])
         phases_from = next((t for t in others if t.id == form.phases_from.data), None)
-        if saved := run_on_form(form, lambda: save_engagement_type(
-                engagement_type, values, phases_from)):
+        if saved := commit_or_show(lambda: save_engagement_type(
+                engagement_type, values, phases_from), form):
             flash(_("%(name)s saved.", name=saved.result.name(language)), "success")
             return redirect(url_for("admin.engagement_types"))
     status = 400 if form.is_submitted() else 200
@@ -167,8 +169,9 @@ def flag_rule(code: str):
         type_params = {type_code: {p.key: form[override_field(type_code, p.key)].data
                                    for p in text.parameters}
                        for type_code in codes}
-        if run_on_form(form, lambda: update_flag_rule(
-                rule, Severity(form.severity.data), form.enabled.data, params, type_params)):
+        if commit_or_show(lambda: update_flag_rule(
+                rule, Severity(form.severity.data), form.enabled.data, params, type_params),
+                form):
             flash(_("%(name)s saved.", name=text.name), "success")
             return redirect(url_for("admin.flag_rules"))
     status = 400 if form.is_submitted() else 200

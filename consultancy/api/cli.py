@@ -14,9 +14,9 @@ from consultancy.api.tokens import TOKEN_ROLES, revoke
 from consultancy.extensions import db
 from consultancy.i18n import format_datetime
 from consultancy.models import ApiToken, User
-from consultancy.models.types import utcnow
 from consultancy.models.users import normalise_email
 from consultancy.permissions import hash_token
+from consultancy.services.clock import utcnow
 
 PREFIX_LENGTH = 8
 

@@ -11,8 +11,7 @@ from consultancy.applications.exchange import ExchangeError, export_frame, impor
 from consultancy.exports import write_table
 from consultancy.extensions import db
 from consultancy.models import Round
-from consultancy.models.types import utcnow
-from consultancy.services.clock import local_today
+from consultancy.services.clock import local_today, utcnow
 
 
 @bp.cli.group("applications")

@@ -50,7 +50,7 @@ from consultancy.i18n import current_language
 from consultancy.models import Application, Channel, EngagementType, Municipality, Round
 from consultancy.rules.applications import DECISIONS
 from consultancy.rules.text import shown
-from consultancy.services.clock import COPENHAGEN
+from consultancy.services.clock import local_zone
 from consultancy.validators import cell_problems
 
 # --- export ------------------------------------------------------------------------------
@@ -61,7 +61,7 @@ EXPORT_TAIL = ["weighted_total", "minimums_met", "decision", "decision_date"]
 
 
 def _local_date(value: datetime | None) -> date | None:
-    return value.astimezone(COPENHAGEN).date() if value else None
+    return value.astimezone(local_zone()).date() if value else None
 
 
 def export_frame(round_id: int | None = None) -> pd.DataFrame:

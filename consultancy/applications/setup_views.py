@@ -16,7 +16,7 @@ from consultancy.i18n import current_language
 from consultancy.models import Intake, Ownership, Role, Round, UnitKind
 from consultancy.permissions import role_required
 from consultancy.services.clock import local_today
-from consultancy.transactions import run_on_form
+from consultancy.transactions import commit_or_show
 
 
 def _round_choices(form: RoundForm) -> None:
@@ -140,9 +140,9 @@ def criteria_new():
     status = 200
     if form.validate_on_submit():
         # Two new versions at once take the same number: the second is refused (409).
-        outcome = run_on_form(form, lambda: services.new_criteria_version(
+        outcome = commit_or_show(lambda: services.new_criteria_version(
             current, form.name.data, form.vulnerable_share_threshold.data,
-            form.criterion_settings()))
+            form.criterion_settings()), form)
         if outcome:
             flash(_("Criteria version %(version)d created.", version=outcome.result.version),
                   "success")

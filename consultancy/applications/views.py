@@ -13,14 +13,15 @@ from consultancy.applications.forms import (
 from consultancy.extensions import db
 from consultancy.inputs import int_arg
 from consultancy.pagination import paginate
-from consultancy.forms import ButtonForm, choices, show_refusal
+from consultancy.forms import ButtonForm, choices
 from consultancy.i18n import current_language
-from consultancy.models import Application, ApplicationStatus, Channel, Role
-from consultancy.models.types import utcnow
-from consultancy.services.clock import local_today
+from consultancy.models import (
+    Application, ApplicationStatus, Channel, Role,
+)
 from consultancy.permissions import own_review, public, role_required
-from consultancy.services import Conflict, Refusal
-from consultancy.transactions import commit, flash_form_errors, run_on_form, run_or_flash
+from consultancy.services import Conflict
+from consultancy.services.clock import local_today, utcnow
+from consultancy.transactions import commit_or_show, flash_form_errors
 
 APPLY_BUCKET = "apply"
 
@@ -50,18 +51,12 @@ def _handle_form(form: ApplicationForm, channel: Channel):
         return None
     if not form.validate_on_submit():
         return None
-    try:
-        return commit(lambda: services.submit(form.to_data(), channel, utcnow(),
-                                              local_today()))
-    except Conflict as conflict:
-        # The same form sent twice at once: the other request stored it first.
-        earlier = _sent_before(form)
-        if earlier is not None:
-            return earlier
-        show_refusal(form, conflict)
-    except Refusal as refusal:
-        show_refusal(form, refusal)
-    return None
+    outcome = commit_or_show(lambda: services.submit(form.to_data(), channel, utcnow(),
+                                                     local_today()), form)
+    if outcome:
+        return outcome.result
+    # A conflict: the same form sent twice at once, and the other request stored it first.
+    return _sent_before(form) if isinstance(outcome.refusal, Conflict) else None
 
 
 def _sent_before(form: ApplicationForm) -> Application | None:
@@ -194,7 +189,7 @@ def assign(application_id: int):
     form.reviewer.choices = choices((u.id, u.name) for u in reviewers)
     if form.validate_on_submit():
         reviewer = next(u for u in reviewers if u.id == form.reviewer.data)
-        run_or_flash(lambda: services.assign_reviewer(application, reviewer, utcnow(),
+        commit_or_show(lambda: services.assign_reviewer(application, reviewer, utcnow(),
                                                       current_user))
     else:
         flash(_("Choose a reviewer."), "danger")
@@ -208,7 +203,7 @@ def unassign(application_id: int, review_id: int):
     application = access.load_application(application_id)
     review = access.load_review(application, review_id)
     if ButtonForm().validate_on_submit():
-        run_or_flash(lambda: services.remove_reviewer(review))
+        commit_or_show(lambda: services.remove_reviewer(review))
     return redirect(url_for("applications.detail", application_id=application.id))
 
 
@@ -222,7 +217,7 @@ def score(application_id: int):
     if form.validate_on_submit():
         scores = {c.id: (int(form[f"score_{c.id}"].data), form[f"justification_{c.id}"].data)
                   for c in criteria}
-        outcome = run_on_form(form, lambda: services.submit_scores(review, scores, utcnow()))
+        outcome = commit_or_show(lambda: services.submit_scores(review, scores, utcnow()), form)
         if outcome:
             flash(_("Your scores are submitted."), "success")
             return redirect(url_for("applications.detail", application_id=application.id))
@@ -240,7 +235,7 @@ def decision(application_id: int):
     form = DecisionForm()
     if not form.validate_on_submit():
         flash_form_errors(form)
-    elif run_or_flash(lambda: services.decide(
+    elif commit_or_show(lambda: services.decide(
             application, ApplicationStatus(form.decision.data), form.note.data, current_user,
             utcnow(), current_app.config["REQUIRED_REVIEWS"])):
         flash(_("Decision recorded: %(decision)s.", decision=application.status.label),
@@ -254,7 +249,7 @@ def withdraw(application_id: int):
     application = access.load_application(application_id)
     form = WithdrawForm()
     if form.validate_on_submit():
-        run_or_flash(lambda: services.withdraw(application, form.reason.data, current_user,
+        commit_or_show(lambda: services.withdraw(application, form.reason.data, current_user,
                                                utcnow()))
     else:
         flash_form_errors(form)  # the reason missing, too long or holding a CPR number

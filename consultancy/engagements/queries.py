@@ -10,7 +10,7 @@ from consultancy.extensions import db
 from consultancy.models import (
     Engagement, EngagementMember, EngagementSession, EngagementStatus, SessionStatus,
 )
-from consultancy.services.clock import COPENHAGEN
+from consultancy.services.clock import local_zone
 
 OPEN_STATUSES = (EngagementStatus.PLANNED, EngagementStatus.ACTIVE)
 
@@ -32,13 +32,13 @@ HELD = EngagementSession.status == SessionStatus.HELD
 
 
 def starting_in(year: int):
-    """Cases starting in `year`, or, without a start date, created in it (Danish time)."""
-    first, after = date(year, 1, 1), date(year + 1, 1, 1)
+    """Cases starting in `year`, or, without a start date, created in it (in TIMEZONE)."""
+    first, after, zone = date(year, 1, 1), date(year + 1, 1, 1), local_zone()
     return sa.or_(
         sa.and_(Engagement.start_date >= first, Engagement.start_date < after),
         sa.and_(Engagement.start_date.is_(None),
-                Engagement.created_at >= datetime(year, 1, 1, tzinfo=COPENHAGEN),
-                Engagement.created_at < datetime(year + 1, 1, 1, tzinfo=COPENHAGEN)))
+                Engagement.created_at >= datetime(year, 1, 1, tzinfo=zone),
+                Engagement.created_at < datetime(year + 1, 1, 1, tzinfo=zone)))
 
 
 def case_years() -> list[int]:
@@ -47,7 +47,7 @@ def case_years() -> list[int]:
         sa.func.min(Engagement.start_date), sa.func.max(Engagement.start_date),
         sa.func.min(Engagement.created_at), sa.func.max(Engagement.created_at))).one()
     years = [d.year for d in (first_start, last_start) if d is not None]
-    years += [d.astimezone(COPENHAGEN).year for d in (first_created, last_created)
+    years += [d.astimezone(local_zone()).year for d in (first_created, last_created)
               if d is not None]
     if not years:
         return []

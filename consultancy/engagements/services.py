@@ -18,7 +18,7 @@ from consultancy.models import (
 )
 from consultancy.rules import engagements as rules
 from consultancy.services import Refusal, check_version, take_new_version_if_changed
-from consultancy.services.clock import COPENHAGEN
+from consultancy.services.clock import local_zone
 from consultancy.services.locking import hold
 from consultancy.services.numbering import engagement_reference, next_number
 
@@ -38,7 +38,7 @@ def create_case(engagement_type: EngagementType, municipality_code: int, applica
                 now: datetime, application=None, planned_end: date | None = None,
                 hour_budget: Decimal | None = None) -> Engagement:
     """Open a case; length and hour budget come from the type unless given."""
-    year = start_date.year if start_date else now.astimezone(COPENHAGEN).year
+    year = start_date.year if start_date else now.astimezone(local_zone()).year
     number = next_number("FORL", year)
     if planned_end is None and start_date is not None:
         planned_end = rules.add_months(start_date, engagement_type.default_length_months)

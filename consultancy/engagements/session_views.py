@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from consultancy.engagements import bp, services
 from consultancy.engagements.forms import DeleteSessionForm, SessionForm, session_values
-from consultancy.engagements.views import attempt, load_case, load_session
+from consultancy.engagements.views import load_case, load_session
 from consultancy.extensions import db
 from consultancy.i18n import current_language, format_date
 from consultancy.models import (
@@ -16,6 +16,7 @@ from consultancy.models import (
 )
 from consultancy.permissions import is_on_case, role_required
 from consultancy.services.clock import local_today
+from consultancy.transactions import commit_or_show
 
 SESSION_ROLES = (Role.CONSULTANT, Role.TEAM, Role.ADMIN)
 
@@ -82,7 +83,8 @@ def _render_form(form: SessionForm, engagement: Engagement, budget, status: int,
         "engagements/session_form.html", form=form, engagement=engagement, entry=session,
         budget=budget, due=due, title=title, case_url=case_url(engagement.id),
         open_theme_groups=_open_theme_groups(form, engagement),
-        show_confirm=getattr(form, "show_confirm", False) or bool(form.confirm_overrun.data),
+        # Asked for when a refusal names it (an overrun to confirm), and kept once ticked.
+        show_confirm=bool(form.confirm_overrun.errors or form.confirm_overrun.data),
     ), status
 
 
@@ -113,11 +115,12 @@ def session_new(engagement_id: int):
     _prepare(form, engagement, today)
     status = 200
     if form.validate_on_submit():
-        session, status = attempt(
-            form, services.log_session, engagement, form.to_data(),
-            current_user._get_current_object(), today,
-            confirm_overrun=form.confirm_overrun.data)
-        if status is None:
+        outcome = commit_or_show(lambda: services.log_session(
+            engagement, form.to_data(), current_user._get_current_object(), today,
+            confirm_overrun=form.confirm_overrun.data), form)
+        status = outcome.status
+        if outcome:
+            session = outcome.result
             _flash_saved(session, _(
                 "The session on %(date)s is planned.", date=format_date(session.held_on))
                 if session.status is SessionStatus.PLANNED else _(
@@ -141,10 +144,11 @@ def session_edit(engagement_id: int, session_id: int):
     _prepare(form, engagement, today, session)
     status = 200
     if form.validate_on_submit():
-        _done, status = attempt(form, services.update_session, session, form.to_data(),
-                                 form.expected_version(), today,
-                                 confirm_overrun=form.confirm_overrun.data)
-        if status is None:
+        outcome = commit_or_show(lambda: services.update_session(
+            session, form.to_data(), form.expected_version(), today,
+            confirm_overrun=form.confirm_overrun.data), form)
+        status = outcome.status
+        if outcome:
             _flash_saved(session, _("The session on %(date)s is saved.",
                                     date=format_date(session.held_on)))
             return redirect(case_url(engagement_id))
@@ -167,8 +171,10 @@ def session_delete(engagement_id: int, session_id: int):
     status = 200
     if form.validate_on_submit():
         held_on = session.held_on
-        _done, status = attempt(form, services.delete_session, session, form.expected_version())
-        if status is None or not _session_exists(session_id):
+        outcome = commit_or_show(lambda: services.delete_session(
+            session, form.expected_version()), form)
+        status = outcome.status
+        if outcome or not _session_exists(session_id):
             flash(_("The session on %(date)s is deleted.", date=format_date(held_on)),
                   "success")
             return redirect(case_url(engagement_id))

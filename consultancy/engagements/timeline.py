@@ -19,7 +19,7 @@ from consultancy.flags import texts as flag_texts
 from consultancy.i18n import current_language, format_date, format_number
 from consultancy.identities import unit_label
 from consultancy.models import Engagement, EngagementType, FlagEventKind, SessionStatus
-from consultancy.services.clock import COPENHAGEN, local_today
+from consultancy.services.clock import local_today, local_zone
 
 
 @dataclass(frozen=True)
@@ -62,15 +62,15 @@ class TimelineItem:
 
     @property
     def day(self) -> date:
-        """The day as people in Denmark count days."""
+        """The day as people count days (TIMEZONE)."""
         if isinstance(self.when, datetime):
-            return self.when.astimezone(COPENHAGEN).date()
+            return self.when.astimezone(local_zone()).date()
         return self.when
 
     def sort_key(self) -> tuple:
         # Items with only a date count as the end of that day: a session comes after the
         # status change or team change recorded earlier the same day.
-        moment = (self.when.astimezone(COPENHAGEN).time().replace(tzinfo=None)
+        moment = (self.when.astimezone(local_zone()).time().replace(tzinfo=None)
                   if isinstance(self.when, datetime) else time.max)
         return self.day, moment, self.kind.rank
 

@@ -10,26 +10,23 @@ from consultancy.engagements.case_forms import (
     CaseForm, ContactForm, MemberForm, NewCaseForm, StatusForm, UnitLinkForm,
 )
 from consultancy.engagements.forms import expected_version
-from consultancy.engagements.services import OverrunNotConfirmed
 from consultancy.engagements.timeline import phase_entry, timeline
 from consultancy.extensions import db
 from consultancy.flags.queries import sort_key
 from consultancy.pagination import paginate_list
-from consultancy.forms import ButtonForm, choices, show_refusal
+from consultancy.forms import ButtonForm, choices
 from consultancy.i18n import current_language
 from consultancy.identities import unit_label
 from consultancy.models import (
     DaycareUnit, Engagement, EngagementSession, EngagementStatus, EngagementType, MemberRole,
     Municipality, Response, Role, User,
 )
-from consultancy.models.types import utcnow
 from consultancy.permissions import (
     can_manage_case, can_read_case, can_write_case, pseudonymised, role_required,
     sees_case_notes,
 )
-from consultancy.services import Conflict, Refusal
-from consultancy.services.clock import local_today
-from consultancy.transactions import commit, flash_form_errors, run_on_form, run_or_flash
+from consultancy.services.clock import local_today, utcnow
+from consultancy.transactions import commit_or_show, flash_form_errors
 
 
 def case_page_query(engagement_id: int):
@@ -61,26 +58,6 @@ def load_session(engagement: Engagement, session_id: int) -> EngagementSession:
     return session
 
 
-def attempt(form, operation, *args, **kwargs):
-    """Run one service call as the request's transaction.
-
-    Returns (result, None) once committed, or (None, status) when refused: then the
-    transaction is rolled back and the reason is shown on the form, which keeps the input.
-    """
-    try:
-        return commit(lambda: operation(*args, **kwargs)), None
-    except Conflict as error:  # someone else saved first
-        show_refusal(form, error)
-        return None, 409
-    except OverrunNotConfirmed as error:
-        show_refusal(form, error)
-        form.show_confirm = True
-        return None, 400
-    except Refusal as error:
-        show_refusal(form, error)
-        return None, 400
-
-
 @bp.route("/<int:engagement_id>")
 @role_required(Role.CONSULTANT, Role.TEAM, Role.ADMIN, Role.EVALUATOR)
 def case(engagement_id: int):
@@ -109,7 +86,7 @@ def _case_page(engagement: Engagement, refused=None, status: int = 200):
         flags=sorted((flag for flag in engagement.flags
                       if flag.is_open and not flag.snoozed(today)), key=sort_key),
         members=services.current_members(engagement, today),
-        timeline_page=paginate_list(timeline(engagement, pseudonymised=hidden)),
+        timeline_page=paginate_list(timeline(engagement, pseudonymised=hidden, today=today)),
         language=current_language())
     if manager:
         member_form = form_of(MemberForm)
@@ -162,12 +139,12 @@ def case_edit(engagement_id: int):
     if form.validate_on_submit():
         managed = {name: (getattr(form, name).data if name in form
                           else getattr(engagement, name)) for name in MANAGED_FIELDS}
-        status = attempt(form, services.update_case, engagement,
-                         expected_version(form.version), **managed,
-                         goals=(form.goals.data or "").splitlines(),
-                         documentation_form=form.documentation_form.data,
-                         theme_ids=form.themes.data)[1]
-        if status is None:
+        outcome = commit_or_show(lambda: services.update_case(
+            engagement, expected_version(form.version), **managed,
+            goals=(form.goals.data or "").splitlines(),
+            documentation_form=form.documentation_form.data, theme_ids=form.themes.data), form)
+        status = outcome.status
+        if outcome:
             flash(_("The case is saved."), "success")
             return redirect(url_for("engagements.case", engagement_id=engagement.id))
     elif form.is_submitted():
@@ -205,7 +182,7 @@ def _act(engagement: Engagement, form, action, success: str):
     """Run one change from a button on the case page, then go back to the page."""
     if not form.validate_on_submit():
         flash_form_errors(form)
-    elif run_or_flash(action):
+    elif commit_or_show(action):
         flash(success, "success")
     return redirect(url_for("engagements.case", engagement_id=engagement.id))
 
@@ -213,7 +190,7 @@ def _act(engagement: Engagement, form, action, success: str):
 def _submit(engagement: Engagement, form, action, success: str):
     """Run one change from a small form of the case page and go back to the page; when
     refused, show the page again with the form as sent (400)."""
-    if form.validate_on_submit() and run_on_form(form, action):
+    if form.validate_on_submit() and commit_or_show(action, form):
         flash(success, "success")
         return redirect(url_for("engagements.case", engagement_id=engagement.id))
     return _case_page(engagement, refused=form, status=400)

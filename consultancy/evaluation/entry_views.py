@@ -24,7 +24,7 @@ from consultancy.inputs import int_arg, whole_number
 from consultancy.models import Engagement, InstrumentVersion, Occasion, Response, Role
 from consultancy.permissions import can_write_case, pseudonymised, role_required
 from consultancy.services.clock import local_today
-from consultancy.transactions import run_on_form
+from consultancy.transactions import commit_or_show
 
 WRITERS = (Role.CONSULTANT, Role.TEAM, Role.ADMIN)
 READERS = (*WRITERS, Role.EVALUATOR)
@@ -132,11 +132,11 @@ def response_new(engagement_id: int):
     form.set_choices(_units(engagement), _respondents(table))
     status = 200
     if form.validate_on_submit():
-        outcome = run_on_form(form, lambda: services.record_response(
+        outcome = commit_or_show(lambda: services.record_response(
             engagement, form.unit.data, version, form.occasion.data,
             form.respondent_role.data, form.responded_on.data, form.answers(),
             current_user._get_current_object(), form.respondent_code.data or None,
-            today=local_today()))
+            today=local_today()), form)
         if outcome:
             response = outcome.result
             flash(_("The answers of %(code)s (%(occasion)s, %(unit)s) are saved.",
@@ -172,11 +172,11 @@ def response_edit(engagement_id: int, response_id: int):
                      new_respondent=False)
     status = 200
     if form.validate_on_submit():
-        outcome = run_on_form(form, lambda: services.update_response(
+        outcome = commit_or_show(lambda: services.update_response(
             response, unit_id=form.unit.data, occasion=form.occasion.data,
             role=form.respondent_role.data, responded_on=form.responded_on.data,
             answers=form.answers(), respondent_code=form.respondent_code.data,
-            today=local_today()))
+            today=local_today()), form)
         if outcome:
             flash(_("The answers of %(code)s are saved.", code=response.respondent_code),
                   "success")
@@ -197,7 +197,7 @@ def response_delete(engagement_id: int, response_id: int):
     form = DeleteResponseForm()
     if form.validate_on_submit():
         code, occasion = response.respondent_code, response.occasion.label.lower()
-        if run_on_form(form, lambda: services.delete_response(response)):
+        if commit_or_show(lambda: services.delete_response(response), form):
             flash(_("The answers of %(code)s (%(occasion)s) are deleted.", code=code,
                     occasion=occasion), "success")
             return redirect(responses_url(engagement_id))

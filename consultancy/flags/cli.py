@@ -11,8 +11,7 @@ from consultancy.flags import bp
 from consultancy.flags.digest import run_digest
 from consultancy.flags.services import run_pass
 from consultancy.models import RunStatus
-from consultancy.models.types import utcnow
-from consultancy.services.clock import local_today
+from consultancy.services.clock import local_today, utcnow
 
 
 @bp.cli.group("flags")

@@ -33,7 +33,6 @@ from consultancy.flags import texts
 from consultancy.models import (
     Application, Engagement, EngagementMember, Flag, FlagRule, JobRun, Role, Severity, User,
 )
-from consultancy.services.clock import COPENHAGEN
 from consultancy.services.jobs import last_run, run_job
 
 log = logging.getLogger("consultancy.digest")
@@ -185,10 +184,9 @@ def deliver(mails: list[tuple[EmailMessage, list[NewFlag], int]]) -> tuple[int, 
     return sent, flag_ids
 
 
-def send_digest(now: datetime, today: date | None = None) -> dict:
+def send_digest(now: datetime, today: date) -> dict:
     """Mail everyone their new flags. Returns {"mails": sent, "flags": flags in them}.
     The work of the "digest" job: call it through `run_digest`."""
-    today = today or now.astimezone(COPENHAGEN).date()
     previous = last_run("digest")
     since = previous.started_at if previous else now - FIRST_WINDOW
     flags = new_flags(since, today)
@@ -199,10 +197,9 @@ def send_digest(now: datetime, today: date | None = None) -> dict:
     return {"mails": sent, "flags": len(flag_ids)}
 
 
-def run_digest(now: datetime, today: date | None = None) -> JobRun | None:
+def run_digest(now: datetime, today: date) -> JobRun | None:
     """The digest as the job "digest" (once at a time, recorded), or None when digests are
     switched off. A failure is recorded and raised."""
     if not current_app.config["DIGEST_ENABLED"]:
         return None
-    today = today or now.astimezone(COPENHAGEN).date()
     return run_job("digest", today, lambda: send_digest(now, today))

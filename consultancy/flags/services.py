@@ -26,13 +26,12 @@ from consultancy.models import (
     EngagementSession, EngagementStatus, EngagementType, Flag, FlagEvent, FlagEventKind,
     FlagRule, JobRun, Response, Round, SessionStatus, User,
 )
-from consultancy.models.types import utcnow
 from consultancy.rules.flags import (
     APPLICATION_RULES, CASE_RULES, MILESTONE_FORMATS, MILESTONE_OCCASIONS, ApplicationFacts,
 )
 from consultancy.rules.phases import CaseFacts, entered_on, phase_of
 from consultancy.services import Refusal
-from consultancy.services.clock import COPENHAGEN
+from consultancy.services.clock import local_zone, utcnow
 from consultancy.services.jobs import run_job
 
 UNDECIDED = (ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW)
@@ -127,7 +126,7 @@ def application_facts() -> dict[int, ApplicationFacts]:
         .where(Application.status.in_(UNDECIDED)))
     return {row.id: ApplicationFacts(
         undecided=True,
-        waiting_since=row.closes_on or row.submitted_at.astimezone(COPENHAGEN).date())
+        waiting_since=row.closes_on or row.submitted_at.astimezone(local_zone()).date())
         for row in rows}
 
 

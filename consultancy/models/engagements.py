@@ -9,6 +9,10 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from consultancy.enums import (
+    EngagementStatus, MemberRole, SessionFormat, SessionStatus, SubFormat, ThemeGroup,
+    set_labels,
+)
 from consultancy.extensions import db
 from consultancy.models.applications import Application
 from consultancy.models.audit import Json
@@ -17,55 +21,9 @@ from consultancy.models.flags import Flag
 if TYPE_CHECKING:
     from consultancy.models.evaluation import Response
 from consultancy.models.reference import DaycareUnit, EngagementType, Municipality
-from consultancy.models.types import LabelledEnum, UTCDateTime, enum_column, set_labels, utcnow
+from consultancy.models.types import UTCDateTime, enum_column
 from consultancy.models.users import User
-
-
-class EngagementStatus(LabelledEnum):
-    PLANNED = "planned"
-    ACTIVE = "active"
-    COMPLETED = "completed"
-    CANCELLED = "cancelled"
-
-
-class MemberRole(LabelledEnum):
-    LEAD = "lead"
-    CO = "co"
-
-
-class ThemeGroup(LabelledEnum):
-    FOCUS = "focus"
-    FOUNDATION = "foundation"
-    CURRICULUM = "curriculum"
-    OTHER = "other"
-
-
-class SessionFormat(LabelledEnum):
-    PRACTICE_MEETING = "practice_meeting"
-    LEADERSHIP_SPARRING = "leadership_sparring"
-    CONSULTANT_SPARRING = "consultant_sparring"
-    THEME_DAY = "theme_day"
-    KICKOFF = "kickoff"
-    MIDWAY_STATUS = "midway_status"
-    EVALUATION_MEETING = "evaluation_meeting"
-    OTHER = "other"
-
-
-class SubFormat(LabelledEnum):
-    SIDE_BY_SIDE = "side_by_side"
-    PRESENTATION = "presentation"
-    INTERNAL_MEETING = "internal_meeting"
-    FORMAL_INDIVIDUAL = "formal_individual"
-    FORMAL_GROUP = "formal_group"
-    INFORMAL_INDIVIDUAL = "informal_individual"
-    INFORMAL_GROUP = "informal_group"
-    FORMAL = "formal"
-    INFORMAL = "informal"
-
-
-class SessionStatus(LabelledEnum):
-    PLANNED = "planned"
-    HELD = "held"
+from consultancy.services.clock import utcnow
 
 
 set_labels({

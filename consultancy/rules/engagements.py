@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from consultancy.models.engagements import EngagementStatus as E
-from consultancy.models.engagements import SessionFormat as F
-from consultancy.models.engagements import SubFormat as Sub
+from consultancy.enums import EngagementStatus as E
+from consultancy.enums import SessionFormat as F
+from consultancy.enums import SubFormat as Sub
 
 QUARTER = Decimal("0.25")
 BUDGET_WARNING_SHARE = Decimal("0.8")

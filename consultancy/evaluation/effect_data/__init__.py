@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import subprocess
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from functools import lru_cache, partial
 from importlib import metadata
 from pathlib import Path
@@ -53,6 +53,7 @@ from consultancy.exports import (
     csv_dialect_descriptor, datapackage_schema, json_bytes, table_writer, write_csv, write_xlsx,
 )
 from consultancy.pseudonyms import DIGITS, key_id, key_source
+from consultancy.services.clock import utcnow
 
 __all__ = [
     "ACTIVITY_COLUMNS", "API_FORMATS", "EffectFilters", "ExportError", "FORMATS",
@@ -189,7 +190,7 @@ def build_export(fmt: str, filters: EffectFilters, stem: str = "") -> Export:
             files.append(BundleFile(names["codebook"], lambda out: write_xlsx(sheets, out),
                                     describe["codebook"]))
     return Export(fmt, filters, names, files, rows, versions,
-                  datetime.now(timezone.utc))
+                  utcnow())
 
 
 def _write_bytes(data: bytes, out):
@@ -214,7 +215,7 @@ def datapackage(fmt: str, names: dict[str, str], fields: list[Field],
         "profile": "tabular-data-package",
         "name": "effect-data",
         "title": str(_("Effect data of the practice consultants' courses")),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds")
+        "created": utcnow().isoformat(timespec="seconds")
         .replace("+00:00", "Z"),
         "resources": [
             resource("data", names["data"], fields, str(_("Answers"))),
