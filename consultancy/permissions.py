@@ -18,8 +18,8 @@ from flask_login import current_user
 from consultancy import audit
 from consultancy.extensions import db, login_manager
 from consultancy.models import ApiToken, Role
+from consultancy.models.engagements import is_current_member
 from consultancy.models.types import utcnow
-from consultancy.rules.engagements import is_current_member
 
 PUBLIC = "public"
 ACCESS_ATTRIBUTE = "access"

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
 from consultancy import audit
-from consultancy.engagements.views import load_case
+from consultancy.engagements.access import load_case
+from consultancy.evaluation.access import load_response
 from consultancy.evaluation import bp, importing, services
 from consultancy.evaluation.forms import (
     DeleteResponseForm, ImportForm, RespondentOption, ResponseForm, response_form,
@@ -151,19 +152,12 @@ def response_new(engagement_id: int):
                    versions=versions if len(versions) > 1 else ())
 
 
-def _load_response(engagement: Engagement, response_id: int) -> Response:
-    response = db.session.get(Response, response_id)
-    if response is None or response.engagement_id != engagement.id:
-        abort(404)
-    return response
-
-
 @bp.route("/cases/<int:engagement_id>/responses/<int:response_id>/edit",
           methods=["GET", "POST"])
 @role_required(*WRITERS)
 def response_edit(engagement_id: int, response_id: int):
     engagement = load_case(engagement_id, write=True)
-    response = _load_response(engagement, response_id)
+    response = load_response(engagement, response_id)
     version = response.instrument_version
     table = services.case_responses(engagement)
     form = response_form(version, current_language(),
@@ -193,7 +187,7 @@ def response_edit(engagement_id: int, response_id: int):
 def response_delete(engagement_id: int, response_id: int):
     """GET asks for confirmation; POST deletes the response and its answers."""
     engagement = load_case(engagement_id, write=True)
-    response = _load_response(engagement, response_id)
+    response = load_response(engagement, response_id)
     form = DeleteResponseForm()
     if form.validate_on_submit():
         code, occasion = response.respondent_code, response.occasion.label.lower()
