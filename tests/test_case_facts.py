@@ -17,8 +17,8 @@ from consultancy.engagements.services import budget_for_decision
 from consultancy.extensions import db
 from consultancy.flags.services import case_rows, evaluate
 from consultancy.models import (
-    Engagement, EngagementMember, EngagementSession, EngagementStatus, Flag, MemberRole, Role,
-    SessionConsultant, SessionStatus,
+    AuditEntry, Engagement, EngagementMember, EngagementSession, EngagementStatus, Flag,
+    MemberRole, Role, SessionConsultant, SessionStatus,
 )
 from consultancy.rules.engagements import HeldSession, budget
 from tests.conftest import TODAY
@@ -131,6 +131,18 @@ def test_a_session_without_consultants_counts_once_in_consultant_hours(app, make
         db.session.commit()
         engagement = db.session.scalars(case_query(case, *HOURS)).one()
         assert engagement.consultant_hours == Decimal(2 + 2 * 1)
+
+
+def test_the_sums_are_not_audited_as_columns_of_the_case(app, make_case):
+    case = make_case(start=-10, new_consultants=1, sessions=[(-1, 2)])
+    with app.app_context():
+        engagement = db.session.scalars(case_query(case, *HOURS)).one()
+        db.session.delete(engagement)
+        db.session.commit()
+        entry = db.session.scalars(sa.select(AuditEntry).where(
+            AuditEntry.table_name == "engagements", AuditEntry.action == "delete")).one()
+    assert "hour_budget" in entry.changes
+    assert not {"hours_used", "consultant_hours"} & set(entry.changes)
 
 
 def test_the_case_budget_loads_no_session(app, make_case, query_counter):

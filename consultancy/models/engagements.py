@@ -135,6 +135,8 @@ class Engagement(db.Model):
     # A save based on an older version is refused instead of silently overwriting.
     version: Mapped[int] = mapped_column(server_default="1")
     __mapper_args__ = {"version_id_col": version}
+    # Sums over its sessions (below), not stored: the sessions' own entries say what changed.
+    __audit_ignored__ = frozenset({"hours_used", "consultant_hours"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(sa.String(16), unique=True)
