@@ -19,7 +19,7 @@ from consultancy import audit
 from consultancy.errors import json_error
 from consultancy.extensions import db, login_manager
 from consultancy.models import ApiToken, Role
-from consultancy.rules.engagements import is_current_member
+from consultancy.models.engagements import is_current_member
 from consultancy.services.clock import utcnow
 
 PUBLIC = "public"

@@ -4,43 +4,27 @@ An area is a package `consultancy/<area>/`; its view modules are `views*.py` and
 `*_views.py`. No module imports another area's views (what two areas share lives in a
 `queries`, `access` or `services` module); a view module runs no query of its own (it
 loads through `access`, reads through `queries`, writes through `services`, and may only
-commit or roll back the request's transaction); a rule module loads nothing that brings in
-Flask, SQLAlchemy or the database, not even through the modules it imports.
+commit or roll back the request's transaction). That rules load neither Flask nor the
+database is tested by importing them (`test_rules_pure.py`).
 """
 import ast
 import re
 from pathlib import Path
 
-import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "consultancy"
 VIEW_MODULE = re.compile(r"views\w*|\w+_views")
 
-# Being moved by issue 13 (helper "eng"): remove each pair once it is fixed.
-CROSS_AREA_VIEW_IMPORTS_ALLOWED = {
-    ("consultancy.evaluation.entry_views", "consultancy.engagements.views"),
-    ("consultancy.evaluation.summary_views", "consultancy.engagements.views"),
-    ("consultancy.main.views", "consultancy.engagements.overview_views"),
-    ("consultancy.main.views", "consultancy.flags.views"),
-}
-
 # What a view may do with the database: end the request's transaction.
 VIEW_DATABASE_CALLS = {"db.session.commit", "db.session.rollback"}
-# View modules that still query, being moved by issue 13 (the admin's flag-rule pages by
-# helper "flags", the others by helper "eng"): remove each module once it is clean.
+# View modules that still query, being moved by issue 13 (the flag pages and the admin's
+# flag-rule pages): remove each module once it is clean.
 QUERYING_VIEWS_ALLOWED = {
     "consultancy.admin.views",
-    "consultancy.engagements.overview_views",
-    "consultancy.engagements.session_views",
-    "consultancy.engagements.views",
-    "consultancy.evaluation.entry_views",
-    "consultancy.evaluation.export_views",
     "consultancy.flags.views",
-    "consultancy.main.views",
 }
 
 # Whatever loads Flask, SQLAlchemy or the database session.
-IMPURE = re.compile(r"(flask\w*|sqlalchemy|consultancy\.extensions)(\..*)?")
 
 
 def module_name(path: Path) -> str:
@@ -126,28 +110,11 @@ def querying_views(found: dict[str, Path]) -> dict[str, list[str]]:
             and (hits := queries_in(path.read_text(encoding="utf-8")))}
 
 
-def loaded_by(name: str, found: dict[str, Path]) -> set[str]:
-    """Every module that importing `name` loads, followed through the package's own
-    modules (but for its root, the app factory, which every one of them loads)."""
-    seen, todo = set(), [name]
-    while todo:
-        parts = todo.pop().split(".")
-        # Importing a.b.c runs a, then a.b, then a.b.c.
-        for step in (".".join(parts[:end]) for end in range(1, len(parts) + 1)):
-            if step not in seen:
-                seen.add(step)
-                if step in found and step != PACKAGE.name:
-                    todo.extend(imports(step, found[step]))
-    return seen
-
-
 # --- the rules -----------------------------------------------------------------------------
 
 def test_no_module_imports_another_areas_views():
     found = cross_area_view_imports(modules())
-    assert sorted(found - CROSS_AREA_VIEW_IMPORTS_ALLOWED) == []
-    # An allowance no longer needed goes, so that the list only shrinks.
-    assert sorted(CROSS_AREA_VIEW_IMPORTS_ALLOWED - found) == []
+    assert sorted(found) == []
 
 
 def test_views_run_no_query_of_their_own():
@@ -155,13 +122,6 @@ def test_views_run_no_query_of_their_own():
     assert {name: hits for name, hits in found.items()
             if name not in QUERYING_VIEWS_ALLOWED} == {}
     assert sorted(QUERYING_VIEWS_ALLOWED - found.keys()) == []
-
-
-@pytest.mark.xfail(strict=False, reason="moved by issue 13 item 7")
-@pytest.mark.parametrize("name", sorted(name for name in modules()
-                                        if name.startswith("consultancy.rules.")))
-def test_rules_load_neither_flask_nor_the_database(name):
-    assert sorted(m for m in loaded_by(name, modules()) if IMPURE.fullmatch(m)) == []
 
 
 # --- the checks themselves -----------------------------------------------------------------
@@ -195,8 +155,3 @@ def test_the_import_check_knows_areas_and_view_modules():
     assert imports_in(source, "consultancy.evaluation") >= {
         "consultancy.engagements.views", "consultancy.evaluation.queries",
         "consultancy.flags.views"}
-
-
-def test_the_rule_check_follows_imports_into_the_package():
-    assert {"consultancy.extensions", "consultancy.models", "flask"} <= loaded_by(
-        "consultancy.permissions", modules())

@@ -12,7 +12,7 @@ from consultancy import create_app, demo
 from consultancy.admin.services import create_user
 from consultancy.applications import queries
 from consultancy.cli import DEMO_PASSWORD, DEMO_USERS
-from consultancy.engagements.services import case_budget
+from consultancy.engagements.queries import case_budget
 from consultancy.extensions import db
 from consultancy.models import (
     ApplicantKind, Application, ApplicationStatus, Engagement, EngagementMember,

@@ -12,9 +12,10 @@ from flask import render_template
 from flask_login import login_user
 
 from consultancy.engagements import services
-from consultancy.engagements.overview_views import consultant_load, half_year_of, month_of
+from consultancy.engagements.queries import consultant_load
+from consultancy.rules.engagements import half_year_of, month_of
 from consultancy.engagements.services import SessionData
-from consultancy.engagements.views import case_page_query
+from consultancy.engagements.queries import case_page_query
 from consultancy.engagements.timeline import timeline
 from consultancy.extensions import db
 from consultancy.models import (

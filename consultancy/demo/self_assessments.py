@@ -69,8 +69,7 @@ class _Assessments:
 
     def enterer(self, engagement: Engagement, day: date) -> User:
         members = sorted(engagement.members, key=lambda m: (m.started_on, m.user.email))
-        on_case = [m.user for m in members if rules.is_current_member(m.started_on,
-                                                                      m.ended_on, day)]
+        on_case = [m.user for m in members if m.is_current(day)]
         user = (on_case or [m.user for m in members])[0]
         audit.set_actor(user.id)
         return user

@@ -19,6 +19,7 @@ from consultancy.flags import texts as flag_texts
 from consultancy.i18n import current_language, format_date, format_number
 from consultancy.identities import unit_label
 from consultancy.models import Engagement, EngagementType, FlagEventKind, SessionStatus
+from consultancy.rules.phases import phase_entry
 from consultancy.services.clock import local_today, local_zone
 
 
@@ -113,17 +114,8 @@ def timeline(engagement: Engagement, *, pseudonymised: bool = False,
     return sorted(items, key=TimelineItem.sort_key, reverse=True)
 
 
-def phase_entry(engagement_type: EngagementType, code: str | None) -> dict | None:
-    """The entry of the type's phase template for a stored phase code (names in Danish and
-    English), or None."""
-    if code is None:
-        return None
-    return next((phase for phase in engagement_type.phase_template
-                 if phase["code"] == code), None)
-
-
 def phase_name(engagement_type: EngagementType, code: str | None) -> str:
-    entry = phase_entry(engagement_type, code)
+    entry = phase_entry(engagement_type.phase_template, code)
     if entry is None:
         return code or ""
     return entry["name_da"] if current_language() == "da" else entry["name_en"]

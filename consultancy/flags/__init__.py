@@ -2,5 +2,5 @@ from flask import Blueprint
 
 bp = Blueprint("flags", __name__, url_prefix="/flags", cli_group=None)  # its group: cli.py
 
-from consultancy.flags import views  # noqa: E402,F401
-from consultancy.flags import cli  # noqa: E402,F401
+# The modules that attach views and commands to `bp`; create_app imports them.
+MODULES = ("views", "cli")

@@ -27,7 +27,6 @@ from flask import current_app
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 
-from consultancy.engagements.queries import is_current_member
 from consultancy.extensions import db
 from consultancy.flags import texts
 from consultancy.models import (
@@ -90,7 +89,7 @@ def recipients(flags: list[NewFlag], today: date) -> list[tuple[User, list[NewFl
     for user_id, engagement_id in db.session.execute(
             sa.select(EngagementMember.user_id, EngagementMember.engagement_id)
             .join(User, User.id == EngagementMember.user_id)
-            .where(is_current_member(today), User.active, User.role == Role.CONSULTANT)):
+            .where(EngagementMember.is_current(today), User.active, User.role == Role.CONSULTANT)):
         cases_of[user_id].add(engagement_id)
     result = []
     for user in users:

@@ -13,13 +13,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
 
-from consultancy.engagements.queries import is_current_member
 from consultancy.extensions import db
 from consultancy.models import (
     Application, ApplicationStatus, Engagement, EngagementMember, EngagementPhaseChange,
@@ -68,7 +66,6 @@ def case_rows(today: date, engagement_ids: Iterable[int] | None = None) -> list[
     held = s.status == SessionStatus.HELD
     sessions = sa.select(
         s.engagement_id,
-        sa.func.sum(sa.case((held, s.hours))).label("hours_used"),
         sa.func.min(sa.case((held, s.held_on))).label("first_held"),
         sa.func.max(sa.case((sa.and_(held, s.held_on <= today), s.held_on))).label("last_held"),
         *[sa.func.min(sa.case((sa.and_(held, s.format == session_format), s.held_on)))
@@ -80,10 +77,11 @@ def case_rows(today: date, engagement_ids: Iterable[int] | None = None) -> list[
           .label(name) for name, occasion in MILESTONE_OCCASIONS.items()],
     ).where(Response.responded_on <= today).group_by(Response.engagement_id)
     team = (sa.select(EngagementMember.engagement_id, sa.func.count().label("consultants"))
-            .where(is_current_member(today)).group_by(EngagementMember.engagement_id))
+            .where(EngagementMember.is_current(today)).group_by(EngagementMember.engagement_id))
     cases = sa.select(
         Engagement.id, Engagement.phase, Engagement.status, Engagement.start_date,
-        Engagement.planned_end, Engagement.hour_budget, Engagement.engagement_type_id)
+        Engagement.planned_end, Engagement.hour_budget, Engagement.hours_used,
+        Engagement.engagement_type_id)
     if engagement_ids is not None:
         ids = list(engagement_ids)
         sessions = sessions.where(s.engagement_id.in_(ids))
@@ -104,7 +102,7 @@ def case_rows(today: date, engagement_ids: Iterable[int] | None = None) -> list[
         kind = types[row.engagement_type_id]
         rows.append(CaseRow(row.id, row.phase, kind.phase_template, CaseFacts(
             start_date=row.start_date, planned_end=row.planned_end,
-            hour_budget=row.hour_budget, hours_used=Decimal(row.hours_used or 0),
+            hour_budget=row.hour_budget, hours_used=row.hours_used,
             first_session_on=row.first_held,
             cancelled=row.status is EngagementStatus.CANCELLED,
             completed=row.status is EngagementStatus.COMPLETED,
