@@ -31,7 +31,7 @@ from consultancy.models import (
 )
 from consultancy.rules.text import HIDDEN, contains_cpr, has_control_characters, shown
 from consultancy.services.clock import utcnow
-from consultancy.validators import CONTROL_MESSAGE, CPR_MESSAGE
+from consultancy.validators import CONTROL_MESSAGE, CPR_MESSAGE, cell_problems
 from consultancy.weblog import JsonFormatter
 from tests.conftest import PASSWORD
 from tests.test_applications import VALID_FORM, errors_of
@@ -413,6 +413,30 @@ def test_the_evaluation_import_refuses_a_cell_by_row_and_column_without_repeatin
     assert not shows_cpr(page) and "\x00" not in page
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Response.id))) == 0
+
+
+CPR = "010190-1234"
+
+
+@pytest.mark.parametrize("records, expected", [
+    ([], []),
+    ([["unit", "note"], ["Ok", "fine"]], []),
+    ([["unit", "note"], ["Ok", CPR]], [(2, "note", CPR_MESSAGE)]),
+    # A cell beyond the header, or under an empty header, is named by its letter.
+    ([["unit"], ["Ok", "ok", CPR]], [(2, "C", CPR_MESSAGE)]),
+    ([["unit", " "], ["Ok", CPR]], [(2, "B", CPR_MESSAGE)]),
+    # A header that may not be repeated is named by its letter, in its row and below.
+    ([["unit", CPR], ["Ok", CPR]], [(1, "B", CPR_MESSAGE), (2, "B", CPR_MESSAGE)]),
+    ([["unit", "note\x00"], ["Ok", "x\x00"]],
+     [(1, "B", CONTROL_MESSAGE), (2, "B", CONTROL_MESSAGE)]),
+    # The header row names no cell of its own.
+    ([["unit", "note"], ["Ok", "fine"], [CPR]], [(3, "unit", CPR_MESSAGE)]),
+])
+def test_cell_problems_name_a_cell_by_its_header_or_letter_never_by_its_value(
+        app, records, expected):
+    with app.test_request_context():
+        found = [(row, column, message) for row, column, message in cell_problems(records)]
+        assert found == [(row, column, str(message)) for row, column, message in expected]
 
 
 def test_a_file_name_with_a_cpr_number_is_not_repeated(app, case_import):
