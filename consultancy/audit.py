@@ -23,7 +23,6 @@ from sqlalchemy.orm import ColumnProperty
 from consultancy.extensions import db
 from consultancy.i18n import format_number
 from consultancy.models import AuditEntry
-from consultancy.services.clock import utcnow
 
 REDACTED = "***"
 
@@ -134,8 +133,7 @@ def _row(action: str, obj: Any, changes: dict[str, list]) -> dict[str, Any]:
     # The identity key is only assigned after the flush; the primary key is already set.
     state = inspect(obj)
     identity = state.identity or state.mapper.primary_key_from_instance(obj)
-    return {
-        "at": utcnow(),
+    return {  # the time comes from the column's default (the one clock)
         "actor_id": _actor_id(),
         "action": action,
         "table_name": obj.__table__.name,
@@ -182,7 +180,6 @@ def _before_delete(mapper, connection, obj) -> None:
 def record_event(action: str, user_id: int | None = None, note: str | None = None) -> None:
     """Record an event that changes no domain record (a login, a refused login)."""
     db.session.add(AuditEntry(
-        at=utcnow(),
         actor_id=user_id if user_id is not None else _actor_id(),
         action=action,
         table_name="users" if user_id is not None else None,
@@ -205,7 +202,7 @@ def record_export(kind: str, fmt: str, filters: Mapping[str, Any] | None, rows: 
                            if value is not None}}
     if token_id is not None:
         details["token"] = token_id
-    db.session.add(AuditEntry(at=utcnow(), actor_id=_actor_id(), action="export",
+    db.session.add(AuditEntry(actor_id=_actor_id(), action="export",
                               details=details, client_address=_client_address()))
 
 
@@ -246,9 +243,8 @@ def _bulk_statement(state) -> None:
     else:
         rows = result.rowcount
     state.session.connection().execute(sa.insert(AuditEntry), [{
-        "at": utcnow(), "actor_id": _actor_id(), "client_address": _client_address(),
-        "action": action, "table_name": mapper.local_table.name, "record_id": None,
-        "changes": None, "note": f"bulk statement, {rows} rows",
+        "actor_id": _actor_id(), "client_address": _client_address(), "action": action,
+        "table_name": mapper.local_table.name, "note": f"bulk statement, {rows} rows",
     }])
     return result
 

@@ -1,5 +1,9 @@
+import json
+import subprocess
+import sys
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -7,8 +11,8 @@ import sqlalchemy as sa
 from consultancy import audit
 from consultancy.extensions import db
 from consultancy.models import (
-    AuditEntry, DaycareUnit, Engagement, EngagementUnit, JobRun, Ownership, Role, RunStatus,
-    UnitKind, User,
+    AuditEntry, DaycareUnit, Engagement, EngagementType, EngagementUnit, JobRun, Ownership, Role,
+    RunStatus, UnitKind, User,
 )
 from tests.conftest import FROZEN_AT
 
@@ -144,6 +148,44 @@ def test_the_old_value_is_recorded_even_when_it_was_not_loaded(app, make_user):
         loaded.role = Role.ADMIN
         db.session.commit()
     assert entries(app, action="update")[-1].changes == {"role": ["team", "admin"]}
+
+
+# The listeners are registered once per process; this runs the first registration in a
+# process of its own, so that a test of it cannot pass on listeners left by another test.
+FIRST_APP_OF_A_PROCESS = """
+import json, sys
+from flask_migrate import upgrade
+from consultancy import create_app
+from consultancy.extensions import db
+from consultancy.models import AuditEntry, JobRun, Role, User
+from tests.conftest import app_config
+
+app = create_app(app_config(sys.argv[1]), instance_path=sys.argv[2])
+with app.app_context():
+    upgrade()
+    user = User(email="a@example.dk", name="A", role=Role.TEAM, active=True, language="da")
+    user.set_password("not the point here at all")
+    db.session.add(user)
+    db.session.commit()  # expires every attribute
+    user.role = Role.ADMIN
+    db.session.commit()
+    db.session.execute(db.update(User).values(language="en"))
+    db.session.commit()
+    entries = db.session.scalars(db.select(AuditEntry).order_by(AuditEntry.id)).all()
+    print(json.dumps([[e.action, e.changes, e.note] for e in entries]))
+"""
+
+
+def test_the_first_app_of_a_process_audits_changes_with_their_old_values(tmp_path):
+    found = subprocess.run(
+        [sys.executable, "-c", FIRST_APP_OF_A_PROCESS, f"sqlite:///{tmp_path / 'fresh.db'}",
+         str(tmp_path)], capture_output=True, text=True, timeout=120,
+        cwd=Path(__file__).resolve().parent.parent)
+    assert found.returncode == 0, found.stderr
+    created, updated, bulk = json.loads(found.stdout.splitlines()[-1])
+    assert created[0] == "create" and created[1]["password_hash"] == [None, audit.REDACTED]
+    assert updated[:2] == ["update", {"role": ["team", "admin"]}]
+    assert bulk == ["update", None, "bulk statement, 1 rows"]
 
 
 def test_bulk_statements_on_audited_tables_leave_a_summary(app, make_user):
@@ -443,6 +485,27 @@ def test_values_are_recorded_as_their_json_types(app, make_case):
     assert start_removed.changes == {"start_date": ["2026-08-03", None]}
 
 
+def test_a_list_of_objects_is_recorded_as_json(app):
+    with app.app_context():
+        one_year = db.session.scalar(sa.select(EngagementType).where(
+            EngagementType.code == "one_year"))
+        one_year.phase_template = [{"code": "start", "until": {"hours_share": 0.25}}]
+        db.session.commit()
+    [change] = entries(app, action="update", table_name="engagement_types")
+    assert change.changes["phase_template"][1] == [
+        {"code": "start", "until": {"hours_share": 0.25}}]
+
+
+def test_a_deleted_record_keeps_its_secrets_hidden(app, make_user):
+    user = make_user(email="leaving@example.dk")
+    with app.app_context():
+        db.session.delete(db.session.get(User, user.id))
+        db.session.commit()
+    [deleted] = entries(app, action="delete", table_name="users")
+    assert deleted.changes["password_hash"] == [audit.REDACTED, None]
+    assert deleted.changes["email"] == ["leaving@example.dk", None]
+
+
 def test_a_password_change_is_recorded_but_never_shown(app, make_user):
     user = make_user()
     with app.app_context():
@@ -506,6 +569,22 @@ def test_an_event_in_a_signed_in_request_names_the_signed_in_user(app, make_user
     [logout] = entries(app, action="logout")
     assert (logout.actor_id, logout.table_name, logout.record_id) == (
         user.id, "users", str(user.id))
+
+
+def test_an_event_without_a_user_names_the_acting_user(app, make_user):
+    user = make_user(Role.TEAM)
+    with app.test_request_context():
+        audit.set_actor(user.id)
+        audit.record_event("login_failed")
+        db.session.commit()
+    [event] = entries(app, action="login_failed")
+    assert (event.actor_id, event.table_name, event.record_id) == (user.id, None, None)
+
+
+@pytest.mark.parametrize("kind, channel", [("everything", "web"), ("sessions", "pigeon")])
+def test_an_export_of_an_unknown_kind_or_channel_is_refused(app, kind, channel):
+    with app.test_request_context(), pytest.raises(ValueError, match="unknown export"):
+        audit.record_export(kind, "csv", None, 1, channel=channel)
 
 
 def test_changes_to_operational_records_are_not_audited(app):
