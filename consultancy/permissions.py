@@ -170,3 +170,16 @@ def pseudonymised(user) -> bool:
 def sees_case_notes(user) -> bool:
     """Summaries, next steps, goals and contact persons are not for external evaluators."""
     return not pseudonymised(user)
+
+
+# --- flags ---------------------------------------------------------------------------------
+
+def sees_every_flag(user) -> bool:
+    """Team and admin see every flag, the applications' included; consultants only those
+    of the cases they are on (`consultancy.flags.access`)."""
+    return user.role in CASE_WIDE_ROLES
+
+
+def decides_applications(user) -> bool:
+    """Team Dagtilbud decides the applications (and so resolves their flags)."""
+    return user.role is Role.TEAM

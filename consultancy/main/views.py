@@ -10,7 +10,7 @@ from consultancy.extensions import db
 from consultancy.flags.queries import (
     FlagFilters, attention_by_severity, flag_query, subjects,
 )
-from consultancy.flags.views import flags_needing_attention
+from consultancy.flags.templating import flags_needing_attention
 from consultancy.i18n import choose_language
 from consultancy.main import bp
 from consultancy.main.forms import LanguageForm
