@@ -10,7 +10,17 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from consultancy.flags.catalogue import DAYS, MONTHS, PERCENT, Parameter, spec_of
+from consultancy.flags.catalogue import DAYS, MONTHS, PERCENT, FlagRuleSpec, Parameter, spec_of
+
+
+def form_types(spec: FlagRuleSpec, rule, types: list) -> list:
+    """The types of course with fields of their own on the rule's form: none when its
+    thresholds cannot differ per type; else the active types, and closed ones that still
+    have values of their own (open cases of a closed type are still judged, and saving
+    must not drop what the form cannot show)."""
+    if not (spec.per_type and spec.parameters):
+        return []
+    return [t for t in types if t.active or t.code in rule.type_params]
 
 
 def override_field(type_code: str, key: str) -> str:

@@ -1,10 +1,10 @@
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 import sqlalchemy as sa
 from flask_login import current_user
 
 from consultancy.admin import bp
-from consultancy.admin.flag_rules import override_field, thresholds
+from consultancy.admin.flag_rules import form_types, override_field, thresholds
 from consultancy.admin.forms import (
     AuditFilterForm, EngagementTypeForm, NewUserForm, UserForm, flag_rule_form,
 )
@@ -15,14 +15,15 @@ from consultancy.admin.services import (
 from consultancy.audit import ACTION_LABELS, describe
 from consultancy.auth import sessions
 from consultancy.extensions import db
+from consultancy.flags import queries as flag_queries
+from consultancy.flags.access import load_rule
 from consultancy.flags.catalogue import spec_of
 from consultancy.pagination import paginate
 from consultancy.forms import choices
 from consultancy.i18n import current_language
-from consultancy.models import EngagementType, FlagRule, Intake, Role, Severity, User
+from consultancy.models import EngagementType, Intake, Role, Severity, User
 from consultancy.models.types import utcnow
 from consultancy.permissions import role_required
-from consultancy.rules.text import has_control_characters
 from consultancy.transactions import run_on_form
 
 
@@ -124,35 +125,23 @@ def engagement_type_edit(type_id: int | None):
                            engagement_type=engagement_type), status
 
 
-def _type_names(language: str) -> dict[str, str]:
-    types = db.session.scalars(sa.select(EngagementType).order_by(EngagementType.id))
-    return {t.code: t.name(language) for t in types}
-
-
 @bp.route("/flag-rules")
 @role_required(Role.ADMIN)
 def flag_rules():
-    rules = db.session.scalars(sa.select(FlagRule).order_by(FlagRule.position,
-                                                            FlagRule.code)).all()
-    type_names = _type_names(current_language())
-    rows = [(rule, spec_of(rule.code), thresholds(rule, type_names)) for rule in rules]
+    language = current_language()
+    type_names = {t.code: t.name(language) for t in flag_queries.course_types()}
+    rows = [(rule, spec_of(rule.code), thresholds(rule, type_names))
+            for rule in flag_queries.rules_in_order()]
     return render_template("admin/flag_rules.html", rows=rows)
 
 
 @bp.route("/flag-rules/<code>", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def flag_rule(code: str):
-    if has_control_characters(code):
-        abort(404)  # no rule has such a code, and PostgreSQL cannot be asked (NUL)
-    rule = db.get_or_404(FlagRule, code)
+    rule = load_rule(code)
     spec = spec_of(rule.code)
     language = current_language()
-    # Active types, and closed ones that still have values of their own (open cases of a
-    # closed type are still judged, and saving must not drop what it cannot show).
-    types = [t for t in db.session.scalars(sa.select(EngagementType)
-                                           .order_by(EngagementType.id))
-             if spec.per_type and spec.parameters
-             and (t.active or t.code in rule.type_params)]
+    types = form_types(spec, rule, flag_queries.course_types())
     codes = [t.code for t in types]
     data = None
     if request.method == "GET":

@@ -14,7 +14,8 @@ from consultancy.engagements.queries import cases_of
 from consultancy.extensions import db
 from consultancy.flags.access import Subject, sees_rule, visible_to
 from consultancy.models import (
-    SEVERITY_ORDER, Application, Engagement, Flag, FlagRule, Role, Severity, User,
+    SEVERITY_ORDER, Application, Engagement, EngagementType, Flag, FlagRule, Role, Severity,
+    User,
 )
 from consultancy.permissions import sees_every_flag
 
@@ -122,10 +123,21 @@ def subjects(flags: list[Flag]) -> dict[int, Subject]:
 
 
 
+def rules_in_order() -> list[FlagRule]:
+    """The stored rules, as the pages list them."""
+    return db.session.scalars(sa.select(FlagRule).order_by(FlagRule.position,
+                                                           FlagRule.code)).all()
+
+
 def filter_rules(user: User) -> list[FlagRule]:
     """The rules whose flags `user` may filter by, in their order."""
-    rules = db.session.scalars(sa.select(FlagRule).order_by(FlagRule.position))
-    return [rule for rule in rules if sees_rule(user, rule.code)]
+    return [rule for rule in rules_in_order() if sees_rule(user, rule.code)]
+
+
+def course_types() -> list[EngagementType]:
+    """The types of course, in the order they were made: those a rule's thresholds may
+    differ for."""
+    return db.session.scalars(sa.select(EngagementType).order_by(EngagementType.id)).all()
 
 
 def filter_consultants(user: User) -> list[User]:
