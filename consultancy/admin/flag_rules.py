@@ -1,5 +1,5 @@
-"""How the admin page shows a flag rule's thresholds: their units, the fields of the
-per-type values and each threshold as text.
+"""How the admin page shows a flag rule's thresholds: which types of course get fields of
+their own, the names of those fields, and each threshold with its unit as text.
 
 Which thresholds a rule has, their ranges, names and descriptions: its spec in
 `consultancy.flags.catalogue`. Case rules may be set per type of course

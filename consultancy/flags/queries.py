@@ -122,7 +122,6 @@ def subjects(flags: list[Flag]) -> dict[int, Subject]:
     return found
 
 
-
 def rules_in_order() -> list[FlagRule]:
     """The stored rules, as the pages list them."""
     return db.session.scalars(sa.select(FlagRule).order_by(FlagRule.position,
