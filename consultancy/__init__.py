@@ -3,17 +3,23 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from importlib import import_module
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
+if TYPE_CHECKING:
+    from flask import Flask
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: Mapping[str, Any] | None = None,
                instance_path: str | None = None) -> Flask:
+    # Flask is imported here, not above: importing a pure part of the package
+    # (consultancy.rules, consultancy.enums) must not load the web framework.
+    from flask import Flask
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
     app = Flask(
         __name__,
         instance_relative_config=True,
@@ -56,21 +62,14 @@ def create_app(config: Mapping[str, Any] | None = None,
     cli.init_app(app)
     flag_refresh.init_app(app)
 
-    from consultancy.admin import bp as admin_bp
-    from consultancy.api import bp as api_bp
-    from consultancy.applications import bp as applications_bp
-    from consultancy.auth import bp as auth_bp
-    from consultancy.engagements import bp as engagements_bp
-    from consultancy.evaluation import bp as evaluation_bp
-    from consultancy.flags import bp as flags_bp
-    from consultancy.main import bp as main_bp
+    from consultancy import admin, api, applications, auth, engagements, evaluation, flags, main
 
-    app.register_blueprint(main_bp)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(admin_bp, url_prefix="/admin")
-    app.register_blueprint(applications_bp)
-    app.register_blueprint(engagements_bp)
-    app.register_blueprint(flags_bp)
-    app.register_blueprint(evaluation_bp)
-    app.register_blueprint(api_bp)
+    for area, options in ((main, {}), (auth, {}), (admin, {"url_prefix": "/admin"}),
+                          (applications, {}), (engagements, {}), (flags, {}), (evaluation, {}),
+                          (api, {})):
+        # Views are imported here, never by importing an area, so that one area's queries or
+        # services can be imported anywhere without loading views.
+        for module in area.MODULES:
+            import_module(f"{area.__name__}.{module}")
+        app.register_blueprint(area.bp, **options)
     return app

@@ -23,7 +23,7 @@ from sqlalchemy.orm import ColumnProperty
 from consultancy.extensions import db
 from consultancy.i18n import format_number
 from consultancy.models import AuditEntry
-from consultancy.models.types import utcnow
+from consultancy.services.clock import utcnow
 
 REDACTED = "***"
 

@@ -1,4 +1,6 @@
-"""Command-line groups, added to the app so `app.test_cli_runner()` sees them."""
+"""The command-line groups that belong to no area: `flask demo` and `flask translate`,
+added to the app with `flask scheduler` by `init_app`. Each area adds its own groups on its
+blueprint (`bp.cli`, in the area's cli.py), so `app.test_cli_runner()` sees them all."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,18 +12,12 @@ from flask.cli import AppGroup
 
 from consultancy import demo
 from consultancy.admin.services import create_user
-from consultancy.applications.cli import applications_cli
 from consultancy.extensions import db
-from consultancy.models import LANGUAGES, Role, User
-from consultancy.models.types import utcnow
-from consultancy.services import Refusal
-from consultancy.services.clock import local_today
+from consultancy.models import Role, User
+from consultancy.services.clock import local_today, utcnow
 
-users_cli = AppGroup("users", help="Manage user accounts.")
 demo_cli = AppGroup("demo", help="Demo data for trying the application.")
 translate_cli = AppGroup("translate", help="Update and compile the translation catalogues.")
-
-ROLE_CHOICE = click.Choice([role.value for role in Role])
 
 DEMO_USERS = [
     ("admin@demo.example", "Ada Admin", Role.ADMIN),
@@ -35,33 +31,6 @@ DEMO_USERS = [
     ("evaluator@demo.example", "Eva Evaluator", Role.EVALUATOR),
 ]
 DEMO_PASSWORD = "demo-praksis"
-
-
-@users_cli.command("create")
-@click.argument("email")
-@click.option("--name", required=True, help="Full name.")
-@click.option("--role", required=True, type=ROLE_CHOICE)
-@click.option("--language", default="da", type=click.Choice(list(LANGUAGES)), show_default=True)
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-              help="Asked for when not given.")
-def users_create(email: str, name: str, role: str, language: str, password: str) -> None:
-    """Create a user account."""
-    try:
-        user = create_user(email, name, Role(role), password, language=language)
-    except Refusal as error:  # the account's rules and the password policy
-        raise click.ClickException(f"{error.field}: {error.message}") from error
-    db.session.commit()
-    click.echo(f"created user {user.id}: {user.email} ({user.role.value})")
-
-
-@users_cli.command("list")
-def users_list() -> None:
-    """List user accounts."""
-    users = db.session.scalars(sa.select(User).order_by(User.id)).all()
-    click.echo(f"{'id':>4}  {'email':<32} {'role':<11} {'active':<6} name")
-    for user in users:
-        click.echo(f"{user.id:>4}  {user.email:<32} {user.role.value:<11} "
-                   f"{'yes' if user.active else 'no':<6} {user.name}")
 
 
 @demo_cli.command("load")
@@ -112,11 +81,6 @@ def translate_compile() -> None:
 
 
 def init_app(app) -> None:
-    from consultancy.api.cli import tokens_cli
-    from consultancy.engagements.cli import sessions_cli
-    from consultancy.evaluation.cli import evaluation_cli, export_cli
-    from consultancy.flags.cli import flags_cli
     from consultancy.scheduler import scheduler_command
-    for group in (users_cli, demo_cli, translate_cli, applications_cli, sessions_cli,
-                  flags_cli, scheduler_command, evaluation_cli, export_cli, tokens_cli):
-        app.cli.add_command(group)
+    for command in (demo_cli, translate_cli, scheduler_command):
+        app.cli.add_command(command)

@@ -3,12 +3,16 @@ from __future__ import annotations
 
 import os
 import secrets
+import warnings
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Config
+
+from consultancy.services.clock import COPENHAGEN
 
 
 class Defaults:
@@ -27,7 +31,9 @@ class Defaults:
     WTF_I18N_ENABLED = False  # WTForms' messages come from our own catalogue (consultancy.forms)
 
     BABEL_DEFAULT_LOCALE = "da"
-    BABEL_DEFAULT_TIMEZONE = "Europe/Copenhagen"
+    # The zone people count days and read times in: "today", deadlines, the times shown,
+    # the scheduler's morning (consultancy.services.clock). Times are stored in UTC.
+    TIMEZONE = COPENHAGEN.key
 
     BOOTSTRAP_SERVE_LOCAL = True
     BOOTSTRAP_BOOTSWATCH_THEME = None
@@ -52,8 +58,7 @@ class Defaults:
 
     # A background job's claim older than this belongs to a process that died.
     JOB_CLAIM_STALE_AFTER = timedelta(hours=1)
-    # The scheduler process (`flask scheduler`): the daily flag pass, local time.
-    SCHEDULER_TIMEZONE = "Europe/Copenhagen"
+    # The scheduler process (`flask scheduler`): the daily flag pass, in TIMEZONE.
     FLAG_PASS_HOUR = 6
     FLAG_PASS_MINUTE = 0
     # A daily run found late by more than this many seconds (the machine slept) is skipped;
@@ -106,6 +111,7 @@ def load(config: Config, instance_path: str, overrides: Mapping[str, Any] | None
         config["SECRET_KEY"] = os.environ["SECRET_KEY"]
     if overrides:
         config.update(overrides)
+    _time_zone(config)
 
     production = config["ENV"] == "production"
     if production:
@@ -132,6 +138,21 @@ def load(config: Config, instance_path: str, overrides: Mapping[str, Any] | None
         options = dict(config["SQLALCHEMY_ENGINE_OPTIONS"])
         options["connect_args"] = {"timeout": 30, **options.get("connect_args", {})}
         config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def _time_zone(config: Config) -> None:
+    """One zone for everything: TIMEZONE, checked now rather than at the first page."""
+    if config.get("SCHEDULER_TIMEZONE"):
+        warnings.warn("SCHEDULER_TIMEZONE is deprecated: set TIMEZONE instead.", FutureWarning,
+                      stacklevel=3)
+        if config["TIMEZONE"] == Defaults.TIMEZONE:
+            config["TIMEZONE"] = config["SCHEDULER_TIMEZONE"]
+    try:
+        ZoneInfo(config["TIMEZONE"])
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise RuntimeError(f"TIMEZONE {config['TIMEZONE']!r} is not a time zone "
+                           "(e.g. Europe/Copenhagen).") from error
+    config["BABEL_DEFAULT_TIMEZONE"] = config["TIMEZONE"]  # the times Flask-Babel shows
 
 
 def development_secret(instance: Path) -> str:

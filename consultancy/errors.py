@@ -1,7 +1,8 @@
-"""Error pages in the application's layout, never with a stack trace."""
+"""Error pages in the application's layout, never with a stack trace; for the evaluator
+API, JSON errors, all built by `json_error`."""
 from __future__ import annotations
 
-from flask import current_app, render_template
+from flask import current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -22,7 +23,46 @@ MESSAGES = {
 }
 
 
+# The API's answers to what its views do not refuse themselves. Its scripts read `error`;
+# the messages are in English, as are the token errors.
+API_ERRORS = {
+    400: ("bad_request", "The request could not be understood."),
+    404: ("not_found", "There is nothing at this address."),
+    405: ("method_not_allowed", "This address does not take that method."),
+    413: ("too_large", "The request is too large."),
+    429: ("too_many_requests", "Too many requests. Wait a while and try again."),
+    500: ("server_error", "An error occurred on our side. It has been logged; please try "
+                          "again later."),
+}
+
+
+def json_error(status: int, error: str, message: str, field: str | None = None):
+    """Every error response of the API: `{"error": code, "message": text}`, with `field`
+    naming the parameter at fault, if one is. A 401 names the Bearer scheme (RFC 6750)
+    and says "invalid_token" when the token sent was refused."""
+    body = {"error": error, "message": str(message)}
+    if field:
+        body["field"] = field
+    response = jsonify(body)
+    response.status_code = status
+    if status == 401:
+        challenge = 'Bearer realm="api"'
+        if error == "invalid_token":
+            challenge += ', error="invalid_token"'
+        response.headers["WWW-Authenticate"] = challenge
+    return response
+
+
+def _for_the_api() -> bool:
+    """A request under the API's URL prefix, whether or not a route matched it."""
+    api = current_app.blueprints.get("api")
+    return api is not None and f"{request.path}/".startswith(f"{api.url_prefix}/")
+
+
 def render_error(code: int, message: str | None = None):
+    if _for_the_api():
+        error, default_message = API_ERRORS.get(code, API_ERRORS[500])
+        return json_error(code, error, message or default_message)
     title, default_message = MESSAGES.get(code, MESSAGES[500])
     return render_template("errors/error.html", code=code, title=title,
                            message=message or default_message), code

@@ -1,14 +1,26 @@
 """Tables written for spreadsheets and statistics programs, safe to open in Excel.
 
-Every export goes through this module: text that a spreadsheet would run as a formula
-(OWASP "CSV injection") gets a leading quote; numbers are written as numbers. Small
-tables go through `write_table`; large ones (the effect data for evaluators) through the
-chunked writers further down, streamed as they are read, bundled with a manifest.
+Every export goes through this module's writers: text that a spreadsheet would run as a
+formula (OWASP "CSV injection") gets a leading quote; numbers are written as numbers. The
+writers take a table in chunks and stream it (the effect data for evaluators, bundled with
+a manifest); `write_table` hands them a small table whole (the staff's exports).
+
+Every CSV file is UTF-8 with a header row and CRLF line ends, in one of three dialects
+(`CSV_DIALECTS`), chosen by who opens the file:
+
+- "csv-excel", the staff's tables (applications and rounds, sessions, self-assessments,
+  effect summaries): commas and decimal points, which every program reads, and a byte
+  order mark, without which Excel takes UTF-8 for its own code page and garbles æøå;
+- "csv", effect data for R, Python, Stata and SPSS: no byte order mark, which R would
+  read into the name of the first column;
+- "csv-excel-da", effect data for Excel with Danish settings: semicolons and decimal
+  commas, as Danish Excel splits and reads numbers, and the byte order mark.
 """
 from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import json
 import os
 import tempfile
@@ -23,7 +35,9 @@ from openpyxl.utils import get_column_letter
 
 FORMULA_STARTS = frozenset("=+-@")
 CONTROL_STARTS = frozenset("\t\r")
-MAX_WIDTH = 60
+MAX_WIDTH = 60  # of a column in a workbook, in characters
+WIDTH_SAMPLE = 1000  # the rows a column's width is taken from
+# The formats of `write_table`.
 MIMETYPES = {
     "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -45,24 +59,27 @@ def _text_columns(frame: pd.DataFrame) -> list:
 
 
 def write_table(frame: pd.DataFrame, fmt: Literal["csv", "xlsx"], sheet: str = "data") -> bytes:
-    """CSV (UTF-8 with BOM, comma, decimal point) or XLSX (frozen header row)."""
-    frame = neutralise_frame(frame).set_axis(
-        [neutralise(str(column)) for column in frame.columns], axis="columns")
-    if fmt == "csv":
-        # The BOM makes Excel read UTF-8 (æøå); R, Stata and SPSS skip it.
-        return frame.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
-    if fmt != "xlsx":
-        raise ValueError(f"unknown format {fmt!r}")
+    """A small table, whole, as CSV ("csv-excel") or as XLSX (one sheet, header frozen)."""
+    fields = [Field(str(column), _field_type(frame[column])) for column in frame.columns]
     buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        frame.to_excel(writer, index=False, sheet_name=sheet)
-        worksheet = writer.sheets[sheet]
-        worksheet.freeze_panes = "A2"
-        for index, cells in enumerate(worksheet.iter_cols(), start=1):
-            width = max(len(str(cell.value)) if cell.value is not None else 0 for cell in cells)
-            worksheet.column_dimensions[get_column_letter(index)].width = \
-                min(max(width, 8) + 2, MAX_WIDTH)
+    if fmt == "csv":
+        drain(write_csv([frame], fields, buffer, dialect="csv-excel"))
+    elif fmt == "xlsx":
+        drain(write_xlsx([(sheet, fields, [frame])], buffer))
+    else:
+        raise ValueError(f"unknown format {fmt!r}")
     return buffer.getvalue()
+
+
+def _field_type(column: pd.Series) -> str:
+    """The Table Schema type of a column, from its dtype; dates stay objects (strings)."""
+    if pd.api.types.is_bool_dtype(column):
+        return "boolean"
+    if pd.api.types.is_integer_dtype(column):
+        return "integer"
+    if pd.api.types.is_float_dtype(column):
+        return "number"
+    return "string"
 
 
 def download(frame: pd.DataFrame, fmt: Literal["csv", "xlsx"], name: str, sheet: str = "data"):
@@ -84,7 +101,7 @@ def download(frame: pd.DataFrame, fmt: Literal["csv", "xlsx"], name: str, sheet:
 # `drain` runs one to the end for a file on disk. Text cells are neutralised in every
 # format, as in `write_table`.
 
-# `MIMETYPES` are the formats of `write_table`; these, of the writers below.
+# The formats of the writers below.
 FORMAT_MIMETYPES = {
     **MIMETYPES,
     "csv-excel-da": "text/csv",
@@ -106,10 +123,10 @@ class CsvDialect(NamedTuple):
     bom: bool
 
 
+# Which is for whom, and why: the module's docstring.
 CSV_DIALECTS = {
-    # For R, Python, Stata and SPSS: no byte order mark (R would read it into the first name).
+    "csv-excel": CsvDialect(",", ".", True),
     "csv": CsvDialect(",", ".", False),
-    # For Excel with Danish settings: semicolons, decimal commas, and a BOM so æøå survive.
     "csv-excel-da": CsvDialect(";", ",", True),
 }
 
@@ -202,7 +219,7 @@ def _csv_cells(frame: pd.DataFrame, fields: list[Field]) -> pd.DataFrame:
 
 def write_csv(frames: Iterable[pd.DataFrame], fields: list[Field], out: BinaryIO,
               dialect: str = "csv") -> Writing:
-    """A CSV file in `dialect` (see CSV_DIALECTS), header first; empty cells are missing."""
+    """A CSV file in `dialect` (CSV_DIALECTS), header first; empty cells are missing."""
     separator, decimal, bom = CSV_DIALECTS[dialect]
     names = [f.name for f in fields]
     header = separator.join(neutralise(name) for name in names) + "\r\n"
@@ -284,7 +301,8 @@ def _xlsx_rows(frame: pd.DataFrame, fields: list[Field]) -> Iterator[list]:
 def write_xlsx(sheets: list[tuple[str, list[Field], Iterable[pd.DataFrame]]],
                out: BinaryIO) -> Generator[None, None, dict[str, int]]:
     """A workbook with a sheet per (name, fields, frames), written row by row (openpyxl's
-    write-only mode keeps memory flat); header row frozen. Returns rows per sheet."""
+    write-only mode keeps memory flat); header row frozen, each column as wide as its name
+    and the values of the first rows. Returns rows per sheet."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -295,9 +313,16 @@ def write_xlsx(sheets: list[tuple[str, list[Field], Iterable[pd.DataFrame]]],
     for name, fields, frames in sheets:
         worksheet = workbook.create_sheet(name)
         worksheet.freeze_panes = "A2"
+        chunks = iter(frames)
+        first = next(chunks, None)
+        # A write-only sheet takes its widths before its rows: measured on the first rows.
+        sample = None if first is None else neutralise_frame(
+            first[[f.name for f in fields]].head(WIDTH_SAMPLE))
         for index, f in enumerate(fields, start=1):
+            values = [] if sample is None else sample[f.name].dropna().astype(str)
+            longest = max([len(neutralise(f.name)), *(len(value) for value in values)])
             worksheet.column_dimensions[get_column_letter(index)].width = min(
-                max(len(f.name), 8) + 4, MAX_WIDTH)
+                max(longest, 8) + 2, MAX_WIDTH)
         header = []
         for f in fields:
             cell = WriteOnlyCell(worksheet, value=neutralise(f.name))
@@ -305,7 +330,7 @@ def write_xlsx(sheets: list[tuple[str, list[Field], Iterable[pd.DataFrame]]],
             header.append(cell)
         worksheet.append(header)
         rows = 0
-        for frame in frames:
+        for frame in itertools.chain([first], chunks) if first is not None else ():
             if rows + len(frame) > XLSX_MAX_ROWS:
                 raise ValueError(f"sheet {name} has more rows than a worksheet holds")
             for row in _xlsx_rows(frame, fields):
@@ -549,9 +574,9 @@ def write_bundle(files: Iterable[BundleFile], paths: dict[str, str],
 
 
 def _zip_time() -> tuple:
-    from datetime import datetime, timezone
+    from consultancy.services.clock import utcnow
 
-    return datetime.now(timezone.utc).timetuple()[:6]
+    return utcnow().timetuple()[:6]
 
 
 def stream_download(chunks: Iterable[bytes], fmt: str, filename: str):

@@ -41,7 +41,7 @@ def format_date(value: date | None) -> str:
 
 
 def format_datetime(value: datetime | None, with_time: bool = True) -> str:
-    """An aware UTC timestamp shown in Europe/Copenhagen."""
+    """An aware UTC timestamp shown in TIMEZONE (Flask-Babel's default zone)."""
     if value is None:
         return ""
     pattern = DATE_FORMATS[current_language()] + (" HH:mm" if with_time else "")

@@ -12,14 +12,15 @@ from datetime import date
 from typing import Callable
 
 import sqlalchemy as sa
-from flask import abort, current_app, g, jsonify, request
+from flask import abort, current_app, g, request
 from flask_login import current_user
 
 from consultancy import audit
+from consultancy.errors import json_error
 from consultancy.extensions import db, login_manager
 from consultancy.models import ApiToken, Role
-from consultancy.models.types import utcnow
-from consultancy.rules.engagements import is_current_member
+from consultancy.models.engagements import is_current_member
+from consultancy.services.clock import utcnow
 
 PUBLIC = "public"
 ACCESS_ATTRIBUTE = "access"
@@ -64,29 +65,16 @@ def current_token():
     return g.api_token
 
 
-def _api_error(status: int, error: str, message: str):
-    response = jsonify({"error": error, "message": message})
-    response.status_code = status
-    if status == 401:
-        # RFC 6750: name the scheme; say "invalid_token" when a token was sent.
-        challenge = 'Bearer realm="api"'
-        if error == "invalid_token":
-            challenge += ', error="invalid_token"'
-        response.headers["WWW-Authenticate"] = challenge
-    return response
-
-
 def _enforce_token(access: TokenAccess):
     scheme, _space, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        return _api_error(401, "missing_token",
-                          "Send a token: Authorization: Bearer <token>.")
+        return json_error(401, "missing_token", "Send a token: Authorization: Bearer <token>.")
     found = db.session.scalar(sa.select(ApiToken).where(
         ApiToken.token_hash == hash_token(token.strip())))
     if found is None or found.revoked_at is not None or not found.user.active:
-        return _api_error(401, "invalid_token", "The token is unknown, revoked or expired.")
+        return json_error(401, "invalid_token", "The token is unknown, revoked or expired.")
     if found.user.role not in access:
-        return _api_error(403, "insufficient_scope",
+        return json_error(403, "insufficient_scope",
                           "The token's user may not use this part of the API.")
     g.api_token = found
     audit.set_actor(found.user_id)
@@ -170,6 +158,20 @@ def pseudonymised(user) -> bool:
 def sees_case_notes(user) -> bool:
     """Summaries, next steps, goals and contact persons are not for external evaluators."""
     return not pseudonymised(user)
+
+
+# --- applications --------------------------------------------------------------------------
+
+def own_review(user, application):
+    """The review `user` is assigned on `application`, if any: only an assigned reviewer
+    scores it."""
+    return next((r for r in application.reviews if r.reviewer_id == user.id), None)
+
+
+def sees_scores(user, application) -> bool:
+    """Reviewers score independently: until their own scores are in, they see no others."""
+    own = own_review(user, application)
+    return own is None or own.submitted_at is not None
 
 
 # --- flags ---------------------------------------------------------------------------------

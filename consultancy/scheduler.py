@@ -5,7 +5,7 @@ jobs in memory, so a scheduler in the web app would run once per worker. One is 
 second is harmless, because the pass claims its job row and a run that finds it claimed
 changes nothing (`consultancy.services.jobs`).
 
-Each morning at FLAG_PASS_HOUR:FLAG_PASS_MINUTE (SCHEDULER_TIMEZONE) it runs the pass for
+Each morning at FLAG_PASS_HOUR:FLAG_PASS_MINUTE (in TIMEZONE) it runs the pass for
 that local day, then the digest when DIGEST_ENABLED. At start-up it catches up once when
 the last finished pass began more than 24 hours ago (or there is none), or when this
 morning's pass time has gone by without a pass for today. Each run logs one
@@ -31,7 +31,7 @@ from flask.cli import with_appcontext
 from consultancy.extensions import db
 from consultancy.flags.digest import run_digest
 from consultancy.flags.services import run_pass
-from consultancy.models.types import utcnow
+from consultancy.services.clock import local_zone, utcnow
 from consultancy.services.jobs import last_run
 
 log = logging.getLogger("consultancy.scheduler")
@@ -103,7 +103,7 @@ def scheduled_pass(app: Flask) -> None:
     try:
         with _running, app.app_context():
             now = utcnow()
-            today = now.astimezone(ZoneInfo(app.config["SCHEDULER_TIMEZONE"])).date()
+            today = now.astimezone(local_zone()).date()
             try:
                 _flag_pass(today)
                 if app.config["DIGEST_ENABLED"]:
@@ -118,9 +118,10 @@ def build_scheduler(app: Flask, catch_up: bool = False) -> BlockingScheduler:
     """The scheduler with its one daily job, not started. `catch_up`: run the job once as
     soon as the scheduler starts, then daily as usual."""
     config = app.config
-    zone = ZoneInfo(config["SCHEDULER_TIMEZONE"])
+    with app.app_context():
+        zone = local_zone()
     scheduler = BlockingScheduler(timezone=zone)  # the in-memory job store
-    extra = {"next_run_time": datetime.now(zone)} if catch_up else {}
+    extra = {"next_run_time": utcnow()} if catch_up else {}
     scheduler.add_job(
         scheduled_pass, CronTrigger(hour=config["FLAG_PASS_HOUR"],
                                     minute=config["FLAG_PASS_MINUTE"], timezone=zone),
@@ -133,7 +134,7 @@ def _catch_up_due() -> bool:
     try:
         last, now, config = last_run("flags"), utcnow(), current_app.config
         return needs_catch_up(last.started_at if last else None, now) or missed_today(
-            last.run_on if last else None, now, ZoneInfo(config["SCHEDULER_TIMEZONE"]),
+            last.run_on if last else None, now, local_zone(),
             config["FLAG_PASS_HOUR"], config["FLAG_PASS_MINUTE"])
     except Exception:
         log.exception("scheduler: could not read the last pass; catching up")
@@ -174,7 +175,7 @@ def scheduler_command() -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     log.info("scheduler: started", extra={"fields": {
-        "catch_up": catch_up, "timezone": app.config["SCHEDULER_TIMEZONE"],
+        "catch_up": catch_up, "timezone": app.config["TIMEZONE"],
         "daily_at": f"{app.config['FLAG_PASS_HOUR']:02d}:{app.config['FLAG_PASS_MINUTE']:02d}",
         "digest": bool(app.config["DIGEST_ENABLED"])}})
     scheduler.start()

@@ -1,4 +1,4 @@
-"""Running one change from a small form as the request's transaction, and saying how it went."""
+"""Running one change as the request's transaction, and saying how it went."""
 from __future__ import annotations
 
 import logging
@@ -59,20 +59,10 @@ def commit(action):
     return result
 
 
-def run_or_flash(action) -> bool:
-    """Run `action` and commit it; on a refusal roll back and flash why. True when saved."""
-    try:
-        commit(action)
-    except Refusal as refusal:
-        flash(refusal.message, "danger")
-        return False
-    return True
-
-
 @dataclass(frozen=True)
 class Outcome:
-    """What `run_on_form` did: true when saved, with the action's result, or the refusal
-    and the status to answer it with (409 when someone else got there first)."""
+    """What `commit_or_show` did: true when saved, with the action's result; else the
+    refusal, and the status to answer it with (409 when someone else got there first)."""
     saved: bool
     result: Any = None
     refusal: Refusal | None = None
@@ -87,13 +77,18 @@ class Outcome:
         return 409 if isinstance(self.refusal, Conflict) else 400
 
 
-def run_on_form(form, action) -> Outcome:
-    """Run `action` and commit it; on a refusal roll back and show why on `form`, next to
-    the field it names (the form keeps what was typed)."""
+def commit_or_show(action, form=None) -> Outcome:
+    """Run `action` as the request's transaction and commit it; on a refusal roll back and
+    show why: on `form`, next to the field the refusal names (the form keeps what was typed,
+    and a field the page shows only when asked, such as a confirmation, has its message);
+    without a form (a button, then a redirect), flashed."""
     try:
         result = commit(action)
     except Refusal as refusal:
-        show_refusal(form, refusal)
+        if form is None:
+            flash(refusal.message, "danger")
+        else:
+            show_refusal(form, refusal)
         return Outcome(False, refusal=refusal)
     return Outcome(True, result)
 

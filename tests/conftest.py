@@ -167,7 +167,7 @@ class BrowserClient(FlaskClient):
         if user is None:
             return
         from consultancy.auth import sessions
-        from consultancy.models.types import utcnow
+        from consultancy.services.clock import utcnow
 
         with self.application.test_request_context():
             signed_in = db.session.get(User, user.id)
@@ -348,9 +348,8 @@ def build_case(app, *, type_code: str = "mini", municipality: int = 773,
       consultant taking part; hours past the budget are confirmed.
     """
     from consultancy.engagements import services
-    from consultancy.models.types import utcnow
     from consultancy.rules.engagements import SUB_FORMATS
-    from consultancy.services.clock import local_today
+    from consultancy.services.clock import local_today, utcnow
 
     today = local_today()
     start = None if start is None else _day(start, today)
@@ -409,7 +408,7 @@ def make_round(app):
     """An application round for the one-year type, open today unless told otherwise."""
     from datetime import timedelta
 
-    from consultancy.applications.services import current_criteria_set
+    from consultancy.applications.queries import current_criteria_set
     from consultancy.models import EngagementType, Round
     from consultancy.services.clock import local_today
 
@@ -456,8 +455,7 @@ def make_application(app):
     """Submit an application through the service; returns its id."""
     from consultancy.applications import services
     from consultancy.models import Channel
-    from consultancy.models.types import utcnow
-    from consultancy.services.clock import local_today
+    from consultancy.services.clock import local_today, utcnow
 
     def make(**changes) -> int:
         with app.test_request_context():

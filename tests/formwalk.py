@@ -419,6 +419,7 @@ def populate(app, today) -> dict:
 
     from consultancy.admin import instruments
     from consultancy.applications import services as applications
+    from consultancy.applications.queries import current_criteria_set
     from consultancy.engagements import services as engagements
     from consultancy.evaluation import services as evaluation
     from consultancy.extensions import db
@@ -427,7 +428,7 @@ def populate(app, today) -> dict:
         Application, Channel, DaycareUnit, Engagement, EngagementStatus, EngagementType,
         Instrument, Occasion, Ownership, RespondentRole, Role, Round, UnitKind, User,
     )
-    from consultancy.models.types import utcnow
+    from consultancy.services.clock import utcnow
     from tests.conftest import application_data, build_case
 
     with app.test_request_context():
@@ -475,7 +476,7 @@ def populate(app, today) -> dict:
         round_ = Round(name="Runde efterår", engagement_type=one_year,
                        opens_on=today - timedelta(days=10), closes_on=today + timedelta(days=20),
                        capacity=2, planned_start=today + timedelta(days=60),
-                       criteria_set=applications.current_criteria_set())
+                       criteria_set=current_criteria_set())
         db.session.add(round_)
         db.session.flush()
         now = utcnow()

@@ -14,7 +14,7 @@ from consultancy.permissions import (
     PUBLIC, TokenAccess, access_of, can_manage_case, can_read_case, can_write_case, is_on_case,
     pseudonymised, sees_case_notes,
 )
-from consultancy.rules.engagements import is_current_member
+from consultancy.models.engagements import is_current_member
 from tests.conftest import TODAY
 
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}

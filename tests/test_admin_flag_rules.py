@@ -154,7 +154,7 @@ def _quiet_mini_case(app, consultant_id: int, held_days_ago: int) -> int:
     from consultancy.models import (
         DaycareUnit, MemberRole, Ownership, SessionFormat, UnitKind,
     )
-    from consultancy.models.types import utcnow
+    from consultancy.services.clock import utcnow
 
     with app.test_request_context():
         mini = db.session.scalar(sa.select(EngagementType).where(EngagementType.code == "mini"))

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask_babel import force_locale
 
 from consultancy.applications import services
+from consultancy.applications.queries import current_criteria_set
 from consultancy.applications.exchange import (
     APPLICATION_COLUMNS, UNIT_COLUMNS, ExchangeError, export_frame, import_applications,
 )
@@ -43,7 +44,7 @@ def open_round(name: str = "Forår 2025", today: date = TODAY) -> int:
     """A one_year round open on `today`, with the first criteria set."""
     round_ = Round(name=name, engagement_type_id=type_id("one_year"),
                    opens_on=today - timedelta(days=10), closes_on=today + timedelta(days=10),
-                   capacity=5, criteria_set_id=services.current_criteria_set().id)
+                   capacity=5, criteria_set_id=current_criteria_set().id)
     db.session.add(round_)
     db.session.flush()
     return round_.id

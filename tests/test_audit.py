@@ -125,7 +125,7 @@ def test_audit_log_runs_the_same_queries_whatever_its_length(app, admin_client,
 
 
 def test_audit_dates_are_filtered_by_copenhagen_days(app):
-    from consultancy.admin.services import AuditFilter, audit_query
+    from consultancy.admin.queries import AuditFilter, audit_query
     with app.app_context():
         # 23:30 UTC on 9 March is 00:30 on 10 March in Copenhagen.
         db.session.add(AuditEntry(at=datetime(2026, 3, 9, 23, 30, tzinfo=timezone.utc),

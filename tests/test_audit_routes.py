@@ -36,7 +36,7 @@ from consultancy.models import (
     Instrument, InstrumentKind, Item, Ownership, Response, Review, Role, Round, UnitKind,
     User,
 )
-from consultancy.models.types import utcnow
+from consultancy.services.clock import utcnow
 from tests.conftest import PASSWORD
 from tests.test_applications import VALID_FORM
 

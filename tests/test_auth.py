@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from consultancy.auth.services import Outcome, authenticate
 from consultancy.extensions import db
 from consultancy.models import AuditEntry, Role, ThrottleEvent, User
-from consultancy.models.types import utcnow
+from consultancy.services.clock import utcnow
 from tests.conftest import PASSWORD
 
 

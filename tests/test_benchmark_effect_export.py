@@ -32,8 +32,7 @@ from consultancy.models import (
     Answer, DaycareUnit, Engagement, EngagementStatus, EngagementType, EngagementUnit, Item,
     Occasion, Ownership, RespondentRole, Response, UnitKind,
 )
-from consultancy.models.types import utcnow
-from consultancy.services.clock import local_today
+from consultancy.services.clock import local_today, utcnow
 from tests.conftest import app_config, scratch_database
 
 pytestmark = pytest.mark.benchmark

@@ -24,8 +24,7 @@ from consultancy.models import (
     Engagement, EngagementMember, EngagementSession, EngagementStatus, EngagementType,
     MemberRole, Role, SessionFormat, SessionStatus, User,
 )
-from consultancy.models.types import utcnow
-from consultancy.services.clock import local_today
+from consultancy.services.clock import local_today, utcnow
 from tests.conftest import app_config, scratch_database
 
 pytestmark = pytest.mark.benchmark

@@ -216,7 +216,7 @@ def test_a_session_edited_and_one_logged_at_once_cannot_pass_the_budget_unconfir
 
 def reviewed_application(app, reviewers: list[User], scored: list[User]) -> int:
     """A submitted application with these reviewers; those in `scored` have scored it."""
-    from consultancy.models.types import utcnow
+    from consultancy.services.clock import utcnow
 
     with app.test_request_context():
         application = applications.submit(application_data(), Channel.WEB, utcnow(), DAY)

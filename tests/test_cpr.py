@@ -29,8 +29,8 @@ from consultancy.forms import Form
 from consultancy.models import (
     Application, AuditEntry, EngagementStatus, Response, Role, ThrottleEvent, User,
 )
-from consultancy.models.types import utcnow
 from consultancy.rules.text import HIDDEN, contains_cpr, has_control_characters, shown
+from consultancy.services.clock import utcnow
 from consultancy.validators import CONTROL_MESSAGE, CPR_MESSAGE
 from consultancy.weblog import JsonFormatter
 from tests.conftest import PASSWORD

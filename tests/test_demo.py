@@ -10,9 +10,9 @@ from sqlalchemy.orm import selectinload
 
 from consultancy import create_app, demo
 from consultancy.admin.services import create_user
-from consultancy.applications import services
+from consultancy.applications import queries
 from consultancy.cli import DEMO_PASSWORD, DEMO_USERS
-from consultancy.engagements.services import case_budget
+from consultancy.engagements.queries import case_budget
 from consultancy.extensions import db
 from consultancy.models import (
     ApplicantKind, Application, ApplicationStatus, Engagement, EngagementMember,
@@ -44,7 +44,7 @@ def all_cases() -> list[Engagement]:
 
 def everything() -> list:
     """The demo as plain values, for comparing two loads."""
-    applications = db.session.scalars(services.with_reviews(
+    applications = db.session.scalars(queries.with_reviews(
         sa.select(Application).order_by(Application.reference))).all()
     return [
         (a.reference, a.applicant_name, a.status.value, a.round.name if a.round else None,
@@ -109,7 +109,7 @@ def test_the_demo_shows_a_living_system(app):
         assert summary.created
         db.session.commit()
 
-        applications = db.session.scalars(services.with_reviews(sa.select(Application))).all()
+        applications = db.session.scalars(queries.with_reviews(sa.select(Application))).all()
         assert len(applications) >= 25
         assert {a.status for a in applications} == set(ApplicationStatus)
         assert summary.applications == {status: sum(a.status is status for a in applications)
@@ -119,19 +119,19 @@ def test_the_demo_shows_a_living_system(app):
         assert [r.name for r in rounds] == ["Ansøgningsrunde forår 2026",
                                             "Ansøgningsrunde efterår 2026"]
         closed, open_ = rounds
-        assert [services.round_state_of(r, TODAY) for r in rounds] == [RoundState.CLOSED,
+        assert [queries.round_state_of(r, TODAY) for r in rounds] == [RoundState.CLOSED,
                                                                        RoundState.OPEN]
         assert (closed.capacity, open_.capacity) == (3, 4)
         assert all(r.engagement_type.code == "one_year" for r in rounds)
         assert all(r.planned_start > r.closes_on for r in rounds)
-        assert all(r.criteria_set_id == services.current_criteria_set().id for r in rounds)
+        assert all(r.criteria_set_id == queries.current_criteria_set().id for r in rounds)
         assert open_.opens_on < TODAY < open_.closes_on
 
         # The closed round is decided, and its ranking agrees with the decisions.
         in_closed = [a for a in applications if a.round_id == closed.id]
         assert {a.status for a in in_closed} >= set(DECIDED)
         assert all(a.status in (*DECIDED, ApplicationStatus.WITHDRAWN) for a in in_closed)
-        ranked = services.ranking(closed)
+        ranked = queries.ranking(closed)
         assert [r.application.status for r in ranked if r.within_capacity] == \
             [ApplicationStatus.APPROVED] * closed.capacity
         for application in in_closed:
@@ -151,7 +151,7 @@ def test_the_demo_shows_a_living_system(app):
             assert len(re.sub(r"\D", "", application.contact_phone)) == 8
             assert all(5 <= u.vulnerable_share <= 60 for u in application.units)
             assert application.submitted_at <= NOW
-            assessment = services.assess(application)
+            assessment = queries.assess(application)
             if application.status in DECIDED:
                 assert assessment.submitted_reviews == 2
                 assert application.decided_by.role is Role.TEAM
@@ -167,7 +167,7 @@ def test_the_demo_shows_a_living_system(app):
         under_review = [a for a in applications if a.status is ApplicationStatus.UNDER_REVIEW]
         submitted_reviews = [r.submitted_at is not None for a in under_review for r in a.reviews]
         assert any(submitted_reviews) and not all(submitted_reviews)
-        assert any(services.assess(a).disagreements for a in applications)
+        assert any(queries.assess(a).disagreements for a in applications)
 
         engagements = all_cases()
         approved = [a for a in applications if a.status is ApplicationStatus.APPROVED]

@@ -23,8 +23,8 @@ from consultancy.models import (
     Application, DaycareUnit, Engagement, EngagementType, Flag, JobRun, MemberRole, Ownership,
     Role, RunStatus, SessionFormat, UnitKind, User,
 )
-from consultancy.models.types import utcnow
 from consultancy.scheduler import scheduled_pass
+from consultancy.services.clock import utcnow
 from tests.conftest import TODAY
 
 SUMMARY = "Fortroligt referat om Emma og hendes mor"

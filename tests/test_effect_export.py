@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from consultancy.evaluation import effect_data
 from consultancy.evaluation.effect_data import (
-    ACTIVITY_COLUMNS, LONG_COLUMNS, EffectFilters, long_frame, parse_filters,
+    ACTIVITY_COLUMNS, LONG_COLUMNS, EffectFilters, long_frames, parse_filters,
 )
 from consultancy.exports import Field, drain, write_csv, write_parquet
 from consultancy.extensions import db
@@ -44,6 +44,12 @@ FORMAT_FILES = {
     "dta": {"effect_data.dta", "activity.dta", "codebook.xlsx", "manifest.json"},
     "sav": {"effect_data.sav", "activity.sav", "codebook.xlsx", "manifest.json"},
 }
+
+
+def long_frame(filters: EffectFilters = EffectFilters()) -> pd.DataFrame:
+    """The whole long table as one DataFrame."""
+    frames = list(long_frames(filters))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=LONG_COLUMNS)
 
 
 def add_responses(app, engagement_id: int, occasion: Occasion, answers: dict[str, int | str],

@@ -12,17 +12,17 @@ from flask import render_template
 from flask_login import login_user
 
 from consultancy.engagements import services
-from consultancy.engagements.overview_views import consultant_load, half_year_of, month_of
+from consultancy.engagements.queries import consultant_load
+from consultancy.rules.engagements import half_year_of, month_of
 from consultancy.engagements.services import SessionData
-from consultancy.engagements.views import case_page_query
+from consultancy.engagements.queries import case_page_query
 from consultancy.engagements.timeline import timeline
 from consultancy.extensions import db
 from consultancy.models import (
     Application, ApplicationStatus, Engagement, EngagementStatus, EngagementType, MemberRole,
     Role, SessionFormat, SubFormat, User,
 )
-from consultancy.models.types import utcnow
-from consultancy.services.clock import local_today
+from consultancy.services.clock import local_today, utcnow
 from tests.conftest import CaseSession, TODAY
 
 
@@ -512,8 +512,7 @@ def test_the_start_page_runs_a_fixed_number_of_queries(app, make_case, make_user
 def test_a_long_timeline_is_paged(app, team_client):
     from consultancy.engagements import services as cases
     from consultancy.models import EngagementType, SessionFormat
-    from consultancy.models.types import utcnow
-    from consultancy.services.clock import local_today
+    from consultancy.services.clock import local_today, utcnow
 
     with app.test_request_context():
         mini = db.session.scalar(sa.select(EngagementType).where(EngagementType.code == "mini"))

@@ -27,8 +27,8 @@ from consultancy.models import (
     EngagementStatus, Flag, MemberRole, Occasion, Ownership, RespondentRole, Role,
     SessionFormat, UnitKind, User,
 )
-from consultancy.models.types import utcnow
 from consultancy.permissions import PUBLIC, TokenAccess, access_of
+from consultancy.services.clock import utcnow
 from tests.conftest import TODAY
 
 UNITS = ["Børnehuset Xylofonen", "Vuggestuen Zebrafinken", "Naturbørnehaven Kvækkeriet"]

@@ -19,8 +19,8 @@ from consultancy.models import (
     Application, AuditEntry, Engagement, EngagementStatus, Flag, FlagRule, JobClaim, JobRun,
     RunStatus, SessionFormat,
 )
-from consultancy.models.types import utcnow
 from consultancy.rules.engagements import add_months
+from consultancy.services.clock import utcnow
 from consultancy.services.jobs import run_job
 from tests.conftest import HANG_TIMEOUT, TODAY, app_config, build_case, scratch_database
 

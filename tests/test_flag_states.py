@@ -12,7 +12,7 @@ from consultancy.extensions import db
 from consultancy.flags.catalogue import CATALOGUE
 from consultancy.flags.queries import STATES, in_state
 from consultancy.models import Flag
-from consultancy.models.types import utcnow
+from consultancy.services.clock import utcnow
 from tests.conftest import TODAY
 
 # snoozed_until, as days from today (None: never snoozed); 0 is the day it comes back.

@@ -19,8 +19,7 @@ from consultancy.flags.services import evaluate
 from consultancy.models import (
     Application, AuditEntry, Engagement, Flag, FlagEvent, Role, SessionFormat, User,
 )
-from consultancy.models.types import utcnow
-from consultancy.services.clock import local_today
+from consultancy.services.clock import local_today, utcnow
 from tests.test_applications import errors_of
 from tests.conftest import TODAY
 

@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 from consultancy.models import EngagementStatus as E
 from consultancy.models import SessionFormat as F
 from consultancy.models import SubFormat as Sub
+from consultancy.models.engagements import is_current_member
 from consultancy.rules.engagements import (
-    HeldSession, add_months, budget, can_change_status, is_current_member, is_quarter_hours,
-    sub_format_allowed,
+    HeldSession, add_months, budget, can_change_status, is_quarter_hours, sub_format_allowed,
 )
 
 PROPERTY = settings(derandomize=True, max_examples=200, deadline=None)

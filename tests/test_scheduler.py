@@ -19,9 +19,8 @@ import sqlalchemy as sa
 from consultancy.extensions import db
 from consultancy.flags import services as flag_services
 from consultancy.models import Application, JobRun, RunStatus
-from consultancy.models.types import utcnow
 from consultancy.scheduler import build_scheduler, missed_today, needs_catch_up, scheduled_pass
-from consultancy.services.clock import local_today
+from consultancy.services.clock import local_today, utcnow
 from tests.conftest import HANG_TIMEOUT, migrate_database
 
 ROOT = Path(__file__).resolve().parent.parent

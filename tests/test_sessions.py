@@ -12,7 +12,7 @@ from consultancy.models import (
     DaycareUnit, EngagementSession, EngagementType, MemberRole, Ownership, Role, SessionFormat,
     SessionStatus, SubFormat, Theme, UnitKind, User,
 )
-from consultancy.models.types import utcnow
+from consultancy.services.clock import utcnow
 from tests.conftest import TODAY
 
 CPR_DA = "Fjern cpr-nummeret. Det må aldrig gemmes her."

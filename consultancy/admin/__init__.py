@@ -1,6 +1,6 @@
 from flask import Blueprint
 
-bp = Blueprint("admin", __name__)
+bp = Blueprint("admin", __name__, cli_group=None)  # its group: cli.py
 
-from consultancy.admin import views  # noqa: E402,F401
-from consultancy.admin import instrument_views  # noqa: E402,F401
+# The modules that attach views and commands to `bp`; create_app imports them.
+MODULES = ("views", "instrument_views", "cli")

@@ -75,6 +75,11 @@ class EngagementTypeForm(Form):
     active = BooleanField(_l("Open for new applications and cases"), default=True)
     submit = SubmitField(_l("Save"))
 
+    def fix_code(self, reason: str) -> None:
+        """A type in use keeps its code: shown read-only, with the reason beneath."""
+        self.code.render_kw = {**(self.code.render_kw or {}), "readonly": True}
+        self.code.description = reason
+
 
 class FlagRuleForm(Form):
     """Severity and on/off; `flag_rule_form` adds the rule's thresholds."""

@@ -3,27 +3,23 @@ scale, dimensions and items, and publish it. A published version is shown read-o
 services refuse any change to it (`consultancy.admin.instruments.editable`)."""
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy.orm import selectinload
 
-from consultancy.admin import bp
+from consultancy.admin import access, bp, queries
 from consultancy.admin import instruments as services
 from consultancy.admin.instrument_forms import (
     DimensionForm, InstrumentForm, InstrumentNamesForm, ItemForm, ScaleForm, scale_values,
 )
-from consultancy.extensions import db
 from consultancy.forms import ButtonForm
 from consultancy.i18n import current_language
 from consultancy.inputs import int_arg
 from consultancy.models import (
-    Dimension, Instrument, InstrumentKind, InstrumentVersion, Item, MissingCode, Response,
-    Role, Theme,
+    Dimension, Instrument, InstrumentKind, InstrumentVersion, Item, MissingCode, Role,
 )
-from consultancy.models.types import utcnow
 from consultancy.permissions import role_required
-from consultancy.transactions import flash_form_errors, run_on_form, run_or_flash
+from consultancy.services.clock import utcnow
+from consultancy.transactions import commit_or_show, flash_form_errors
 
 
 def version_url(version: InstrumentVersion) -> str:
@@ -34,25 +30,12 @@ def instrument_url(instrument: Instrument) -> str:
     return url_for("admin.instrument", instrument_id=instrument.id)
 
 
-def _item_counts(version_ids) -> dict[int, int]:
-    return dict(db.session.execute(
-        sa.select(Item.version_id, sa.func.count()).where(Item.version_id.in_(version_ids))
-        .group_by(Item.version_id)).all()) if version_ids else {}
-
-
-def _response_counts(version_ids) -> dict[int, int]:
-    return dict(db.session.execute(
-        sa.select(Response.instrument_version_id, sa.func.count())
-        .where(Response.instrument_version_id.in_(version_ids))
-        .group_by(Response.instrument_version_id)).all()) if version_ids else {}
-
-
 def _button(action, success: str, back: str):
     """Run one change from a button, then go back to the page it was on."""
     form = ButtonForm()
     if not form.validate_on_submit():
         flash_form_errors(form)
-    elif run_or_flash(action):
+    elif commit_or_show(action):
         flash(success, "success")
     return redirect(back)
 
@@ -62,10 +45,8 @@ def _button(action, success: str, back: str):
 @bp.route("/instruments")
 @role_required(Role.ADMIN)
 def instruments():
-    found = sorted(db.session.scalars(sa.select(Instrument).options(
-        selectinload(Instrument.versions))),
-        key=lambda i: (i.kind is not InstrumentKind.SELF_ASSESSMENT, i.code))
-    counts = _item_counts([v.id for i in found for v in i.versions])
+    found = queries.instruments()
+    counts = queries.item_counts([v.id for i in found for v in i.versions])
     return render_template("admin/instruments.html", instruments=found, item_counts=counts,
                            language=current_language())
 
@@ -75,9 +56,9 @@ def instruments():
 def instrument_new():
     form = InstrumentForm()
     if form.validate_on_submit():
-        if created := run_on_form(form, lambda: services.create_instrument(
+        if created := commit_or_show(lambda: services.create_instrument(
                 form.code.data, InstrumentKind(form.kind.data), form.name_da.data,
-                form.name_en.data)):
+                form.name_en.data), form):
             instrument = created.result
             flash(_("%(name)s created with a draft version 1: add its dimensions and items, "
                     "then publish it.", name=instrument.name(current_language())), "success")
@@ -89,29 +70,29 @@ def instrument_new():
 @bp.route("/instruments/<int:instrument_id>", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def instrument(instrument_id: int):
-    found = db.get_or_404(Instrument, instrument_id)
+    found = access.load_instrument(instrument_id)
     form = InstrumentNamesForm(obj=found)
     if form.validate_on_submit():
-        if run_on_form(form, lambda: services.rename_instrument(
-                found, form.name_da.data, form.name_en.data)):
+        if commit_or_show(lambda: services.rename_instrument(
+                found, form.name_da.data, form.name_en.data), form):
             flash(_("The names are saved."), "success")
             return redirect(instrument_url(found))
     status = 400 if form.is_submitted() else 200
     ids = [v.id for v in found.versions]
     return render_template(
         "admin/instrument.html", instrument=found, form=form,
-        item_counts=_item_counts(ids), response_counts=_response_counts(ids),
+        item_counts=queries.item_counts(ids), response_counts=queries.response_counts(ids),
         draft=services.draft_of(found), language=current_language()), status
 
 
 @bp.route("/instruments/<int:instrument_id>/versions", methods=["POST"])
 @role_required(Role.ADMIN)
 def instrument_new_version(instrument_id: int):
-    found = db.get_or_404(Instrument, instrument_id)
+    found = access.load_instrument(instrument_id)
     form = ButtonForm()
     if not form.validate_on_submit():
         flash_form_errors(form)
-    elif run_or_flash(lambda: services.new_version(found)):
+    elif commit_or_show(lambda: services.new_version(found)):
         version = services.draft_of(found)
         flash(_("Version %(number)d is a draft copy of the latest version: change it, then "
                 "publish it.", number=version.number), "success")
@@ -122,7 +103,7 @@ def instrument_new_version(instrument_id: int):
 @bp.route("/instruments/<int:instrument_id>/default", methods=["POST"])
 @role_required(Role.ADMIN)
 def instrument_default(instrument_id: int):
-    found = db.get_or_404(Instrument, instrument_id)
+    found = access.load_instrument(instrument_id)
     return _button(lambda: services.set_default(found), _(
         "%(name)s is now the default instrument.", name=found.name(current_language())),
         instrument_url(found))
@@ -130,20 +111,14 @@ def instrument_default(instrument_id: int):
 
 # --- a version -----------------------------------------------------------------------------
 
-def _load_version(version_id: int) -> InstrumentVersion:
-    return db.get_or_404(InstrumentVersion, version_id, options=[
-        selectinload(InstrumentVersion.dimensions),
-        selectinload(InstrumentVersion.items)])
-
-
 @bp.route("/instruments/versions/<int:version_id>", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def instrument_version(version_id: int):
-    version = _load_version(version_id)
+    version = access.load_version(version_id)
     form = ScaleForm(data=None if request.method == "POST" else scale_values(version))
     if form.validate_on_submit():
-        if run_on_form(form, lambda: services.update_version_settings(
-                version, form.scale_max.data, form.anchors())):
+        if commit_or_show(lambda: services.update_version_settings(
+                version, form.scale_max.data, form.anchors()), form):
             flash(_("The scale is saved."), "success")
             return redirect(version_url(version))
     status = 400 if form.is_submitted() else 200
@@ -155,7 +130,7 @@ def instrument_version(version_id: int):
         "admin/instrument_version.html", version=version, instrument=version.instrument,
         form=form, dimensions=dimensions, items=items,
         points=range(version.scale_min, version.scale_max + 1),
-        responses=_response_counts([version.id]).get(version.id, 0),
+        responses=queries.response_counts([version.id]).get(version.id, 0),
         missing_codes=list(MissingCode), language=current_language()), status
 
 
@@ -163,7 +138,7 @@ def _confirm(version: InstrumentVersion, action, template_values: dict, success:
              after: str):
     form = ButtonForm()
     if form.validate_on_submit():
-        if run_on_form(form, action):
+        if commit_or_show(action, form):
             flash(success, "success")
             return redirect(after)
     status = 400 if form.is_submitted() else 200
@@ -175,7 +150,7 @@ def _confirm(version: InstrumentVersion, action, template_values: dict, success:
 @role_required(Role.ADMIN)
 def instrument_publish(version_id: int):
     """GET asks for confirmation; POST checks the version is complete and publishes it."""
-    version = _load_version(version_id)
+    version = access.load_version(version_id)
     return _confirm(
         version, lambda: services.publish(version, utcnow()),
         {"title": _("Publish %(label)s?", label=version.label), "action": "publish",
@@ -188,7 +163,7 @@ def instrument_publish(version_id: int):
 @role_required(Role.ADMIN)
 def instrument_discard(version_id: int):
     """GET asks for confirmation; POST deletes the draft version."""
-    version = _load_version(version_id)
+    version = access.load_version(version_id)
     instrument = version.instrument
     after = instrument_url(instrument) if len(instrument.versions) > 1 \
         else url_for("admin.instruments")
@@ -210,11 +185,11 @@ def _dimension_page(form, version: InstrumentVersion, dimension: Dimension | Non
 @bp.route("/instruments/versions/<int:version_id>/dimensions/new", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def instrument_dimension_new(version_id: int):
-    version = _load_version(version_id)
+    version = access.load_version(version_id)
     form = DimensionForm()
     if form.validate_on_submit():
-        if saved := run_on_form(form, lambda: services.save_dimension(
-                version, form.code.data, form.name_da.data, form.name_en.data)):
+        if saved := commit_or_show(lambda: services.save_dimension(
+                version, form.code.data, form.name_da.data, form.name_en.data), form):
             flash(_("The dimension %(code)s is added.", code=saved.result.code), "success")
             return redirect(version_url(version))
     return _dimension_page(form, version, None, 400 if form.is_submitted() else 200)
@@ -223,12 +198,13 @@ def instrument_dimension_new(version_id: int):
 @bp.route("/instruments/dimensions/<int:dimension_id>", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def instrument_dimension(dimension_id: int):
-    dimension = db.get_or_404(Dimension, dimension_id)
+    dimension = access.load_dimension(dimension_id)
     version = dimension.version
     form = DimensionForm(obj=dimension)
     if form.validate_on_submit():
-        if run_on_form(form, lambda: services.save_dimension(
-                version, form.code.data, form.name_da.data, form.name_en.data, dimension)):
+        if commit_or_show(lambda: services.save_dimension(
+                version, form.code.data, form.name_da.data, form.name_en.data, dimension),
+                form):
             flash(_("The dimension %(code)s is saved.", code=dimension.code), "success")
             return redirect(version_url(version))
     return _dimension_page(form, version, dimension, 400 if form.is_submitted() else 200)
@@ -237,7 +213,7 @@ def instrument_dimension(dimension_id: int):
 @bp.route("/instruments/dimensions/<int:dimension_id>/delete", methods=["POST"])
 @role_required(Role.ADMIN)
 def instrument_dimension_delete(dimension_id: int):
-    dimension = db.get_or_404(Dimension, dimension_id)
+    dimension = access.load_dimension(dimension_id)
     return _button(lambda: services.delete_dimension(dimension),
                    _("The dimension %(code)s is deleted.", code=dimension.code),
                    version_url(dimension.version))
@@ -246,7 +222,7 @@ def instrument_dimension_delete(dimension_id: int):
 @bp.route("/instruments/dimensions/<int:dimension_id>/move", methods=["POST"])
 @role_required(Role.ADMIN)
 def instrument_dimension_move(dimension_id: int):
-    dimension = db.get_or_404(Dimension, dimension_id)
+    dimension = access.load_dimension(dimension_id)
     return _button(lambda: services.move_dimension(dimension, request.form.get("direction")),
                    _("The dimension %(code)s is moved.", code=dimension.code),
                    version_url(dimension.version))
@@ -256,8 +232,7 @@ def instrument_dimension_move(dimension_id: int):
 
 def _item_form(version: InstrumentVersion, item: Item | None, data: dict | None) -> ItemForm:
     form = ItemForm(obj=item, data=data)
-    themes = {t.id: t for t in db.session.scalars(
-        sa.select(Theme).where(Theme.active).order_by(Theme.group, Theme.position))}
+    themes = queries.active_themes()
     for link in item.themes if item is not None else ():
         themes.setdefault(link.theme_id, link.theme)  # an inactive theme the item has
     form.set_choices(sorted(version.dimensions, key=lambda d: d.position), themes.values(),
@@ -275,8 +250,9 @@ def _item_page(form, version: InstrumentVersion, item: Item | None, status):
 
 
 def _save_item(form, version: InstrumentVersion, item: Item | None):
+    dimension = next((d for d in version.dimensions if d.id == form.dimension_id.data), None)
     return services.save_item(
-        version, db.session.get(Dimension, form.dimension_id.data), form.code.data,
+        version, dimension, form.code.data,
         form.text_da.data, form.text_en.data, form.reverse_coded.data,
         form.theme_ids.data or [], item=item)
 
@@ -284,13 +260,13 @@ def _save_item(form, version: InstrumentVersion, item: Item | None):
 @bp.route("/instruments/versions/<int:version_id>/items/new", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def instrument_item_new(version_id: int):
-    version = _load_version(version_id)
+    version = access.load_version(version_id)
     data = None
     if request.method == "GET":
         data = {"dimension_id": int_arg("dimension")}
     form = _item_form(version, None, data)
     if form.validate_on_submit():
-        if saved := run_on_form(form, lambda: _save_item(form, version, None)):
+        if saved := commit_or_show(lambda: _save_item(form, version, None), form):
             flash(_("The item %(code)s is added.", code=saved.result.code), "success")
             return redirect(version_url(version) + f"#dimension-{saved.result.dimension_id}")
     return _item_page(form, version, None, 400 if form.is_submitted() else 200)
@@ -299,14 +275,14 @@ def instrument_item_new(version_id: int):
 @bp.route("/instruments/items/<int:item_id>", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def instrument_item(item_id: int):
-    item = db.get_or_404(Item, item_id)
+    item = access.load_item(item_id)
     version = item.version
     data = None
     if request.method == "GET":
         data = {"theme_ids": [link.theme_id for link in item.themes]}
     form = _item_form(version, item, data)
     if form.validate_on_submit():
-        if run_on_form(form, lambda: _save_item(form, version, item)):
+        if commit_or_show(lambda: _save_item(form, version, item), form):
             flash(_("The item %(code)s is saved.", code=item.code), "success")
             return redirect(version_url(version) + f"#dimension-{item.dimension_id}")
     return _item_page(form, version, item, 400 if form.is_submitted() else 200)
@@ -315,7 +291,7 @@ def instrument_item(item_id: int):
 @bp.route("/instruments/items/<int:item_id>/delete", methods=["POST"])
 @role_required(Role.ADMIN)
 def instrument_item_delete(item_id: int):
-    item = db.get_or_404(Item, item_id)
+    item = access.load_item(item_id)
     return _button(lambda: services.delete_item(item),
                    _("The item %(code)s is deleted.", code=item.code),
                    version_url(item.version))
@@ -324,7 +300,7 @@ def instrument_item_delete(item_id: int):
 @bp.route("/instruments/items/<int:item_id>/move", methods=["POST"])
 @role_required(Role.ADMIN)
 def instrument_item_move(item_id: int):
-    item = db.get_or_404(Item, item_id)
+    item = access.load_item(item_id)
     return _button(lambda: services.move_item(item, request.form.get("direction")),
                    _("The item %(code)s is moved.", code=item.code),
                    version_url(item.version))

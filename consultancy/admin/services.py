@@ -1,14 +1,12 @@
-"""Managing users, types of course and flag rules, and reading the audit trail. Callers own
-the transaction."""
+"""Managing users, types of course and flag rules. Callers own the transaction."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import gettext as _
-from sqlalchemy.orm import joinedload
+from flask_babel import gettext as _, ngettext
 
 from consultancy.admin.flag_rules import override_field
 from consultancy.api import tokens
@@ -16,10 +14,11 @@ from consultancy.auth import sessions
 from consultancy.auth.passwords import check_new_password
 from consultancy.extensions import db
 from consultancy.flags.catalogue import spec_of
-from consultancy.models import AuditEntry, EngagementType, FlagRule, Role, Severity, User
+from consultancy.models import (
+    Application, Engagement, EngagementType, FlagRule, Role, Round, Severity, User,
+)
 from consultancy.models.users import normalise_email
 from consultancy.services import Refusal
-from consultancy.services.clock import COPENHAGEN
 from consultancy.validators import text_problem
 
 
@@ -99,46 +98,57 @@ def update_user(user: User, acting: User, *, email: str, name: str, role: Role,
     return user
 
 
-@dataclass(frozen=True)
-class AuditFilter:
-    user_id: int | None = None
-    table: str | None = None
-    record_id: str | None = None
-    date_from: date | None = None
-    date_to: date | None = None
-
-
-def _start_of_day(day: date) -> datetime:
-    """Midnight in Copenhagen, the day users mean when they pick a date."""
-    return datetime.combine(day, time.min, tzinfo=COPENHAGEN)
-
-
-def audit_query(criteria: AuditFilter) -> sa.Select:
-    query = (sa.select(AuditEntry).options(joinedload(AuditEntry.actor))
-             .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()))
-    if criteria.user_id is not None:
-        query = query.where(AuditEntry.actor_id == criteria.user_id)
-    if criteria.table:
-        query = query.where(AuditEntry.table_name == criteria.table)
-    if criteria.record_id:
-        query = query.where(AuditEntry.record_id == criteria.record_id)
-    if criteria.date_from:
-        query = query.where(AuditEntry.at >= _start_of_day(criteria.date_from))
-    if criteria.date_to:
-        query = query.where(AuditEntry.at < _start_of_day(criteria.date_to + timedelta(days=1)))
-    return query
-
-
 TYPE_FIELDS = ("code", "name_da", "name_en", "intake", "default_length_months", "default_hours",
                "institutions_may_apply", "min_consultants", "active")
 
 
+@dataclass(frozen=True)
+class TypeUses:
+    """What refers to a type of course: rows by its id, flag thresholds by its code."""
+    cases: int
+    applications: int
+    rounds: int
+    flag_rules: int  # rules with thresholds of their own for the type
+
+    def __bool__(self) -> bool:
+        return any((self.cases, self.applications, self.rounds, self.flag_rules))
+
+    def code_fixed(self) -> str:
+        """Why the code cannot change, for the form and for a refusal."""
+        parts = [text for count, text in (
+            (self.cases, ngettext("%(num)d case", "%(num)d cases", self.cases)),
+            (self.applications, ngettext("%(num)d application", "%(num)d applications",
+                                         self.applications)),
+            (self.rounds, ngettext("%(num)d round", "%(num)d rounds", self.rounds)),
+            (self.flag_rules, ngettext("%(num)d flag rule with thresholds of its own",
+                                       "%(num)d flag rules with thresholds of their own",
+                                       self.flag_rules))) if count]
+        return _("The code cannot change once the type is in use: %(uses)s.",
+                 uses=", ".join(parts))
+
+
+def type_uses(engagement_type: EngagementType) -> TypeUses:
+    def count(model) -> sa.ScalarSelect:
+        return sa.select(sa.func.count()).where(
+            model.engagement_type_id == engagement_type.id).scalar_subquery()
+
+    cases, applications, rounds = db.session.execute(sa.select(
+        count(Engagement), count(Application), count(Round))).one()
+    rules = sum(engagement_type.code in rule.type_params
+                for rule in db.session.scalars(sa.select(FlagRule)))
+    return TypeUses(cases, applications, rounds, rules)
+
+
 def save_engagement_type(engagement_type: EngagementType | None, values: dict,
                          phases_from: EngagementType | None) -> EngagementType:
-    """Create or change a type of course; a new type takes its phases from another."""
+    """Create or change a type of course; a new type takes its phases from another. The
+    code of a type in use is its identity: it stays (flag thresholds, exports and imports
+    name the type by it)."""
     taken = sa.select(EngagementType.id).where(EngagementType.code == values["code"])
     if engagement_type is not None:
         taken = taken.where(EngagementType.id != engagement_type.id)
+        if values["code"] != engagement_type.code and (uses := type_uses(engagement_type)):
+            raise UserError(uses.code_fixed(), "code")
     if db.session.scalar(taken) is not None:
         raise UserError(_("Another type of course has this code."), "code")
     if engagement_type is None:

@@ -1,30 +1,28 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-import sqlalchemy as sa
 from flask_login import current_user
 
-from consultancy.admin import bp
+from consultancy.admin import access, bp, queries
 from consultancy.admin.flag_rules import form_types, override_field, thresholds
 from consultancy.admin.forms import (
     AuditFilterForm, EngagementTypeForm, NewUserForm, UserForm, flag_rule_form,
 )
+from consultancy.admin.queries import AuditFilter, audit_query
 from consultancy.admin.services import (
-    TYPE_FIELDS, AuditFilter, audit_query, create_user, save_engagement_type,
-    update_flag_rule, update_user,
+    TYPE_FIELDS, create_user, save_engagement_type, type_uses, update_flag_rule, update_user,
 )
 from consultancy.audit import ACTION_LABELS, describe
 from consultancy.auth import sessions
 from consultancy.extensions import db
 from consultancy.flags import queries as flag_queries
-from consultancy.flags.access import load_rule
 from consultancy.flags.catalogue import spec_of
 from consultancy.pagination import paginate
 from consultancy.forms import choices
 from consultancy.i18n import current_language
-from consultancy.models import EngagementType, Intake, Role, Severity, User
-from consultancy.models.types import utcnow
+from consultancy.models import Intake, Role, Severity
 from consultancy.permissions import role_required
-from consultancy.transactions import run_on_form
+from consultancy.services.clock import utcnow
+from consultancy.transactions import commit_or_show
 
 
 def _fields(form) -> dict:
@@ -36,7 +34,7 @@ def _fields(form) -> dict:
 @bp.route("/users")
 @role_required(Role.ADMIN)
 def users():
-    page = paginate(sa.select(User).order_by(User.name, User.id))
+    page = paginate(queries.users_query())
     return render_template("admin/users.html", page=page)
 
 
@@ -45,7 +43,7 @@ def users():
 def user_new():
     form = NewUserForm()
     if form.validate_on_submit():
-        if created := run_on_form(form, lambda: create_user(**_fields(form))):
+        if created := commit_or_show(lambda: create_user(**_fields(form)), form):
             flash(_("User %(name)s created.", name=created.result.name), "success")
             return redirect(url_for("admin.users"))
     status = 400 if form.is_submitted() else 200
@@ -55,14 +53,14 @@ def user_new():
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def user_edit(user_id: int):
-    user = db.get_or_404(User, user_id)
+    user = access.load_user(user_id)
     form = UserForm(obj=user)
     if request.method == "GET":
         form.role.data = user.role.value
     if form.validate_on_submit():
         now = utcnow()
-        if run_on_form(form, lambda: update_user(user, current_user, **_fields(form),
-                                                 now=now)):
+        if commit_or_show(lambda: update_user(user, current_user, **_fields(form),
+                                                 now=now), form):
             if user.id == current_user.id and form.password.data:
                 # A new password ended all of the administrator's sessions, this one too.
                 sessions.sign_in(user, now)
@@ -77,8 +75,8 @@ def user_edit(user_id: int):
 @role_required(Role.ADMIN)
 def audit_log():
     form = AuditFilterForm(request.args)
-    users = db.session.execute(sa.select(User.id, User.name).order_by(User.name)).all()
-    form.user.choices = choices([("", _("All users"))] + [(str(u.id), u.name) for u in users])
+    form.user.choices = choices([("", _("All users"))] + [
+        (str(user_id), name) for user_id, name in queries.user_names()])
     criteria = AuditFilter()
     if form.validate():
         criteria = AuditFilter(
@@ -97,8 +95,7 @@ def audit_log():
 @bp.route("/engagement-types")
 @role_required(Role.ADMIN)
 def engagement_types():
-    types = db.session.scalars(sa.select(EngagementType).order_by(EngagementType.id)).all()
-    return render_template("admin/engagement_types.html", types=types,
+    return render_template("admin/engagement_types.html", types=queries.engagement_types(),
                            language=current_language())
 
 
@@ -106,18 +103,21 @@ def engagement_types():
 @bp.route("/engagement-types/<int:type_id>", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def engagement_type_edit(type_id: int | None):
-    engagement_type = db.get_or_404(EngagementType, type_id) if type_id else None
+    engagement_type = access.load_engagement_type(type_id) if type_id else None
     form = EngagementTypeForm(obj=engagement_type)
+    if engagement_type is not None and (uses := type_uses(engagement_type)):
+        form.fix_code(uses.code_fixed())
     language = current_language()
-    others = db.session.scalars(sa.select(EngagementType).order_by(EngagementType.id)).all()
+    others = queries.engagement_types()
     form.phases_from.choices = choices((t.id, t.name(language)) for t in others)
     if request.method == "GET" and engagement_type is not None:
         form.intake.data = engagement_type.intake.value
     if form.validate_on_submit():
         values = {name: getattr(form, name).data for name in TYPE_FIELDS}
         values["intake"] = Intake(values["intake"])
-        if saved := run_on_form(form, lambda: save_engagement_type(
-                engagement_type, values, db.session.get(EngagementType, form.phases_from.data))):
+        phases_from = next((t for t in others if t.id == form.phases_from.data), None)
+        if saved := commit_or_show(lambda: save_engagement_type(
+                engagement_type, values, phases_from), form):
             flash(_("%(name)s saved.", name=saved.result.name(language)), "success")
             return redirect(url_for("admin.engagement_types"))
     status = 400 if form.is_submitted() else 200
@@ -129,7 +129,7 @@ def engagement_type_edit(type_id: int | None):
 @role_required(Role.ADMIN)
 def flag_rules():
     language = current_language()
-    type_names = {t.code: t.name(language) for t in flag_queries.course_types()}
+    type_names = {t.code: t.name(language) for t in queries.engagement_types()}
     rows = [(rule, spec_of(rule.code), thresholds(rule, type_names))
             for rule in flag_queries.rules_in_order()]
     return render_template("admin/flag_rules.html", rows=rows)
@@ -138,10 +138,10 @@ def flag_rules():
 @bp.route("/flag-rules/<code>", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def flag_rule(code: str):
-    rule = load_rule(code)
+    rule = access.load_flag_rule(code)
     spec = spec_of(rule.code)
     language = current_language()
-    types = form_types(spec, rule, flag_queries.course_types())
+    types = form_types(spec, rule, queries.engagement_types())
     codes = [t.code for t in types]
     data = None
     if request.method == "GET":
@@ -157,8 +157,9 @@ def flag_rule(code: str):
         type_params = {type_code: {p.key: form[override_field(type_code, p.key)].data
                                    for p in spec.parameters}
                        for type_code in codes}
-        if run_on_form(form, lambda: update_flag_rule(
-                rule, Severity(form.severity.data), form.enabled.data, params, type_params)):
+        if commit_or_show(lambda: update_flag_rule(
+                rule, Severity(form.severity.data), form.enabled.data, params, type_params),
+                form):
             flash(_("%(name)s saved.", name=spec.name), "success")
             return redirect(url_for("admin.flag_rules"))
     status = 400 if form.is_submitted() else 200

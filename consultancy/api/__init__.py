@@ -4,7 +4,8 @@ from flask import Blueprint
 
 from consultancy.extensions import csrf
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp = Blueprint("api", __name__, url_prefix="/api/v1", cli_group=None)  # its group: cli.py
 csrf.exempt(bp)  # no cookies here, so no cross-site request to forge
 
-from consultancy.api import views  # noqa: E402,F401
+# The modules that attach views and commands to `bp`; create_app imports them.
+MODULES = ("views", "cli")

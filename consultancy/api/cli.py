@@ -7,19 +7,23 @@ import secrets
 
 import click
 import sqlalchemy as sa
-from flask.cli import AppGroup
 from flask_babel import gettext as _
 
+from consultancy.api import bp
 from consultancy.api.tokens import TOKEN_ROLES, revoke
 from consultancy.extensions import db
 from consultancy.i18n import format_datetime
 from consultancy.models import ApiToken, User
-from consultancy.models.types import utcnow
 from consultancy.models.users import normalise_email
 from consultancy.permissions import hash_token
+from consultancy.services.clock import utcnow
 
-tokens_cli = AppGroup("tokens", help="Access tokens for the evaluator API.")
 PREFIX_LENGTH = 8
+
+
+@bp.cli.group("tokens")
+def tokens_cli() -> None:
+    """Access tokens for the evaluator API."""
 
 
 @tokens_cli.command("create")

@@ -10,6 +10,7 @@ from flask_babel import force_locale
 from consultancy import audit
 from consultancy.api import bp
 from consultancy.api.tokens import TOKEN_ROLES
+from consultancy.errors import json_error
 from consultancy.evaluation.effect_data import (
     API_FORMATS, ExportError, activity_fields, activity_frame, codebook_versions,
     count_rows, items_frame, long_fields, long_frames, lookups, parse_filters, variables_frame,
@@ -21,15 +22,6 @@ from consultancy.permissions import current_token, token_required
 EXTENSIONS = {"csv": "csv", "parquet": "parquet", "json": "json"}
 
 
-def _refusal(status: int, error: str, message: str, field: str | None = None):
-    body = {"error": error, "message": message}
-    if field:
-        body["field"] = field
-    response = jsonify(body)
-    response.status_code = status
-    return response
-
-
 def _format():
     fmt = request.args.get("format", "csv")
     return fmt if fmt in API_FORMATS else None
@@ -39,13 +31,13 @@ def _table(name: str, frames_and_fields):
     """Stream the table `name` in the requested format, after auditing the download."""
     fmt = _format()
     if fmt is None:
-        return _refusal(400, "invalid_format",
-                        f"format must be one of {', '.join(API_FORMATS)}.", "format")
+        return json_error(400, "invalid_format",
+                          f"format must be one of {', '.join(API_FORMATS)}.", "format")
     with force_locale(current_token().user.language):
         try:
             filters = parse_filters(request.args)
         except ExportError as error:
-            return _refusal(400, "invalid_filter", error.message, error.field)
+            return json_error(400, "invalid_filter", error.message, error.field)
         found = lookups(filters)
         frames, fields, rows = frames_and_fields(filters, found)
     audit.record_export(name, fmt, filters.as_dict(), rows, channel="api",

@@ -1,6 +1,6 @@
 from flask import Blueprint
 
-bp = Blueprint("applications", __name__)
+bp = Blueprint("applications", __name__, cli_group=None)  # its groups: cli.py
 
-from consultancy.applications import views  # noqa: E402,F401
-from consultancy.applications import setup_views  # noqa: E402,F401
+# The modules that attach views and commands to `bp`; create_app imports them.
+MODULES = ("views", "setup_views", "cli")

@@ -4,17 +4,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask.cli import AppGroup
 
 from consultancy import audit
+from consultancy.applications import bp
 from consultancy.applications.exchange import ExchangeError, export_frame, import_applications
 from consultancy.exports import write_table
 from consultancy.extensions import db
 from consultancy.models import Round
-from consultancy.models.types import utcnow
-from consultancy.services.clock import local_today
+from consultancy.services.clock import local_today, utcnow
 
-applications_cli = AppGroup("applications", help="Import and export applications.")
+
+@bp.cli.group("applications")
+def applications_cli() -> None:
+    """Import and export applications."""
+
 
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 

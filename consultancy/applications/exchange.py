@@ -42,7 +42,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
 from consultancy import spreadsheets
-from consultancy.applications import services
+from consultancy.applications import queries, services
 from consultancy.applications.forms import MAX_UNITS, ApplicationForm
 from consultancy.applications.services import ApplicationError
 from consultancy.extensions import db
@@ -50,7 +50,7 @@ from consultancy.i18n import current_language
 from consultancy.models import Application, Channel, EngagementType, Municipality, Round
 from consultancy.rules.applications import DECISIONS
 from consultancy.rules.text import shown
-from consultancy.services.clock import COPENHAGEN
+from consultancy.services.clock import local_zone
 from consultancy.validators import cell_problems
 
 # --- export ------------------------------------------------------------------------------
@@ -61,7 +61,7 @@ EXPORT_TAIL = ["weighted_total", "minimums_met", "decision", "decision_date"]
 
 
 def _local_date(value: datetime | None) -> date | None:
-    return value.astimezone(COPENHAGEN).date() if value else None
+    return value.astimezone(local_zone()).date() if value else None
 
 
 def export_frame(round_id: int | None = None) -> pd.DataFrame:
@@ -69,7 +69,7 @@ def export_frame(round_id: int | None = None) -> pd.DataFrame:
 
     `minimums_met` is 1/0 (empty until every criterion is scored); `round` is its name.
     """
-    query = services.with_reviews(
+    query = queries.with_reviews(
         sa.select(Application).options(selectinload(Application.round))
         .order_by(Application.year, Application.number))
     codes: list[str] = []
@@ -87,7 +87,7 @@ def export_frame(round_id: int | None = None) -> pd.DataFrame:
 
     rows = []
     for application in applications:
-        assessment = services.assess(application)
+        assessment = queries.assess(application)
         decided = application.status in DECISIONS
         rows.append([
             application.reference, application.applicant_name,

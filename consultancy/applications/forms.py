@@ -11,7 +11,7 @@ from wtforms.validators import (
     DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError,
 )
 
-from consultancy.applications.services import ApplicationData, UnitData
+from consultancy.applications.services import ApplicationData, RoundData, UnitData
 from consultancy.forms import (
     DecimalCommaField, Form, choices, enum_choices, optional_int, sensible_date,
 )
@@ -195,6 +195,13 @@ class RoundForm(Form):
     def validate_closes_on(self, field):
         if self.opens_on.data and field.data and field.data < self.opens_on.data:
             raise ValidationError(_l("The round must close on or after the day it opens."))
+
+    def to_data(self) -> RoundData:
+        return RoundData(
+            name=self.name.data, engagement_type_id=self.engagement_type.data,
+            opens_on=self.opens_on.data, closes_on=self.closes_on.data,
+            capacity=self.capacity.data, planned_start=self.planned_start.data,
+            criteria_set_id=self.criteria_set.data)
 
 
 class UnitEditForm(UnitFieldsForm):

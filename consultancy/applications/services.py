@@ -1,4 +1,5 @@
-"""Applications from submission to decision. Callers own the transaction (they commit)."""
+"""Applications from submission to decision, and the rounds, units and criteria they meet.
+Callers own the transaction (they commit)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -8,8 +9,10 @@ from decimal import Decimal
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy.orm import selectinload
 
+from consultancy.applications.queries import (
+    current_criteria_set, has_applications, next_round, open_round, overlapping_round,
+)
 from consultancy.engagements.services import create_case
 from consultancy.extensions import db
 from consultancy.i18n import format_date
@@ -19,9 +22,7 @@ from consultancy.models import (
     Review, Role, Round, Score, UnitKind, User,
 )
 from consultancy.rules import eligibility
-from consultancy.rules.applications import (
-    CLOSED, DECISIONS, RoundState, can_move, round_state,
-)
+from consultancy.rules.applications import CLOSED, DECISIONS, can_move
 from consultancy.services import Conflict, Refusal
 from consultancy.services.locking import hold
 from consultancy.services.numbering import application_reference, next_number
@@ -68,26 +69,15 @@ class ApplicationData:
     submission_token: str | None = None
 
 
-# --- rounds and criteria -------------------------------------------------------------------
-
-def current_criteria_set() -> CriteriaSet:
-    return db.session.scalars(sa.select(CriteriaSet).order_by(CriteriaSet.version.desc())
-                              .limit(1)).one()
-
-
-def open_round(engagement_type: EngagementType, today: date) -> Round | None:
-    """The open round of a type (the one closing first, should rounds overlap)."""
-    return db.session.scalars(
-        sa.select(Round).where(Round.engagement_type_id == engagement_type.id,
-                               Round.opens_on <= today, Round.closes_on >= today)
-        .order_by(Round.closes_on, Round.id).limit(1)).first()
-
-
-def next_round(engagement_type: EngagementType, today: date) -> Round | None:
-    return db.session.scalars(
-        sa.select(Round).where(Round.engagement_type_id == engagement_type.id,
-                               Round.opens_on > today)
-        .order_by(Round.opens_on).limit(1)).first()
+@dataclass
+class RoundData:
+    name: str
+    engagement_type_id: int
+    opens_on: date
+    closes_on: date
+    capacity: int
+    planned_start: date | None
+    criteria_set_id: int
 
 
 # --- submission --------------------------------------------------------------------------
@@ -184,20 +174,7 @@ def submit(data: ApplicationData, channel: Channel, now: datetime, today: date) 
     return application
 
 
-def submitted_with(token: str | None) -> Application | None:
-    """The application a form with this token has already made, if any."""
-    if not token:
-        return None
-    return db.session.scalars(sa.select(Application).where(
-        Application.submission_token == token)).first()
-
-
 # --- review ------------------------------------------------------------------------------
-
-def reviewers() -> list[User]:
-    return list(db.session.scalars(sa.select(User).where(
-        User.role == Role.TEAM, User.active.is_(True)).order_by(User.name)))
-
 
 def assign_reviewer(application: Application, reviewer: User, now: datetime,
                     actor: User | None = None) -> Review:
@@ -262,44 +239,6 @@ def submit_scores(review: Review, scores: dict[int, tuple[int, str]], now: datet
             score.value, score.justification = value, justification.strip()
     review.submitted_at = now
     db.session.flush()
-
-
-@dataclass(frozen=True)
-class Assessment:
-    """What the submitted reviews say about an application."""
-    means: dict[str, float]
-    total: float | None
-    minimums_met: bool | None
-    disagreements: list[str]
-    submitted_reviews: int
-
-
-def assess(application: Application) -> Assessment:
-    criteria = application.criteria_set.criteria
-    rules = [eligibility.CriterionRule(c.code, c.weight, c.minimum) for c in criteria]
-    code_of = {c.id: c.code for c in criteria}
-    submitted = [r for r in application.reviews if r.submitted_at is not None]
-    means = eligibility.criterion_means(
-        (code_of[s.criterion_id], s.value) for r in submitted for s in r.scores)
-    by_reviewer = {r.reviewer_id: {code_of[s.criterion_id]: s.value for s in r.scores}
-                   for r in submitted}
-    return Assessment(means=means, total=eligibility.weighted_total(rules, means),
-                      minimums_met=eligibility.minimums_met(rules, means),
-                      disagreements=eligibility.disagreements(by_reviewer),
-                      submitted_reviews=len(submitted))
-
-
-def assessment_for(application: Application, viewer: User) -> Assessment | None:
-    """What `viewer` may see of the scores: nothing while their own are not yet in."""
-    own = next((r for r in application.reviews if r.reviewer_id == viewer.id), None)
-    if own is not None and own.submitted_at is None:
-        return None
-    return assess(application)
-
-
-def prescreen(application: Application) -> eligibility.Prescreen:
-    return eligibility.prescreen([u.vulnerable_share for u in application.units],
-                                 application.criteria_set.vulnerable_share_threshold)
 
 
 # --- decision ----------------------------------------------------------------------------
@@ -375,62 +314,48 @@ def open_engagement(application: Application, now: datetime) -> Engagement:
         application=application)
 
 
-# --- lists -------------------------------------------------------------------------------
+# --- rounds, units and criteria ------------------------------------------------------------
 
-def with_reviews(query: sa.Select) -> sa.Select:
-    """Load what a list of applications shows in a fixed number of queries."""
-    return query.options(
-        selectinload(Application.reviews).selectinload(Review.scores),
-        selectinload(Application.units).joinedload(ApplicationUnit.unit),
-        selectinload(Application.criteria_set).selectinload(CriteriaSet.criteria),
-        selectinload(Application.engagement),
-    )
-
-
-@dataclass(frozen=True)
-class RankedApplication:
-    application: Application
-    assessment: Assessment
-    place: int
-    within_capacity: bool
-
-
-def ranking(round_: Round) -> list[RankedApplication]:
-    applications = db.session.scalars(with_reviews(
-        sa.select(Application).where(
-            Application.round_id == round_.id,
-            Application.status != ApplicationStatus.WITHDRAWN)
-    )).all()
-    assessments = {a.id: assess(a) for a in applications}
-    tie_codes = {c.code for c in round_.criteria_set.criteria if c.breaks_ties}
-    candidates = [eligibility.Candidate(
-        application_id=a.id, total=assessments[a.id].total,
-        tie_breaker=max((assessments[a.id].means.get(code, 0) for code in tie_codes),
-                        default=None),
-        submitted_order=a.submitted_at.timestamp()) for a in applications]
-    by_id = {a.id: a for a in applications}
-    ranked, granted = [], 0
-    for place, candidate in enumerate(eligibility.rank(candidates), start=1):
-        application, assessment = by_id[candidate.application_id], assessments[candidate.application_id]
-        # Only applications that meet every minimum and are not rejected take a place.
-        fits = (assessment.minimums_met is True
-                and application.status is not ApplicationStatus.REJECTED
-                and granted < round_.capacity)
-        granted += fits
-        ranked.append(RankedApplication(application, assessment, place, fits))
-    return ranked
+def round_problems(round_: Round | None, data: RoundData) -> list[tuple[str, str]]:
+    """What keeps `data` from being saved as the round (None: a new one), as (field,
+    message): rounds of a type never overlap; a round with applications keeps its type and
+    criteria."""
+    problems = []
+    clash = overlapping_round(data.engagement_type_id, data.opens_on, data.closes_on, round_)
+    if clash:
+        problems.append(("opens_on", _("The dates overlap the round %(name)s.", name=clash)))
+    if round_ is not None and has_applications(round_):
+        if data.engagement_type_id != round_.engagement_type_id:
+            problems.append(("engagement_type", _(
+                "The round has applications: its type of course cannot change.")))
+        if data.criteria_set_id != round_.criteria_set_id:
+            problems.append(("criteria_set", _(
+                "The round has applications: its criteria cannot change.")))
+    return problems
 
 
-def has_pending_review(viewer: User, round_: Round) -> bool:
-    """Whether the viewer still owes scores in the round (and so may not see its ranking)."""
-    return db.session.scalar(sa.select(sa.func.count()).select_from(Review).join(Application)
-                             .where(Application.round_id == round_.id,
-                                    Review.reviewer_id == viewer.id,
-                                    Review.submitted_at.is_(None))) > 0
+def save_round(round_: Round | None, data: RoundData) -> Round:
+    """Create a round, or change one; `round_problems` has found nothing against it."""
+    round_ = round_ or Round()
+    round_.name = data.name.strip()
+    round_.engagement_type_id = data.engagement_type_id
+    round_.opens_on, round_.closes_on = data.opens_on, data.closes_on
+    round_.capacity = data.capacity
+    round_.planned_start = data.planned_start
+    round_.criteria_set_id = data.criteria_set_id
+    db.session.add(round_)
+    db.session.flush()
+    return round_
 
 
-def round_state_of(round_: Round, today: date) -> RoundState:
-    return round_state(round_.opens_on, round_.closes_on, today)
+def update_unit(unit: DaycareUnit, name: str, kind: UnitKind, ownership: Ownership,
+                children: int) -> DaycareUnit:
+    """Team's correction of a registered unit (a submission never changes one)."""
+    unit.name = name.strip()
+    unit.kind, unit.ownership = kind, ownership
+    unit.children = children
+    db.session.flush()
+    return unit
 
 
 def new_criteria_version(current: CriteriaSet, name: str, threshold: Decimal,
@@ -448,17 +373,3 @@ def new_criteria_version(current: CriteriaSet, name: str, threshold: Decimal,
     db.session.add(created)
     db.session.flush()
     return created
-
-
-def awaiting_scores(reviewer: User) -> list[Application]:
-    """Applications under review where this reviewer has not yet submitted scores."""
-    return list(db.session.scalars(
-        sa.select(Application).join(Review).where(
-            Review.reviewer_id == reviewer.id, Review.submitted_at.is_(None),
-            Application.status == ApplicationStatus.UNDER_REVIEW)
-        .order_by(Application.submitted_at)))
-
-
-def count_by_status() -> dict[ApplicationStatus, int]:
-    return dict(db.session.execute(
-        sa.select(Application.status, sa.func.count()).group_by(Application.status)).all())

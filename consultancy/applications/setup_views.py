@@ -1,11 +1,11 @@
 """Rounds, their ranking and export, daycare units and criteria sets."""
-import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from consultancy import audit
-from consultancy.applications import bp, services
+from consultancy.admin.queries import engagement_types
+from consultancy.applications import access, bp, queries, services
 from consultancy.applications.exchange import export_frame
 from consultancy.applications.forms import CriteriaSetForm, RoundForm, UnitEditForm
 from consultancy.exports import MIMETYPES, download
@@ -13,56 +13,37 @@ from consultancy.extensions import db
 from consultancy.pagination import paginate
 from consultancy.forms import choices
 from consultancy.i18n import current_language
-from consultancy.models import (
-    Application, CriteriaSet, DaycareUnit, EngagementType, Intake, Ownership, Role, Round, UnitKind,
-)
+from consultancy.models import Intake, Ownership, Role, Round, UnitKind
 from consultancy.permissions import role_required
 from consultancy.services.clock import local_today
-from consultancy.transactions import run_on_form
+from consultancy.transactions import commit_or_show
 
 
 def _round_choices(form: RoundForm) -> None:
     language = current_language()
-    types = db.session.scalars(sa.select(EngagementType).where(
-        EngagementType.intake == Intake.ROUNDS).order_by(EngagementType.id)).all()
-    form.engagement_type.choices = choices((t.id, t.name(language)) for t in types)
-    sets = db.session.scalars(sa.select(CriteriaSet).order_by(CriteriaSet.version.desc())).all()
+    form.engagement_type.choices = choices(
+        (t.id, t.name(language)) for t in engagement_types(intake=Intake.ROUNDS))
     form.criteria_set.choices = choices(
         (s.id, _("Version %(version)d: %(name)s", version=s.version, name=s.name))
-        for s in sets)
+        for s in queries.criteria_sets())
 
 
 @bp.route("/rounds")
 @role_required(Role.TEAM)
 def rounds():
-    all_rounds = db.session.scalars(sa.select(Round).order_by(Round.opens_on.desc())).all()
-    counts = dict(db.session.execute(
-        sa.select(Application.round_id, sa.func.count()).group_by(Application.round_id)).all())
+    all_rounds = queries.rounds()
+    counts = queries.application_counts()
     today = local_today()
     return render_template("applications/rounds.html", rounds=all_rounds, counts=counts,
-                           states={r.id: services.round_state_of(r, today) for r in all_rounds})
+                           states={r.id: queries.round_state_of(r, today) for r in all_rounds})
 
 
 def _round_is_consistent(form: RoundForm, round_: Round | None) -> bool:
-    """Rounds of a type never overlap; a round with applications keeps its type and criteria."""
-    overlapping = sa.select(Round.name).where(
-        Round.engagement_type_id == form.engagement_type.data,
-        Round.opens_on <= form.closes_on.data, Round.closes_on >= form.opens_on.data)
-    if round_ is not None:
-        overlapping = overlapping.where(Round.id != round_.id)
-    clash = db.session.scalar(overlapping.limit(1))
-    if clash:
-        form.opens_on.errors.append(_("The dates overlap the round %(name)s.", name=clash))
-    if round_ is not None and db.session.scalar(
-            sa.select(sa.func.count()).where(Application.round_id == round_.id)):
-        if form.engagement_type.data != round_.engagement_type_id:
-            form.engagement_type.errors.append(
-                _("The round has applications: its type of course cannot change."))
-        if form.criteria_set.data != round_.criteria_set_id:
-            form.criteria_set.errors.append(
-                _("The round has applications: its criteria cannot change."))
-    return not (form.opens_on.errors or form.engagement_type.errors
-                or form.criteria_set.errors)
+    """Shows on the form what keeps it from being saved as the round."""
+    problems = services.round_problems(round_, form.to_data())
+    for field, message in problems:
+        form[field].errors.append(message)
+    return not problems
 
 
 def _save_round(round_: Round | None):
@@ -72,14 +53,7 @@ def _save_round(round_: Round | None):
         form.engagement_type.data = round_.engagement_type_id
         form.criteria_set.data = round_.criteria_set_id
     if form.validate_on_submit() and _round_is_consistent(form, round_):
-        round_ = round_ or Round()
-        round_.name = form.name.data.strip()
-        round_.engagement_type_id = form.engagement_type.data
-        round_.opens_on, round_.closes_on = form.opens_on.data, form.closes_on.data
-        round_.capacity = form.capacity.data
-        round_.planned_start = form.planned_start.data
-        round_.criteria_set_id = form.criteria_set.data
-        db.session.add(round_)
+        round_ = services.save_round(round_, form.to_data())
         db.session.commit()
         flash(_("Round %(name)s saved.", name=round_.name), "success")
         return redirect(url_for("applications.round_ranking", round_id=round_.id))
@@ -96,17 +70,17 @@ def round_new():
 @bp.route("/rounds/<int:round_id>/edit", methods=["GET", "POST"])
 @role_required(Role.TEAM)
 def round_edit(round_id: int):
-    return _save_round(db.get_or_404(Round, round_id))
+    return _save_round(access.load_round(round_id))
 
 
 @bp.route("/rounds/<int:round_id>")
 @role_required(Role.TEAM)
 def round_ranking(round_id: int):
-    round_ = db.get_or_404(Round, round_id)
-    pending = services.has_pending_review(current_user, round_)
+    round_ = access.load_round(round_id)
+    pending = queries.has_pending_review(current_user, round_)
     return render_template("applications/ranking.html", round=round_, pending=pending,
-                           ranked=[] if pending else services.ranking(round_),
-                           state=services.round_state_of(round_, local_today()),
+                           ranked=[] if pending else queries.ranking(round_),
+                           state=queries.round_state_of(round_, local_today()),
                            language=current_language())
 
 
@@ -115,8 +89,8 @@ def round_ranking(round_id: int):
 def round_export(round_id: int, fmt: str):
     if fmt not in MIMETYPES:
         abort(404)
-    round_ = db.get_or_404(Round, round_id)
-    if services.has_pending_review(current_user, round_):
+    round_ = access.load_round(round_id)
+    if queries.has_pending_review(current_user, round_):
         flash(_("Submit your own scores in the round before you download its scores."),
               "warning")
         return redirect(url_for("applications.round_ranking", round_id=round_.id))
@@ -129,21 +103,20 @@ def round_export(round_id: int, fmt: str):
 @bp.route("/units")
 @role_required(Role.TEAM)
 def units():
-    page = paginate(sa.select(DaycareUnit).order_by(DaycareUnit.name, DaycareUnit.id))
+    page = paginate(queries.units_query())
     return render_template("applications/units.html", page=page)
 
 
 @bp.route("/units/<int:unit_id>", methods=["GET", "POST"])
 @role_required(Role.TEAM)
 def unit_edit(unit_id: int):
-    unit = db.get_or_404(DaycareUnit, unit_id)
+    unit = access.load_unit(unit_id)
     form = UnitEditForm(obj=unit)
     if request.method == "GET":
         form.kind.data, form.ownership.data = unit.kind.value, unit.ownership.value
     if form.validate_on_submit():
-        unit.name = form.name.data.strip()
-        unit.kind, unit.ownership = UnitKind(form.kind.data), Ownership(form.ownership.data)
-        unit.children = form.children.data
+        services.update_unit(unit, form.name.data, UnitKind(form.kind.data),
+                             Ownership(form.ownership.data), form.children.data)
         db.session.commit()
         flash(_("%(name)s saved.", name=unit.name), "success")
         return redirect(url_for("applications.units"))
@@ -154,8 +127,7 @@ def unit_edit(unit_id: int):
 @bp.route("/criteria")
 @role_required(Role.TEAM, Role.ADMIN)
 def criteria_sets():
-    sets = db.session.scalars(sa.select(CriteriaSet).order_by(CriteriaSet.version.desc())).all()
-    return render_template("applications/criteria.html", sets=sets,
+    return render_template("applications/criteria.html", sets=queries.criteria_sets(),
                            language=current_language())
 
 
@@ -163,14 +135,14 @@ def criteria_sets():
 @role_required(Role.TEAM, Role.ADMIN)
 def criteria_new():
     """A new version of the set, starting from the newest; old scores keep their version."""
-    current = services.current_criteria_set()
+    current = queries.current_criteria_set()
     form = CriteriaSetForm.for_set(current)
     status = 200
     if form.validate_on_submit():
         # Two new versions at once take the same number: the second is refused (409).
-        outcome = run_on_form(form, lambda: services.new_criteria_version(
+        outcome = commit_or_show(lambda: services.new_criteria_version(
             current, form.name.data, form.vulnerable_share_threshold.data,
-            form.criterion_settings()))
+            form.criterion_settings()), form)
         if outcome:
             flash(_("Criteria version %(version)d created.", version=outcome.result.version),
                   "success")

@@ -1,29 +1,27 @@
-import sqlalchemy as sa
 from flask import (
-    abort, current_app, flash, redirect, render_template, request, session, url_for,
+    current_app, flash, redirect, render_template, request, session, url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from consultancy import throttle
-from consultancy.applications import bp, services
+from consultancy.admin.queries import engagement_types
+from consultancy.applications import access, bp, queries, services
 from consultancy.applications.forms import (
     ApplicationForm, DecisionForm, ReviewerForm, WithdrawForm, score_form,
 )
 from consultancy.extensions import db
 from consultancy.inputs import int_arg
 from consultancy.pagination import paginate
-from consultancy.forms import ButtonForm, choices, show_refusal
+from consultancy.forms import ButtonForm, choices
 from consultancy.i18n import current_language
 from consultancy.models import (
-    Application, ApplicationStatus, Channel, EngagementType, Intake, Municipality, Review, Role,
-    User,
+    Application, ApplicationStatus, Channel, Role,
 )
-from consultancy.models.types import utcnow
-from consultancy.services.clock import local_today
-from consultancy.permissions import public, role_required
-from consultancy.services import Conflict, Refusal
-from consultancy.transactions import commit, flash_form_errors, run_on_form, run_or_flash
+from consultancy.permissions import own_review, public, role_required
+from consultancy.services import Conflict
+from consultancy.services.clock import local_today, utcnow
+from consultancy.transactions import commit_or_show, flash_form_errors
 
 APPLY_BUCKET = "apply"
 
@@ -31,11 +29,8 @@ APPLY_BUCKET = "apply"
 # --- the application form, public and for staff ----------------------------------------
 
 def _prepare(form: ApplicationForm) -> None:
-    municipalities = db.session.execute(
-        sa.select(Municipality.code, Municipality.name).order_by(Municipality.name)).all()
-    types = db.session.scalars(sa.select(EngagementType).where(EngagementType.active)
-                               .order_by(EngagementType.id)).all()
-    form.set_choices(municipalities, types, current_language())
+    form.set_choices(queries.municipalities(), engagement_types(active_only=True),
+                     current_language())
 
 
 def _handle_form(form: ApplicationForm, channel: Channel):
@@ -56,23 +51,17 @@ def _handle_form(form: ApplicationForm, channel: Channel):
         return None
     if not form.validate_on_submit():
         return None
-    try:
-        return commit(lambda: services.submit(form.to_data(), channel, utcnow(),
-                                              local_today()))
-    except Conflict as conflict:
-        # The same form sent twice at once: the other request stored it first.
-        earlier = _sent_before(form)
-        if earlier is not None:
-            return earlier
-        show_refusal(form, conflict)
-    except Refusal as refusal:
-        show_refusal(form, refusal)
-    return None
+    outcome = commit_or_show(lambda: services.submit(form.to_data(), channel, utcnow(),
+                                                     local_today()), form)
+    if outcome:
+        return outcome.result
+    # A conflict: the same form sent twice at once, and the other request stored it first.
+    return _sent_before(form) if isinstance(outcome.refusal, Conflict) else None
 
 
 def _sent_before(form: ApplicationForm) -> Application | None:
     """The application this very form has already made (a double click, a resend)."""
-    earlier = services.submitted_with(form.token())
+    earlier = queries.submitted_with(form.token())
     if earlier is not None:
         flash(_("This form had already been sent, so it was not sent again."), "info")
     return earlier
@@ -118,11 +107,8 @@ def receipt():
     reference = session.get("receipt")
     if reference is None:
         return redirect(url_for("applications.apply"))
-    application = db.session.scalar(
-        sa.select(Application).where(Application.reference == reference))
-    if application is None:
-        abort(404)
-    return render_template("applications/receipt.html", application=application)
+    return render_template("applications/receipt.html",
+                           application=access.load_by_reference(reference))
 
 
 @bp.route("/privacy")
@@ -154,18 +140,12 @@ def staff_new():
 def index():
     statuses = [s for s in ApplicationStatus]
     status = request.args.get("status")
-    query = sa.select(Application).order_by(Application.submitted_at.desc(), Application.id)
-    if status in {s.value for s in statuses}:
-        query = query.where(Application.status == ApplicationStatus(status))
     type_id = int_arg("type")
-    if type_id:
-        query = query.where(Application.engagement_type_id == type_id)
-    round_id = int_arg("round")
-    if round_id:
-        query = query.where(Application.round_id == round_id)
-    page = paginate(services.with_reviews(query))
-    assessments = {a.id: services.assessment_for(a, current_user) for a in page.items}
-    types = db.session.scalars(sa.select(EngagementType).order_by(EngagementType.id)).all()
+    page = paginate(queries.applications_query(
+        ApplicationStatus(status) if status in {s.value for s in statuses} else None,
+        type_id, int_arg("round")))
+    assessments = {a.id: queries.assessment_for(a, current_user) for a in page.items}
+    types = engagement_types()
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template("applications/index.html", page=page, assessments=assessments,
                            statuses=statuses, types=types, args=args, status=status,
@@ -176,42 +156,26 @@ def index():
 @role_required(Role.TEAM)
 def queue():
     """Applications for continuous-intake types, oldest first, until decided."""
-    query = (sa.select(Application).join(Application.engagement_type)
-             .where(EngagementType.intake == Intake.CONTINUOUS,
-                    Application.status.in_([ApplicationStatus.SUBMITTED,
-                                            ApplicationStatus.UNDER_REVIEW,
-                                            ApplicationStatus.WAITLISTED]))
-             .order_by(Application.submitted_at, Application.id))
-    page = paginate(services.with_reviews(query))
-    assessments = {a.id: services.assessment_for(a, current_user) for a in page.items}
+    page = paginate(queries.queue_query())
+    assessments = {a.id: queries.assessment_for(a, current_user) for a in page.items}
     return render_template("applications/queue.html", page=page, assessments=assessments)
 
 
 # --- one application ---------------------------------------------------------------------
 
-def _load(application_id: int) -> Application:
-    return db.session.scalars(services.with_reviews(
-        sa.select(Application).where(Application.id == application_id))).first() or abort(404)
-
-
-def _own_review(application: Application) -> Review | None:
-    return next((r for r in application.reviews if r.reviewer_id == current_user.id), None)
-
-
 @bp.route("/applications/<int:application_id>")
 @role_required(Role.TEAM)
 def detail(application_id: int):
-    application = _load(application_id)
-    own = _own_review(application)
+    application = access.load_application(application_id)
     reviewer_form = ReviewerForm()
     assigned = {r.reviewer_id for r in application.reviews}
     reviewer_form.reviewer.choices = choices(
-        (u.id, u.name) for u in services.reviewers() if u.id not in assigned)
+        (u.id, u.name) for u in queries.reviewers() if u.id not in assigned)
     return render_template(
-        "applications/detail.html", application=application, own_review=own,
-        # Reviewers score independently: until their own scores are in, they see no others.
-        assessment=services.assessment_for(application, current_user),
-        prescreen=services.prescreen(application), reviewer_form=reviewer_form,
+        "applications/detail.html", application=application,
+        own_review=own_review(current_user, application),
+        assessment=queries.assessment_for(application, current_user),
+        prescreen=queries.prescreen(application), reviewer_form=reviewer_form,
         decision_form=DecisionForm(), withdraw_form=WithdrawForm(),
         language=current_language())
 
@@ -219,12 +183,13 @@ def detail(application_id: int):
 @bp.route("/applications/<int:application_id>/reviewers", methods=["POST"])
 @role_required(Role.TEAM)
 def assign(application_id: int):
-    application = _load(application_id)
+    application = access.load_application(application_id)
+    reviewers = queries.reviewers()
     form = ReviewerForm()
-    form.reviewer.choices = choices((u.id, u.name) for u in services.reviewers())
+    form.reviewer.choices = choices((u.id, u.name) for u in reviewers)
     if form.validate_on_submit():
-        reviewer = db.session.get(User, form.reviewer.data)
-        run_or_flash(lambda: services.assign_reviewer(application, reviewer, utcnow(),
+        reviewer = next(u for u in reviewers if u.id == form.reviewer.data)
+        commit_or_show(lambda: services.assign_reviewer(application, reviewer, utcnow(),
                                                       current_user))
     else:
         flash(_("Choose a reviewer."), "danger")
@@ -235,26 +200,24 @@ def assign(application_id: int):
           methods=["POST"])
 @role_required(Role.TEAM)
 def unassign(application_id: int, review_id: int):
-    application = _load(application_id)
-    review = next((r for r in application.reviews if r.id == review_id), None) or abort(404)
+    application = access.load_application(application_id)
+    review = access.load_review(application, review_id)
     if ButtonForm().validate_on_submit():
-        run_or_flash(lambda: services.remove_reviewer(review))
+        commit_or_show(lambda: services.remove_reviewer(review))
     return redirect(url_for("applications.detail", application_id=application.id))
 
 
 @bp.route("/applications/<int:application_id>/score", methods=["GET", "POST"])
 @role_required(Role.TEAM)
 def score(application_id: int):
-    application = _load(application_id)
-    review = _own_review(application)
-    if review is None:
-        abort(403)  # only an assigned reviewer scores
+    application = access.load_application(application_id)
+    review = access.review_to_score(application, current_user)
     criteria = application.criteria_set.criteria
     form = score_form(criteria, current_language(), scores=review.scores)
     if form.validate_on_submit():
         scores = {c.id: (int(form[f"score_{c.id}"].data), form[f"justification_{c.id}"].data)
                   for c in criteria}
-        outcome = run_on_form(form, lambda: services.submit_scores(review, scores, utcnow()))
+        outcome = commit_or_show(lambda: services.submit_scores(review, scores, utcnow()), form)
         if outcome:
             flash(_("Your scores are submitted."), "success")
             return redirect(url_for("applications.detail", application_id=application.id))
@@ -268,11 +231,11 @@ def score(application_id: int):
 @bp.route("/applications/<int:application_id>/decision", methods=["POST"])
 @role_required(Role.TEAM)
 def decision(application_id: int):
-    application = _load(application_id)
+    application = access.load_application(application_id)
     form = DecisionForm()
     if not form.validate_on_submit():
         flash_form_errors(form)
-    elif run_or_flash(lambda: services.decide(
+    elif commit_or_show(lambda: services.decide(
             application, ApplicationStatus(form.decision.data), form.note.data, current_user,
             utcnow(), current_app.config["REQUIRED_REVIEWS"])):
         flash(_("Decision recorded: %(decision)s.", decision=application.status.label),
@@ -283,10 +246,10 @@ def decision(application_id: int):
 @bp.route("/applications/<int:application_id>/withdraw", methods=["POST"])
 @role_required(Role.TEAM)
 def withdraw(application_id: int):
-    application = _load(application_id)
+    application = access.load_application(application_id)
     form = WithdrawForm()
     if form.validate_on_submit():
-        run_or_flash(lambda: services.withdraw(application, form.reason.data, current_user,
+        commit_or_show(lambda: services.withdraw(application, form.reason.data, current_user,
                                                utcnow()))
     else:
         flash_form_errors(form)  # the reason missing, too long or holding a CPR number

@@ -2,4 +2,5 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from consultancy.auth import views  # noqa: E402,F401
+# The modules that attach views and commands to `bp`; create_app imports them.
+MODULES = ("views",)

@@ -18,8 +18,8 @@ from flask_login import login_user, logout_user
 
 from consultancy.extensions import db
 from consultancy.models import User, UserSession
-from consultancy.models.types import utcnow
 from consultancy.permissions import hash_token
+from consultancy.services.clock import utcnow
 
 # Why a session ended (UserSession.end_reason).
 LOGOUT = "logout"

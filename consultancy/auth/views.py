@@ -10,9 +10,9 @@ from consultancy.auth.services import Outcome, authenticate, change_password
 from consultancy.extensions import db, login_manager
 from consultancy.forms import ButtonForm, show_refusal
 from consultancy.models import User
-from consultancy.models.types import utcnow
 from consultancy.navigation import safe_next
 from consultancy.permissions import public, signed_in
+from consultancy.services.clock import utcnow
 
 
 @login_manager.user_loader

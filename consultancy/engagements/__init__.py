@@ -1,8 +1,7 @@
 from flask import Blueprint
 
-bp = Blueprint("engagements", __name__, url_prefix="/engagements")
+bp = Blueprint("engagements", __name__, url_prefix="/engagements",
+               cli_group=None)  # its groups: cli.py
 
-from consultancy.engagements import views  # noqa: E402,F401
-from consultancy.engagements import session_views  # noqa: E402,F401
-from consultancy.engagements import export_views  # noqa: E402,F401
-from consultancy.engagements import overview_views  # noqa: E402,F401
+# The modules that attach views and commands to `bp`; create_app imports them.
+MODULES = ("views", "session_views", "export_views", "overview_views", "cli")

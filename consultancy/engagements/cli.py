@@ -4,15 +4,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask.cli import AppGroup
 from flask_babel import gettext as _
 
 from consultancy import audit
+from consultancy.engagements import bp
 from consultancy.engagements.exchange import PeriodError, parse_period, sessions_frame
 from consultancy.exports import write_table
 from consultancy.extensions import db
 
-sessions_cli = AppGroup("sessions", help="Export the logged sessions of the cases.")
+
+@bp.cli.group("sessions")
+def sessions_cli() -> None:
+    """Export the logged sessions of the cases."""
 
 
 @sessions_cli.command("export")

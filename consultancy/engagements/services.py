@@ -16,9 +16,10 @@ from consultancy.models import (
     SessionConsultant, SessionFormat, SessionStatus, SessionTheme, SessionUnit, SubFormat, Theme,
     User,
 )
+from consultancy.models.engagements import held_hours
 from consultancy.rules import engagements as rules
 from consultancy.services import Refusal, check_version, take_new_version_if_changed
-from consultancy.services.clock import COPENHAGEN
+from consultancy.services.clock import local_zone
 from consultancy.services.locking import hold
 from consultancy.services.numbering import engagement_reference, next_number
 
@@ -38,7 +39,7 @@ def create_case(engagement_type: EngagementType, municipality_code: int, applica
                 now: datetime, application=None, planned_end: date | None = None,
                 hour_budget: Decimal | None = None) -> Engagement:
     """Open a case; length and hour budget come from the type unless given."""
-    year = start_date.year if start_date else now.astimezone(COPENHAGEN).year
+    year = start_date.year if start_date else now.astimezone(local_zone()).year
     number = next_number("FORL", year)
     if planned_end is None and start_date is not None:
         planned_end = rules.add_months(start_date, engagement_type.default_length_months)
@@ -97,18 +98,13 @@ def change_status(engagement: Engagement, new: EngagementStatus, reason: str, ac
 
 # --- the team --------------------------------------------------------------------------
 
-def current_members(engagement: Engagement, today: date) -> list[EngagementMember]:
-    return [m for m in engagement.members
-            if rules.is_current_member(m.started_on, m.ended_on, today)]
-
-
 def assign_consultant(engagement: Engagement, user: User, role: MemberRole,
                       started_on: date) -> EngagementMember:
     """Put a consultant on the case from `started_on` (today, or earlier for an old case)."""
     if user.role is not Role.CONSULTANT or not user.active:
         raise EngagementError(_("Only active practice consultants can be on a case."), "user")
     hold(engagement)  # the same consultant put on the case twice at once: the second is told
-    if any(m.user_id == user.id for m in current_members(engagement, started_on)):
+    if any(m.user_id == user.id and m.is_current(started_on) for m in engagement.members):
         raise EngagementError(_("%(name)s is already on the case.", name=user.name), "user")
     member = EngagementMember(user=user, role=role, started_on=started_on)
     engagement.members.append(member)
@@ -143,13 +139,6 @@ class SessionData:
     next_steps: str = ""
 
 
-def case_budget(engagement: Engagement, leave_out: EngagementSession | None = None
-                ) -> rules.Budget:
-    return rules.budget(engagement.hour_budget, [
-        rules.HeldSession(s.hours, len(s.consultants)) for s in engagement.sessions
-        if s.status is SessionStatus.HELD and s is not leave_out])
-
-
 def budget_for_decision(engagement: Engagement, leave_out: EngagementSession | None = None
                         ) -> rules.Budget:
     """The case's budget as committed now, with the case held until the transaction ends.
@@ -159,15 +148,10 @@ def budget_for_decision(engagement: Engagement, leave_out: EngagementSession | N
     asked to confirm an overrun instead of passing the budget silently.
     """
     hold(engagement, "hour_budget")
-    consultants = sa.select(sa.func.count()).where(
-        SessionConsultant.session_id == EngagementSession.id).scalar_subquery()
-    held = sa.select(EngagementSession.hours, consultants).where(
-        EngagementSession.engagement_id == engagement.id,
-        EngagementSession.status == SessionStatus.HELD)
+    criteria = [EngagementSession.engagement_id == engagement.id]
     if leave_out is not None:
-        held = held.where(EngagementSession.id != leave_out.id)
-    return rules.budget(engagement.hour_budget, [
-        rules.HeldSession(hours, count) for hours, count in db.session.execute(held)])
+        criteria.append(EngagementSession.id != leave_out.id)
+    return rules.Budget(engagement.hour_budget, db.session.scalar(sa.select(held_hours(*criteria))))
 
 
 def _check_session(engagement: Engagement, data: SessionData, today: date) -> SessionStatus:
@@ -280,4 +264,9 @@ def add_contact(engagement: Engagement, name: str, title: str, email: str, phone
     engagement.contacts.append(EngagementContact(
         name=name.strip(), title=title.strip(), email=email.strip(), phone=phone.strip(),
         unit_id=unit_id))
+    db.session.flush()
+
+
+def remove_contact(engagement: Engagement, contact: EngagementContact) -> None:
+    engagement.contacts.remove(contact)
     db.session.flush()

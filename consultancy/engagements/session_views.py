@@ -1,49 +1,36 @@
 """The session log of a case: log or plan a session, complete or correct it, delete it."""
 from __future__ import annotations
 
-import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
-from consultancy.engagements import bp, services
+from consultancy.engagements import bp, queries, services
+from consultancy.engagements.access import load_case, load_session
 from consultancy.engagements.forms import DeleteSessionForm, SessionForm, session_values
-from consultancy.engagements.views import attempt, load_case, load_session
-from consultancy.extensions import db
 from consultancy.i18n import current_language, format_date
 from consultancy.models import (
     Engagement, EngagementSession, Role, SessionFormat, SessionStatus, ThemeGroup,
 )
 from consultancy.permissions import is_on_case, role_required
 from consultancy.services.clock import local_today
+from consultancy.transactions import commit_or_show
 
 SESSION_ROLES = (Role.CONSULTANT, Role.TEAM, Role.ADMIN)
+# What the session form offers and checks: the case's units and themes, and its hours.
+SESSION_FORM = (*queries.HOURS, selectinload(Engagement.units), selectinload(Engagement.themes))
 
 
 def case_url(engagement_id: int) -> str:
     return url_for("engagements.case", engagement_id=engagement_id)
 
 
-def _may_change(session: EngagementSession) -> bool:
-    """Consultants change the sessions they logged or were present at; team and admin any."""
-    if current_user.role is not Role.CONSULTANT:
-        return True
-    return session.created_by_id == current_user.id or any(
-        link.user_id == current_user.id for link in session.consultants)
-
-
-def _load_session(engagement: Engagement, session_id: int) -> EngagementSession:
-    session = load_session(engagement, session_id)
-    if not _may_change(session):
-        abort(403)
-    return session
-
-
 def _prepare(form: SessionForm, engagement: Engagement, today,
              session: EngagementSession | None = None) -> None:
     """Offer the case's current consultants (and those already on the session), its units
     and the active themes (and those already on the session)."""
-    users = {m.user_id: m.user for m in services.current_members(engagement, today)}
+    users = {m.user_id: m.user for m in queries.current_members(engagement, today)}
     themes = {theme.id: theme for theme in services.themes()}
     if session is not None:
         for link in session.consultants:
@@ -64,11 +51,6 @@ def _open_theme_groups(form: SessionForm, engagement: Engagement) -> set:
     return groups or {ThemeGroup.FOCUS}
 
 
-def _session_exists(session_id: int) -> bool:
-    return bool(db.session.scalar(sa.select(
-        sa.exists().where(EngagementSession.id == session_id))))
-
-
 def _render_form(form: SessionForm, engagement: Engagement, budget, status: int,
                  session: EngagementSession | None = None, due: bool = False,
                  planning: bool = False):
@@ -82,7 +64,8 @@ def _render_form(form: SessionForm, engagement: Engagement, budget, status: int,
         "engagements/session_form.html", form=form, engagement=engagement, entry=session,
         budget=budget, due=due, title=title, case_url=case_url(engagement.id),
         open_theme_groups=_open_theme_groups(form, engagement),
-        show_confirm=getattr(form, "show_confirm", False) or bool(form.confirm_overrun.data),
+        # Asked for when a refusal names it (an overrun to confirm), and kept once ticked.
+        show_confirm=bool(form.confirm_overrun.errors or form.confirm_overrun.data),
     ), status
 
 
@@ -96,9 +79,9 @@ def _flash_saved(session: EngagementSession, message: str) -> None:
 @bp.route("/<int:engagement_id>/sessions/new", methods=["GET", "POST"])
 @role_required(*SESSION_ROLES)
 def session_new(engagement_id: int):
-    engagement = load_case(engagement_id, write=True)
+    engagement = load_case(engagement_id, write=True, loads=SESSION_FORM)
     today = local_today()
-    budget = services.case_budget(engagement)
+    budget = queries.case_budget(engagement)
     # "Plan a session" (?planned=1) leaves the date to choose; a future date makes it planned.
     planning = request.args.get("planned") == "1"
     defaults = {} if planning else {"held_on": today}
@@ -113,11 +96,12 @@ def session_new(engagement_id: int):
     _prepare(form, engagement, today)
     status = 200
     if form.validate_on_submit():
-        session, status = attempt(
-            form, services.log_session, engagement, form.to_data(),
-            current_user._get_current_object(), today,
-            confirm_overrun=form.confirm_overrun.data)
-        if status is None:
+        outcome = commit_or_show(lambda: services.log_session(
+            engagement, form.to_data(), current_user._get_current_object(), today,
+            confirm_overrun=form.confirm_overrun.data), form)
+        status = outcome.status
+        if outcome:
+            session = outcome.result
             _flash_saved(session, _(
                 "The session on %(date)s is planned.", date=format_date(session.held_on))
                 if session.status is SessionStatus.PLANNED else _(
@@ -131,24 +115,25 @@ def session_new(engagement_id: int):
 @bp.route("/<int:engagement_id>/sessions/<int:session_id>/edit", methods=["GET", "POST"])
 @role_required(*SESSION_ROLES)
 def session_edit(engagement_id: int, session_id: int):
-    engagement = load_case(engagement_id, write=True)
-    session = _load_session(engagement, session_id)
+    engagement = load_case(engagement_id, write=True, loads=SESSION_FORM)
+    session = load_session(engagement, session_id)
     today = local_today()
-    budget = services.case_budget(engagement)
+    budget = queries.case_budget(engagement)
     # A planned session whose day has come is completed by editing it.
     due = session.status is SessionStatus.PLANNED and session.held_on <= today
     form = SessionForm(data=None if request.method == "POST" else session_values(session))
     _prepare(form, engagement, today, session)
     status = 200
     if form.validate_on_submit():
-        _done, status = attempt(form, services.update_session, session, form.to_data(),
-                                 form.expected_version(), today,
-                                 confirm_overrun=form.confirm_overrun.data)
-        if status is None:
+        outcome = commit_or_show(lambda: services.update_session(
+            session, form.to_data(), form.expected_version(), today,
+            confirm_overrun=form.confirm_overrun.data), form)
+        status = outcome.status
+        if outcome:
             _flash_saved(session, _("The session on %(date)s is saved.",
                                     date=format_date(session.held_on)))
             return redirect(case_url(engagement_id))
-        if status == 409 and not _session_exists(session_id):
+        if status == 409 and not queries.session_exists(session_id):
             flash(_("The session was deleted by someone else in the meantime."), "warning")
             return redirect(case_url(engagement_id))
     elif form.is_submitted():
@@ -161,14 +146,16 @@ def session_edit(engagement_id: int, session_id: int):
 def session_delete(engagement_id: int, session_id: int):
     """GET asks for confirmation; POST deletes the session as of the version shown."""
     engagement = load_case(engagement_id, write=True)
-    session = _load_session(engagement, session_id)
+    session = load_session(engagement, session_id)
     form = DeleteSessionForm(data=None if request.method == "POST"
                              else {"version": str(session.version)})
     status = 200
     if form.validate_on_submit():
         held_on = session.held_on
-        _done, status = attempt(form, services.delete_session, session, form.expected_version())
-        if status is None or not _session_exists(session_id):
+        outcome = commit_or_show(lambda: services.delete_session(
+            session, form.expected_version()), form)
+        status = outcome.status
+        if outcome or not queries.session_exists(session_id):
             flash(_("The session on %(date)s is deleted.", date=format_date(held_on)),
                   "success")
             return redirect(case_url(engagement_id))

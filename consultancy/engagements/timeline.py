@@ -19,7 +19,8 @@ from consultancy.flags import texts as flag_texts
 from consultancy.i18n import current_language, format_date, format_number
 from consultancy.identities import unit_label
 from consultancy.models import Engagement, EngagementType, FlagEventKind, SessionStatus
-from consultancy.services.clock import COPENHAGEN, local_today
+from consultancy.rules.phases import phase_entry
+from consultancy.services.clock import local_today, local_zone
 
 
 @dataclass(frozen=True)
@@ -62,15 +63,15 @@ class TimelineItem:
 
     @property
     def day(self) -> date:
-        """The day as people in Denmark count days."""
+        """The day as people count days (TIMEZONE)."""
         if isinstance(self.when, datetime):
-            return self.when.astimezone(COPENHAGEN).date()
+            return self.when.astimezone(local_zone()).date()
         return self.when
 
     def sort_key(self) -> tuple:
         # Items with only a date count as the end of that day: a session comes after the
         # status change or team change recorded earlier the same day.
-        moment = (self.when.astimezone(COPENHAGEN).time().replace(tzinfo=None)
+        moment = (self.when.astimezone(local_zone()).time().replace(tzinfo=None)
                   if isinstance(self.when, datetime) else time.max)
         return self.day, moment, self.kind.rank
 
@@ -113,17 +114,8 @@ def timeline(engagement: Engagement, *, pseudonymised: bool = False,
     return sorted(items, key=TimelineItem.sort_key, reverse=True)
 
 
-def phase_entry(engagement_type: EngagementType, code: str | None) -> dict | None:
-    """The entry of the type's phase template for a stored phase code (names in Danish and
-    English), or None."""
-    if code is None:
-        return None
-    return next((phase for phase in engagement_type.phase_template
-                 if phase["code"] == code), None)
-
-
 def phase_name(engagement_type: EngagementType, code: str | None) -> str:
-    entry = phase_entry(engagement_type, code)
+    entry = phase_entry(engagement_type.phase_template, code)
     if entry is None:
         return code or ""
     return entry["name_da"] if current_language() == "da" else entry["name_en"]

@@ -1,90 +1,38 @@
 """The case page and the case itself: create, edit, team, status."""
-import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
 
-from consultancy.engagements import bp, services
+from consultancy.admin.queries import engagement_types
+from consultancy.engagements import bp, queries, services
+from consultancy.engagements.access import child_of, load_case
 from consultancy.engagements.case_forms import (
     CaseForm, ContactForm, MemberForm, NewCaseForm, StatusForm, UnitLinkForm,
 )
 from consultancy.engagements.forms import expected_version
-from consultancy.engagements.services import OverrunNotConfirmed
-from consultancy.engagements.timeline import phase_entry, timeline
+from consultancy.engagements.queries import CASE_PAGE
+from consultancy.engagements.timeline import timeline
 from consultancy.extensions import db
 from consultancy.flags.queries import sort_key
 from consultancy.pagination import paginate_list
-from consultancy.forms import ButtonForm, choices, show_refusal
+from consultancy.forms import ButtonForm, choices
 from consultancy.i18n import current_language
 from consultancy.identities import unit_label
 from consultancy.models import (
-    DaycareUnit, Engagement, EngagementSession, EngagementStatus, EngagementType, MemberRole,
-    Municipality, Response, Role, User,
+    Engagement, EngagementStatus, MemberRole, Role,
 )
-from consultancy.models.types import utcnow
 from consultancy.permissions import (
-    can_manage_case, can_read_case, can_write_case, pseudonymised, role_required,
-    sees_case_notes,
+    can_manage_case, can_write_case, pseudonymised, role_required, sees_case_notes,
 )
-from consultancy.services import Conflict, Refusal
-from consultancy.services.clock import local_today
-from consultancy.transactions import commit, flash_form_errors, run_on_form, run_or_flash
-
-
-def case_page_query(engagement_id: int):
-    """The case with everything its page and timeline show, loaded in a fixed number of
-    queries (responses without their answers)."""
-    return sa.select(Engagement).where(Engagement.id == engagement_id).options(
-        selectinload(Engagement.members), selectinload(Engagement.units),
-        selectinload(Engagement.themes), selectinload(Engagement.contacts),
-        selectinload(Engagement.status_changes), selectinload(Engagement.sessions),
-        selectinload(Engagement.phase_changes), selectinload(Engagement.flags),
-        selectinload(Engagement.responses).lazyload(Response.answers))
-
-
-def load_case(engagement_id: int, write: bool = False) -> Engagement:
-    """Load a case with what its page shows, or answer 404/403: every case view starts here."""
-    engagement = db.session.scalars(case_page_query(engagement_id)).first()
-    if engagement is None:
-        abort(404)
-    allowed = can_write_case if write else can_read_case
-    if not allowed(current_user, engagement, local_today()):
-        abort(403)
-    return engagement
-
-
-def load_session(engagement: Engagement, session_id: int) -> EngagementSession:
-    session = next((s for s in engagement.sessions if s.id == session_id), None)
-    if session is None:
-        abort(404)
-    return session
-
-
-def attempt(form, operation, *args, **kwargs):
-    """Run one service call as the request's transaction.
-
-    Returns (result, None) once committed, or (None, status) when refused: then the
-    transaction is rolled back and the reason is shown on the form, which keeps the input.
-    """
-    try:
-        return commit(lambda: operation(*args, **kwargs)), None
-    except Conflict as error:  # someone else saved first
-        show_refusal(form, error)
-        return None, 409
-    except OverrunNotConfirmed as error:
-        show_refusal(form, error)
-        form.show_confirm = True
-        return None, 400
-    except Refusal as error:
-        show_refusal(form, error)
-        return None, 400
+from consultancy.rules.phases import phase_entry
+from consultancy.services.clock import local_today, utcnow
+from consultancy.transactions import commit_or_show, flash_form_errors
 
 
 @bp.route("/<int:engagement_id>")
 @role_required(Role.CONSULTANT, Role.TEAM, Role.ADMIN, Role.EVALUATOR)
 def case(engagement_id: int):
-    return _case_page(load_case(engagement_id))
+    return _case_page(load_case(engagement_id, loads=CASE_PAGE))
 
 
 def _case_page(engagement: Engagement, refused=None, status: int = 200):
@@ -98,33 +46,31 @@ def _case_page(engagement: Engagement, refused=None, status: int = 200):
     manager = can_manage_case(current_user)
     notes = sees_case_notes(current_user)
     hidden = pseudonymised(current_user)
-    budget = services.case_budget(engagement)
+    budget = queries.case_budget(engagement)
     context = dict(
         engagement=engagement, today=today, writer=writer, manager=manager, notes=notes,
-        budget=budget, phase=phase_entry(engagement.engagement_type, engagement.phase),
+        budget=budget,
+        phase=phase_entry(engagement.engagement_type.phase_template, engagement.phase),
         # By what the reader sees: in name order, evaluators' pseudonyms in theirs.
         units=sorted((link.unit for link in engagement.units),
                      key=lambda unit: unit_label(unit, hidden).casefold()),
         # What needs attention: the open flags not snoozed, the most severe first.
         flags=sorted((flag for flag in engagement.flags
                       if flag.is_open and not flag.snoozed(today)), key=sort_key),
-        members=services.current_members(engagement, today),
-        timeline_page=paginate_list(timeline(engagement, pseudonymised=hidden)),
+        members=queries.current_members(engagement, today),
+        timeline_page=paginate_list(timeline(engagement, pseudonymised=hidden, today=today)),
         language=current_language())
     if manager:
         member_form = form_of(MemberForm)
         on_case = {m.user_id for m in context["members"]}
         member_form.user.choices = choices(
-            [("", _("Choose a consultant"))] + [(u.id, u.name) for u in db.session.scalars(
-                sa.select(User).where(User.role == Role.CONSULTANT, User.active)
-                .order_by(User.name)) if u.id not in on_case])
+            [("", _("Choose a consultant"))] + [(u.id, u.name) for u in queries.consultants()
+                                                  if u.id not in on_case])
         unit_form = form_of(UnitLinkForm)
         linked = {link.unit_id for link in engagement.units}
         unit_form.unit.choices = choices(
-            [("", _("Choose a unit"))] + [(u.id, u.name) for u in db.session.scalars(
-                sa.select(DaycareUnit).where(
-                    DaycareUnit.municipality_code == engagement.municipality_code)
-                .order_by(DaycareUnit.name)) if u.id not in linked])
+            [("", _("Choose a unit"))] + [(u.id, u.name) for u in queries.units_of(
+                engagement.municipality_code) if u.id not in linked])
         context.update(member_form=member_form, status_form=form_of(StatusForm),
                        unit_form=unit_form)
     if writer and notes:
@@ -162,12 +108,12 @@ def case_edit(engagement_id: int):
     if form.validate_on_submit():
         managed = {name: (getattr(form, name).data if name in form
                           else getattr(engagement, name)) for name in MANAGED_FIELDS}
-        status = attempt(form, services.update_case, engagement,
-                         expected_version(form.version), **managed,
-                         goals=(form.goals.data or "").splitlines(),
-                         documentation_form=form.documentation_form.data,
-                         theme_ids=form.themes.data)[1]
-        if status is None:
+        outcome = commit_or_show(lambda: services.update_case(
+            engagement, expected_version(form.version), **managed,
+            goals=(form.goals.data or "").splitlines(),
+            documentation_form=form.documentation_form.data, theme_ids=form.themes.data), form)
+        status = outcome.status
+        if outcome:
             flash(_("The case is saved."), "success")
             return redirect(url_for("engagements.case", engagement_id=engagement.id))
     elif form.is_submitted():
@@ -182,17 +128,15 @@ def case_new():
     """A case created directly, e.g. one that predates the system."""
     form = NewCaseForm()
     language = current_language()
+    types = engagement_types(active_only=True)
     form.engagement_type.choices = choices(
-        [("", _("Choose a type of course"))] + [(t.id, t.name(language)) for t in
-                                                db.session.scalars(sa.select(EngagementType)
-                                                .where(EngagementType.active)
-                                                .order_by(EngagementType.id))])
+        [("", _("Choose a type of course"))] + [(t.id, t.name(language)) for t in types])
     form.municipality.choices = choices(
-        [("", _("Choose a municipality"))] + [(m.code, m.name) for m in db.session.execute(
-            sa.select(Municipality.code, Municipality.name).order_by(Municipality.name))])
+        [("", _("Choose a municipality"))] + [(m.code, m.name)
+                                               for m in queries.municipalities()])
     if form.validate_on_submit():
         engagement = services.create_case(
-            db.session.get(EngagementType, form.engagement_type.data), form.municipality.data,
+            next(t for t in types if t.id == form.engagement_type.data), form.municipality.data,
             form.applicant_name.data, form.start_date.data, [], current_user, utcnow())
         db.session.commit()
         flash(_("Case %(reference)s created.", reference=engagement.reference), "success")
@@ -205,7 +149,7 @@ def _act(engagement: Engagement, form, action, success: str):
     """Run one change from a button on the case page, then go back to the page."""
     if not form.validate_on_submit():
         flash_form_errors(form)
-    elif run_or_flash(action):
+    elif commit_or_show(action):
         flash(success, "success")
     return redirect(url_for("engagements.case", engagement_id=engagement.id))
 
@@ -213,10 +157,11 @@ def _act(engagement: Engagement, form, action, success: str):
 def _submit(engagement: Engagement, form, action, success: str):
     """Run one change from a small form of the case page and go back to the page; when
     refused, show the page again with the form as sent (400)."""
-    if form.validate_on_submit() and run_on_form(form, action):
+    if form.validate_on_submit() and commit_or_show(action, form):
         flash(success, "success")
         return redirect(url_for("engagements.case", engagement_id=engagement.id))
-    return _case_page(engagement, refused=form, status=400)
+    return _case_page(load_case(engagement.id, write=True, loads=CASE_PAGE), refused=form,
+                      status=400)
 
 
 @bp.route("/<int:engagement_id>/team", methods=["POST"])
@@ -224,10 +169,11 @@ def _submit(engagement: Engagement, form, action, success: str):
 def member_add(engagement_id: int):
     engagement = load_case(engagement_id, write=True)
     form = MemberForm()
-    form.user.choices = choices((u.id, u.name) for u in db.session.scalars(
-        sa.select(User).where(User.role == Role.CONSULTANT)))
+    consultants = queries.consultants(active_only=False)
+    form.user.choices = choices((u.id, u.name) for u in consultants)
     return _submit(engagement, form, lambda: services.assign_consultant(
-        engagement, db.session.get(User, form.user.data), MemberRole(form.role.data),
+        engagement, next(u for u in consultants if u.id == form.user.data),
+        MemberRole(form.role.data),
         form.started_on.data or local_today()), _("The team is updated."))
 
 
@@ -235,7 +181,7 @@ def member_add(engagement_id: int):
 @role_required(Role.TEAM, Role.ADMIN)
 def member_end(engagement_id: int, member_id: int):
     engagement = load_case(engagement_id, write=True)
-    member = next((m for m in engagement.members if m.id == member_id), None) or abort(404)
+    member = child_of(engagement.members, member_id)
     return _act(engagement, ButtonForm(), lambda: services.end_membership(member, local_today()),
                 _("%(name)s is taken off the case.", name=member.user.name))
 
@@ -255,11 +201,10 @@ def status_change(engagement_id: int):
 def unit_add(engagement_id: int):
     engagement = load_case(engagement_id, write=True)
     form = UnitLinkForm()
-    form.unit.choices = choices((u.id, u.name) for u in db.session.scalars(
-        sa.select(DaycareUnit).where(
-            DaycareUnit.municipality_code == engagement.municipality_code)))
+    units = queries.units_of(engagement.municipality_code)
+    form.unit.choices = choices((u.id, u.name) for u in units)
     return _submit(engagement, form, lambda: services.add_unit(
-        engagement, db.session.get(DaycareUnit, form.unit.data)), _("The unit is added."))
+        engagement, next(u for u in units if u.id == form.unit.data)), _("The unit is added."))
 
 
 @bp.route("/<int:engagement_id>/contacts", methods=["POST"])
@@ -277,6 +222,6 @@ def contact_add(engagement_id: int):
 @role_required(Role.CONSULTANT, Role.TEAM, Role.ADMIN)
 def contact_delete(engagement_id: int, contact_id: int):
     engagement = load_case(engagement_id, write=True)
-    contact = next((c for c in engagement.contacts if c.id == contact_id), None) or abort(404)
-    return _act(engagement, ButtonForm(), lambda: engagement.contacts.remove(contact),
+    contact = child_of(engagement.contacts, contact_id)
+    return _act(engagement, ButtonForm(), lambda: services.remove_contact(engagement, contact),
                 _("The contact is removed."))

@@ -1,7 +1,8 @@
 from flask import Blueprint
 
-bp = Blueprint("evaluation", __name__, url_prefix="/evaluation")
+bp = Blueprint("evaluation", __name__, url_prefix="/evaluation",
+               cli_group=None)  # its groups: cli.py
 
-from consultancy.evaluation import entry_views  # noqa: E402,F401
-from consultancy.evaluation import summary_views  # noqa: E402,F401
-from consultancy.evaluation import export_views  # noqa: E402,F401
+# The modules that attach views and commands to `bp`; create_app imports them.
+MODULES = ("entry_views", "summary_views", "export_views", "cli_import", "cli_summary",
+           "cli_export")

@@ -1,9 +1,13 @@
-"""Command-line groups of evaluation: `flask evaluation ...` and `flask export ...`."""
-from flask.cli import AppGroup
+"""Command-line groups of evaluation: `flask evaluation ...` (cli_import.py,
+cli_summary.py) and `flask export ...` (cli_export.py)."""
+from consultancy.evaluation import bp
 
-evaluation_cli = AppGroup("evaluation", help="Self-assessments and effect summaries.")
-export_cli = AppGroup("export", help="Exports for external evaluators.")
 
-from consultancy.evaluation import cli_import  # noqa: E402,F401
-from consultancy.evaluation import cli_summary  # noqa: E402,F401
-from consultancy.evaluation import cli_export  # noqa: E402,F401
+@bp.cli.group("evaluation")
+def evaluation_cli() -> None:
+    """Self-assessments and effect summaries."""
+
+
+@bp.cli.group("export")
+def export_cli() -> None:
+    """Exports for external evaluators."""

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
 from consultancy import audit
-from consultancy.engagements.views import load_case
-from consultancy.evaluation import bp, importing, services
+from consultancy.engagements.access import load_case
+from consultancy.evaluation.access import load_response
+from consultancy.evaluation import bp, importing, queries, services
 from consultancy.evaluation.forms import (
     DeleteResponseForm, ImportForm, RespondentOption, ResponseForm, response_form,
     response_values,
@@ -24,7 +25,7 @@ from consultancy.inputs import int_arg, whole_number
 from consultancy.models import Engagement, InstrumentVersion, Occasion, Response, Role
 from consultancy.permissions import can_write_case, pseudonymised, role_required
 from consultancy.services.clock import local_today
-from consultancy.transactions import run_on_form
+from consultancy.transactions import commit_or_show
 
 WRITERS = (Role.CONSULTANT, Role.TEAM, Role.ADMIN)
 READERS = (*WRITERS, Role.EVALUATOR)
@@ -78,11 +79,8 @@ def case_responses(engagement_id: int):
 def _version_for_new() -> InstrumentVersion | None:
     """The version asked for (?version=, or the form's), if published; else the default."""
     wanted = whole_number(request.form.get("version")) or int_arg("version")
-    if wanted is not None:
-        version = db.session.get(InstrumentVersion, wanted)
-        if version is not None and version.published:
-            return version
-    return services.default_version()
+    version = queries.published_version(wanted) if wanted is not None else None
+    return version or services.default_version()
 
 
 def _defaults(engagement: Engagement, version: InstrumentVersion) -> dict:
@@ -132,11 +130,11 @@ def response_new(engagement_id: int):
     form.set_choices(_units(engagement), _respondents(table))
     status = 200
     if form.validate_on_submit():
-        outcome = run_on_form(form, lambda: services.record_response(
+        outcome = commit_or_show(lambda: services.record_response(
             engagement, form.unit.data, version, form.occasion.data,
             form.respondent_role.data, form.responded_on.data, form.answers(),
             current_user._get_current_object(), form.respondent_code.data or None,
-            today=local_today()))
+            today=local_today()), form)
         if outcome:
             response = outcome.result
             flash(_("The answers of %(code)s (%(occasion)s, %(unit)s) are saved.",
@@ -151,19 +149,12 @@ def response_new(engagement_id: int):
                    versions=versions if len(versions) > 1 else ())
 
 
-def _load_response(engagement: Engagement, response_id: int) -> Response:
-    response = db.session.get(Response, response_id)
-    if response is None or response.engagement_id != engagement.id:
-        abort(404)
-    return response
-
-
 @bp.route("/cases/<int:engagement_id>/responses/<int:response_id>/edit",
           methods=["GET", "POST"])
 @role_required(*WRITERS)
 def response_edit(engagement_id: int, response_id: int):
     engagement = load_case(engagement_id, write=True)
-    response = _load_response(engagement, response_id)
+    response = load_response(engagement, response_id)
     version = response.instrument_version
     table = services.case_responses(engagement)
     form = response_form(version, current_language(),
@@ -172,11 +163,11 @@ def response_edit(engagement_id: int, response_id: int):
                      new_respondent=False)
     status = 200
     if form.validate_on_submit():
-        outcome = run_on_form(form, lambda: services.update_response(
+        outcome = commit_or_show(lambda: services.update_response(
             response, unit_id=form.unit.data, occasion=form.occasion.data,
             role=form.respondent_role.data, responded_on=form.responded_on.data,
             answers=form.answers(), respondent_code=form.respondent_code.data,
-            today=local_today()))
+            today=local_today()), form)
         if outcome:
             flash(_("The answers of %(code)s are saved.", code=response.respondent_code),
                   "success")
@@ -193,11 +184,11 @@ def response_edit(engagement_id: int, response_id: int):
 def response_delete(engagement_id: int, response_id: int):
     """GET asks for confirmation; POST deletes the response and its answers."""
     engagement = load_case(engagement_id, write=True)
-    response = _load_response(engagement, response_id)
+    response = load_response(engagement, response_id)
     form = DeleteResponseForm()
     if form.validate_on_submit():
         code, occasion = response.respondent_code, response.occasion.label.lower()
-        if run_on_form(form, lambda: services.delete_response(response)):
+        if commit_or_show(lambda: services.delete_response(response), form):
             flash(_("The answers of %(code)s (%(occasion)s) are deleted.", code=code,
                     occasion=occasion), "success")
             return redirect(responses_url(engagement_id))

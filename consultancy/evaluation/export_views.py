@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from functools import partial
 
-import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 
 from consultancy import audit
@@ -13,10 +12,11 @@ from consultancy.evaluation.effect_data import (
     ACTIVITY_COLUMNS, FORMATS, LONG_COLUMNS, ExportError, activity_fields, build_export,
     codebook_sheets, codebook_versions, count_rows, long_fields, parse_filters,
 )
+from consultancy.evaluation.queries import instruments_by_code
 from consultancy.evaluation.summary import filter_choices
 from consultancy.exports import stream_download, stream_zip, streamed, write_csv, write_xlsx
 from consultancy.extensions import db
-from consultancy.models import Instrument, Role
+from consultancy.models import Role
 from consultancy.permissions import role_required
 from consultancy.services.clock import local_today
 
@@ -29,8 +29,7 @@ def _filter_args() -> dict[str, str]:
 
 
 def _choices() -> dict:
-    return dict(filter_choices(), instruments=db.session.scalars(
-        sa.select(Instrument).order_by(Instrument.code)).all())
+    return dict(filter_choices(), instruments=instruments_by_code())
 
 
 @bp.route("/export")

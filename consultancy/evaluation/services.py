@@ -242,11 +242,10 @@ def record_response(engagement: Engagement, unit_id: int, version: InstrumentVer
 
 def update_response(response: Response, *, unit_id: int, occasion: Occasion,
                     role: RespondentRole, responded_on: date,
-                    answers: Mapping[str, AnswerValue], respondent_code: str | None = None,
-                    today: date | None = None) -> None:
+                    answers: Mapping[str, AnswerValue], today: date,
+                    respondent_code: str | None = None) -> None:
     """Correct a response (its instrument version stays). Without `respondent_code` the
     code stays. Flushes."""
-    today = today or local_today()
     engagement = response.engagement
     _check(engagement, unit_id, occasion, role, responded_on, today)
     code = normalise_code(respondent_code) or response.respondent_code

@@ -11,7 +11,7 @@ from babel.numbers import format_decimal, format_percent
 from flask import abort, render_template, request
 from flask_babel import gettext as _
 
-from consultancy.engagements.views import load_case
+from consultancy.engagements.access import load_case
 from consultancy.evaluation import bp
 from consultancy.evaluation.charts import BeforeAfter, before_after_chart
 from consultancy.evaluation.summary import (

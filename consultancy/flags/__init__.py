@@ -1,7 +1,7 @@
 from flask import Blueprint
 
-bp = Blueprint("flags", __name__, url_prefix="/flags")
+bp = Blueprint("flags", __name__, url_prefix="/flags", cli_group=None)  # its group: cli.py
 
-# `services` first: it loads the engagements package, whose views import flags.queries,
-# before flags.access and flags.queries start loading (they would be half-loaded then).
-from consultancy.flags import services, templating, views  # noqa: E402,F401
+# The modules that attach views, template globals and commands to `bp`; create_app
+# imports them.
+MODULES = ("views", "templating", "cli")

@@ -17,12 +17,11 @@ from consultancy.engagements.queries import cases_of
 from consultancy.extensions import db
 from consultancy.flags.catalogue import APPLICATION_RULES, MANAGER, TEAM, Action
 from consultancy.identities import case_label
-from consultancy.models import Application, Engagement, Flag, FlagRule, Role, User
+from consultancy.models import Application, Engagement, Flag, Role, User
 from consultancy.permissions import (
     can_manage_case, can_read_case, can_write_case, decides_applications, pseudonymised,
     sees_every_flag,
 )
-from consultancy.rules.text import has_control_characters
 
 # Who has flags: the bell, the flags page and the start page's list.
 FLAG_ROLES = (Role.CONSULTANT, Role.TEAM, Role.ADMIN)
@@ -93,9 +92,3 @@ def load_flag(flag_id: int, user: User, today: date) -> LoadedFlag:
     return LoadedFlag(flag, Subject("application", application.id, application.reference,
                                     application.applicant_name), True)
 
-
-def load_rule(code: str) -> FlagRule:
-    """The stored rule `code` (its setting page is the administrators'), or 404."""
-    if has_control_characters(code):
-        abort(404)  # no rule has such a code, and PostgreSQL cannot be asked (NUL)
-    return db.get_or_404(FlagRule, code)

@@ -24,6 +24,7 @@ from flask_babel import lazy_gettext as _l
 from consultancy.i18n import format_date, format_number
 from consultancy.models import Flag, FlagRule, SessionFormat, Severity
 from consultancy.rules import flags as conditions
+from consultancy.rules.engagements import BUDGET_WARNING_SHARE
 from consultancy.rules.flags import MILESTONE_FORMATS, Detail
 
 # What a rule judges: the facts its condition is given.
@@ -171,7 +172,8 @@ CATALOGUE: dict[str, FlagRuleSpec] = {spec.code: spec for spec in (
         "hours_nearly_used", CASE, conditions.hours_nearly_used, Severity.INFO,
         _l("Hour budget nearly used"),
         _l("The hours held have reached a share of the case's hour budget."),
-        _hours_used, _case_edit, (_share_of_budget(100, 80),)),
+        # Its default is the budget bar's (`rules.engagements`), said there once.
+        _hours_used, _case_edit, (_share_of_budget(100, int(BUDGET_WARNING_SHARE * 100)),)),
     FlagRuleSpec(
         "hours_exceeded", CASE, conditions.hours_exceeded, Severity.CRITICAL,
         _l("Hour budget exceeded"),

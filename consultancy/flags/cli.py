@@ -6,15 +6,17 @@ from datetime import date
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
 
+from consultancy.flags import bp
 from consultancy.flags.digest import run_digest
 from consultancy.flags.services import run_pass
 from consultancy.models import RunStatus
-from consultancy.models.types import utcnow
-from consultancy.services.clock import local_today
+from consultancy.services.clock import local_today, utcnow
 
-flags_cli = AppGroup("flags", help="Phases and flags of the cases.")
+
+@bp.cli.group("flags")
+def flags_cli() -> None:
+    """Phases and flags of the cases."""
 
 
 @flags_cli.command("run")

@@ -27,13 +27,11 @@ from flask import current_app
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 
-from consultancy.engagements.queries import is_current_member
 from consultancy.extensions import db
 from consultancy.flags import texts
 from consultancy.models import (
     Application, Engagement, EngagementMember, Flag, FlagRule, JobRun, Role, Severity, User,
 )
-from consultancy.services.clock import COPENHAGEN
 from consultancy.services.jobs import last_run, run_job
 
 log = logging.getLogger("consultancy.digest")
@@ -90,7 +88,7 @@ def recipients(flags: list[NewFlag], today: date) -> list[tuple[User, list[NewFl
     for user_id, engagement_id in db.session.execute(
             sa.select(EngagementMember.user_id, EngagementMember.engagement_id)
             .join(User, User.id == EngagementMember.user_id)
-            .where(is_current_member(today), User.active, User.role == Role.CONSULTANT)):
+            .where(EngagementMember.is_current(today), User.active, User.role == Role.CONSULTANT)):
         cases_of[user_id].add(engagement_id)
     result = []
     for user in users:
@@ -184,10 +182,9 @@ def deliver(mails: list[tuple[EmailMessage, list[NewFlag], int]]) -> tuple[int, 
     return sent, flag_ids
 
 
-def send_digest(now: datetime, today: date | None = None) -> dict:
+def send_digest(now: datetime, today: date) -> dict:
     """Mail everyone their new flags. Returns {"mails": sent, "flags": flags in them}.
     The work of the "digest" job: call it through `run_digest`."""
-    today = today or now.astimezone(COPENHAGEN).date()
     previous = last_run("digest")
     since = previous.started_at if previous else now - FIRST_WINDOW
     flags = new_flags(since, today)
@@ -198,10 +195,9 @@ def send_digest(now: datetime, today: date | None = None) -> dict:
     return {"mails": sent, "flags": len(flag_ids)}
 
 
-def run_digest(now: datetime, today: date | None = None) -> JobRun | None:
+def run_digest(now: datetime, today: date) -> JobRun | None:
     """The digest as the job "digest" (once at a time, recorded), or None when digests are
     switched off. A failure is recorded and raised."""
     if not current_app.config["DIGEST_ENABLED"]:
         return None
-    today = today or now.astimezone(COPENHAGEN).date()
     return run_job("digest", today, lambda: send_digest(now, today))

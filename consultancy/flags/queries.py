@@ -14,8 +14,7 @@ from consultancy.engagements.queries import cases_of
 from consultancy.extensions import db
 from consultancy.flags.access import Subject, sees_rule, visible_to
 from consultancy.models import (
-    SEVERITY_ORDER, Application, Engagement, EngagementType, Flag, FlagRule, Role, Severity,
-    User,
+    SEVERITY_ORDER, Application, Engagement, Flag, FlagRule, Role, Severity, User,
 )
 from consultancy.permissions import sees_every_flag
 
@@ -131,12 +130,6 @@ def rules_in_order() -> list[FlagRule]:
 def filter_rules(user: User) -> list[FlagRule]:
     """The rules whose flags `user` may filter by, in their order."""
     return [rule for rule in rules_in_order() if sees_rule(user, rule.code)]
-
-
-def course_types() -> list[EngagementType]:
-    """The types of course, in the order they were made: those a rule's thresholds may
-    differ for."""
-    return db.session.scalars(sa.select(EngagementType).order_by(EngagementType.id)).all()
 
 
 def filter_consultants(user: User) -> list[User]:

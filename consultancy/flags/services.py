@@ -14,13 +14,11 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
 
-from consultancy.engagements.queries import is_current_member
 from consultancy.extensions import db
 from consultancy.flags.catalogue import APPLICATION_RULES, CASE_RULES, CATALOGUE
 from consultancy.models import (
@@ -28,11 +26,10 @@ from consultancy.models import (
     EngagementSession, EngagementStatus, EngagementType, Flag, FlagEvent, FlagEventKind,
     FlagRule, JobRun, Response, Round, SessionStatus, User,
 )
-from consultancy.models.types import utcnow
 from consultancy.rules.flags import MILESTONE_FORMATS, MILESTONE_OCCASIONS, ApplicationFacts
 from consultancy.rules.phases import CaseFacts, entered_on, phase_of
 from consultancy.services import Refusal
-from consultancy.services.clock import COPENHAGEN
+from consultancy.services.clock import local_zone, utcnow
 from consultancy.services.jobs import run_job
 
 UNDECIDED = (ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW)
@@ -70,7 +67,6 @@ def case_rows(today: date, engagement_ids: Iterable[int] | None = None) -> list[
     held = s.status == SessionStatus.HELD
     sessions = sa.select(
         s.engagement_id,
-        sa.func.sum(sa.case((held, s.hours))).label("hours_used"),
         sa.func.min(sa.case((held, s.held_on))).label("first_held"),
         sa.func.max(sa.case((sa.and_(held, s.held_on <= today), s.held_on))).label("last_held"),
         *[sa.func.min(sa.case((sa.and_(held, s.format == session_format), s.held_on)))
@@ -82,10 +78,11 @@ def case_rows(today: date, engagement_ids: Iterable[int] | None = None) -> list[
           .label(name) for name, occasion in MILESTONE_OCCASIONS.items()],
     ).where(Response.responded_on <= today).group_by(Response.engagement_id)
     team = (sa.select(EngagementMember.engagement_id, sa.func.count().label("consultants"))
-            .where(is_current_member(today)).group_by(EngagementMember.engagement_id))
+            .where(EngagementMember.is_current(today)).group_by(EngagementMember.engagement_id))
     cases = sa.select(
         Engagement.id, Engagement.phase, Engagement.status, Engagement.start_date,
-        Engagement.planned_end, Engagement.hour_budget, Engagement.engagement_type_id)
+        Engagement.planned_end, Engagement.hour_budget, Engagement.hours_used,
+        Engagement.engagement_type_id)
     if engagement_ids is not None:
         ids = list(engagement_ids)
         sessions = sessions.where(s.engagement_id.in_(ids))
@@ -106,7 +103,7 @@ def case_rows(today: date, engagement_ids: Iterable[int] | None = None) -> list[
         kind = types[row.engagement_type_id]
         rows.append(CaseRow(row.id, row.phase, kind.phase_template, CaseFacts(
             start_date=row.start_date, planned_end=row.planned_end,
-            hour_budget=row.hour_budget, hours_used=Decimal(row.hours_used or 0),
+            hour_budget=row.hour_budget, hours_used=row.hours_used,
             first_session_on=row.first_held,
             cancelled=row.status is EngagementStatus.CANCELLED,
             completed=row.status is EngagementStatus.COMPLETED,
@@ -128,7 +125,7 @@ def application_facts() -> dict[int, ApplicationFacts]:
         .where(Application.status.in_(UNDECIDED)))
     return {row.id: ApplicationFacts(
         undecided=True,
-        waiting_since=row.closes_on or row.submitted_at.astimezone(COPENHAGEN).date())
+        waiting_since=row.closes_on or row.submitted_at.astimezone(local_zone()).date())
         for row in rows}
 
 

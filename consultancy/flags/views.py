@@ -14,12 +14,11 @@ from consultancy.flags.queries import (
 from consultancy.i18n import format_date
 from consultancy.inputs import int_arg
 from consultancy.models import SEVERITY_ORDER, Role, Severity
-from consultancy.models.types import utcnow
 from consultancy.navigation import safe_next
 from consultancy.pagination import paginate
 from consultancy.permissions import role_required, sees_case_notes, sees_every_flag
-from consultancy.services.clock import local_today
-from consultancy.transactions import run_on_form
+from consultancy.services.clock import local_today, utcnow
+from consultancy.transactions import commit_or_show
 from consultancy.validators import text_problem
 
 REFERENCE_MAX = 32
@@ -80,13 +79,13 @@ def detail(flag_id: int):
         actor = current_user._get_current_object()
         if acknowledge_form.submit.data:
             form = acknowledge_form
-            done = form.validate() and run_on_form(form, lambda: services.acknowledge(
-                flag, actor, form.comment.data, utcnow()))
+            done = form.validate() and commit_or_show(lambda: services.acknowledge(
+                flag, actor, form.comment.data, utcnow()), form)
             success = _("The flag is acknowledged.")
         elif snooze_form.submit.data:
             form = snooze_form
-            done = form.validate() and run_on_form(form, lambda: services.snooze(
-                flag, actor, form.until.data, form.comment.data or "", today, utcnow()))
+            done = form.validate() and commit_or_show(lambda: services.snooze(
+                flag, actor, form.until.data, form.comment.data or "", today, utcnow()), form)
             success = _("The flag is snoozed until %(date)s.",
                         date=format_date(form.until.data)) if done else ""
         else:

@@ -4,44 +4,22 @@ from flask import current_app, flash, jsonify, redirect, render_template, url_fo
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from consultancy.applications import services as applications
-from consultancy.engagements.overview_views import my_active_cases
 from consultancy.extensions import db
-from consultancy.flags.queries import (
-    FlagFilters, attention_by_severity, flag_query, subjects,
-)
-from consultancy.flags.templating import flags_needing_attention
 from consultancy.i18n import choose_language
 from consultancy.main import bp
 from consultancy.main.forms import LanguageForm
+from consultancy.main.queries import start_page
 from consultancy.navigation import safe_next
-from consultancy.models import Role
 from consultancy.permissions import public, signed_in
 from consultancy.services.clock import local_today
 from consultancy.services.health import database_answers
 
 
-START_PAGE_FLAGS = 10
-
-
 @bp.route("/")
 @signed_in
 def index():
-    context = {}
-    today = local_today()
-    if current_user.role is Role.TEAM:
-        context = {"awaiting": applications.awaiting_scores(current_user),
-                   "by_status": applications.count_by_status()}
-    elif current_user.role is Role.CONSULTANT:
-        # What needs attention first, with the step that resolves it; then the cases.
-        attention = db.session.scalars(
-            flag_query(current_user, FlagFilters(), today).limit(START_PAGE_FLAGS)).all()
-        context = {"attention": attention, "attention_subjects": subjects(attention),
-                   "attention_total": flags_needing_attention(),
-                   "my_cases": my_active_cases(current_user, today), "today": today}
-    if current_user.role in (Role.TEAM, Role.ADMIN):
-        context["flag_counts"] = attention_by_severity(current_user, today)
-    return render_template("main/index.html", user=current_user, **context)
+    user = current_user._get_current_object()
+    return render_template("main/index.html", user=user, **start_page(user, local_today()))
 
 
 @bp.route("/language", methods=["POST"])

@@ -1,25 +1,28 @@
-"""All models, imported here so that Alembic and the mappers see every table."""
+"""All models, imported here so that Alembic and the mappers see every table; with the enums
+they store (defined in consultancy.enums), so that one import gives the whole vocabulary."""
+from consultancy.enums import (
+    ApplicantKind, ApplicationStatus, Channel, EngagementStatus, FlagEventKind, InstrumentKind,
+    Intake, MemberRole, MissingCode, Occasion, Ownership, Region, RespondentRole, Role,
+    RunStatus, SessionFormat, SessionStatus, Severity, SubFormat, ThemeGroup, UnitKind,
+    VersionStatus,
+)
 from consultancy.models.applications import (
-    ApplicantKind, Application, ApplicationStatus, ApplicationUnit, Channel, CriteriaSet,
-    Criterion, Review, Round, Score,
+    Application, ApplicationUnit, CriteriaSet, Criterion, Review, Round, Score,
 )
 from consultancy.models.audit import AuditEntry, ThrottleEvent
 from consultancy.models.engagements import (
-    Engagement, EngagementContact, EngagementMember, EngagementSession, EngagementStatus,
-    EngagementPhaseChange, EngagementStatusChange, EngagementTheme, EngagementUnit, MemberRole, SessionConsultant,
-    SessionFormat, SessionStatus, SessionTheme, SessionUnit, SubFormat, Theme, ThemeGroup,
+    Engagement, EngagementContact, EngagementMember, EngagementPhaseChange, EngagementSession,
+    EngagementStatusChange, EngagementTheme, EngagementUnit, SessionConsultant, SessionTheme,
+    SessionUnit, Theme,
 )
 from consultancy.models.evaluation import (
-    Answer, Dimension, Instrument, InstrumentKind, InstrumentVersion, Item, ItemTheme, MissingCode,
-    Occasion, RespondentRole, Response, VersionStatus,
+    Answer, Dimension, Instrument, InstrumentVersion, Item, ItemTheme, Response,
 )
-from consultancy.models.flags import SEVERITY_ORDER, Flag, FlagEvent, FlagEventKind, FlagRule, Severity
-from consultancy.models.jobs import JobClaim, JobRun, RunStatus
+from consultancy.models.flags import SEVERITY_ORDER, Flag, FlagEvent, FlagRule
+from consultancy.models.jobs import JobClaim, JobRun
 from consultancy.models.numbering import ReferenceCounter
-from consultancy.models.reference import (
-    DaycareUnit, EngagementType, Intake, Municipality, Ownership, Region, UnitKind,
-)
-from consultancy.models.users import LANGUAGES, ApiToken, Role, User, UserSession
+from consultancy.models.reference import DaycareUnit, EngagementType, Municipality
+from consultancy.models.users import LANGUAGES, ApiToken, User, UserSession
 
 __all__ = [
     "ApiToken",

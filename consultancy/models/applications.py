@@ -9,34 +9,16 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from consultancy.enums import ApplicantKind, ApplicationStatus, Channel, RoundState, set_labels
 from consultancy.extensions import db
 from consultancy.models.audit import Json
 from consultancy.models.reference import DaycareUnit, EngagementType, Municipality
-from consultancy.models.types import LabelledEnum, UTCDateTime, enum_column, set_labels, utcnow
+from consultancy.models.types import UTCDateTime, enum_column
 from consultancy.models.users import User
+from consultancy.services.clock import utcnow
 
 if TYPE_CHECKING:
     from consultancy.models.engagements import Engagement
-
-
-class ApplicantKind(LabelledEnum):
-    MUNICIPALITY = "municipality"
-    INSTITUTION = "institution"  # a self-owned or private daycare
-
-
-class ApplicationStatus(LabelledEnum):
-    SUBMITTED = "submitted"
-    UNDER_REVIEW = "under_review"
-    APPROVED = "approved"
-    WAITLISTED = "waitlisted"
-    REJECTED = "rejected"
-    WITHDRAWN = "withdrawn"
-
-
-class Channel(LabelledEnum):
-    WEB = "web"
-    STAFF = "staff"
-    IMPORT = "import"
 
 
 set_labels({
@@ -55,6 +37,11 @@ set_labels({
     Channel.WEB: _l("Public form"),
     Channel.STAFF: _l("Registered by staff"),
     Channel.IMPORT: _l("Imported"),
+})
+set_labels({
+    RoundState.UPCOMING: _l("Upcoming"),
+    RoundState.OPEN: _l("Open"),
+    RoundState.CLOSED: _l("Closed"),
 })
 
 

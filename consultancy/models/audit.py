@@ -9,8 +9,9 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consultancy.extensions import db
-from consultancy.models.types import UTCDateTime, utcnow
+from consultancy.models.types import UTCDateTime
 from consultancy.models.users import User
+from consultancy.services.clock import utcnow
 
 # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")

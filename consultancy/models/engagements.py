@@ -7,8 +7,13 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.ext.hybrid import hybrid_method
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
+from consultancy.enums import (
+    EngagementStatus, MemberRole, SessionFormat, SessionStatus, SubFormat, ThemeGroup,
+    set_labels,
+)
 from consultancy.extensions import db
 from consultancy.models.applications import Application
 from consultancy.models.audit import Json
@@ -17,55 +22,9 @@ from consultancy.models.flags import Flag
 if TYPE_CHECKING:
     from consultancy.models.evaluation import Response
 from consultancy.models.reference import DaycareUnit, EngagementType, Municipality
-from consultancy.models.types import LabelledEnum, UTCDateTime, enum_column, set_labels, utcnow
+from consultancy.models.types import UTCDateTime, enum_column
 from consultancy.models.users import User
-
-
-class EngagementStatus(LabelledEnum):
-    PLANNED = "planned"
-    ACTIVE = "active"
-    COMPLETED = "completed"
-    CANCELLED = "cancelled"
-
-
-class MemberRole(LabelledEnum):
-    LEAD = "lead"
-    CO = "co"
-
-
-class ThemeGroup(LabelledEnum):
-    FOCUS = "focus"
-    FOUNDATION = "foundation"
-    CURRICULUM = "curriculum"
-    OTHER = "other"
-
-
-class SessionFormat(LabelledEnum):
-    PRACTICE_MEETING = "practice_meeting"
-    LEADERSHIP_SPARRING = "leadership_sparring"
-    CONSULTANT_SPARRING = "consultant_sparring"
-    THEME_DAY = "theme_day"
-    KICKOFF = "kickoff"
-    MIDWAY_STATUS = "midway_status"
-    EVALUATION_MEETING = "evaluation_meeting"
-    OTHER = "other"
-
-
-class SubFormat(LabelledEnum):
-    SIDE_BY_SIDE = "side_by_side"
-    PRESENTATION = "presentation"
-    INTERNAL_MEETING = "internal_meeting"
-    FORMAL_INDIVIDUAL = "formal_individual"
-    FORMAL_GROUP = "formal_group"
-    INFORMAL_INDIVIDUAL = "informal_individual"
-    INFORMAL_GROUP = "informal_group"
-    FORMAL = "formal"
-    INFORMAL = "informal"
-
-
-class SessionStatus(LabelledEnum):
-    PLANNED = "planned"
-    HELD = "held"
+from consultancy.services.clock import utcnow
 
 
 set_labels({
@@ -134,6 +93,8 @@ class Engagement(db.Model):
     # A save based on an older version is refused instead of silently overwriting.
     version: Mapped[int] = mapped_column(server_default="1")
     __mapper_args__ = {"version_id_col": version}
+    # Sums over its sessions (below), not stored: the sessions' own entries say what changed.
+    __audit_ignored__ = frozenset({"hours_used", "consultant_hours"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(sa.String(16), unique=True)
@@ -211,6 +172,11 @@ class EngagementTheme(db.Model):
     theme: Mapped[Theme] = relationship(lazy="joined")
 
 
+def is_current_member(started_on: date, ended_on: date | None, today: date) -> bool:
+    """On the case from the start day; off it from the day the membership ended."""
+    return started_on <= today and (ended_on is None or ended_on > today)
+
+
 class EngagementMember(db.Model):
     """A consultant on the case; a change of team ends one row and starts another."""
 
@@ -228,6 +194,18 @@ class EngagementMember(db.Model):
 
     engagement: Mapped[Engagement] = relationship(back_populates="members")
     user: Mapped[User] = relationship(lazy="joined")
+
+    @hybrid_method
+    def is_current(self, today: date) -> bool:
+        """On the case on `today`: on a loaded member in Python, in a query as SQL (the two
+        sides are tested to agree)."""
+        return is_current_member(self.started_on, self.ended_on, today)
+
+    @is_current.inplace.expression
+    @classmethod
+    def _is_current_expression(cls, today: date) -> sa.ColumnElement[bool]:
+        return sa.and_(cls.started_on <= today,
+                       sa.or_(cls.ended_on.is_(None), cls.ended_on > today))
 
 
 class EngagementContact(db.Model):
@@ -356,3 +334,27 @@ class SessionTheme(db.Model):
 
     session: Mapped[EngagementSession] = relationship(back_populates="themes")
     theme: Mapped[Theme] = relationship(lazy="joined")
+
+
+CONSULTANTS_PRESENT = sa.func.coalesce(sa.select(sa.func.nullif(sa.func.count(), 0)).where(
+    SessionConsultant.session_id == EngagementSession.id).scalar_subquery(), 1)
+"""The consultants at a session, counted as one when none is recorded."""
+
+
+def held_hours(*criteria, measure=EngagementSession.hours) -> sa.ScalarSelect:
+    """The hours of the held sessions meeting `criteria`, 0 without any: what counts against
+    an hour budget (planned sessions do not). The one sum of hours, correlated to the query
+    it is used in (a case, a consultant); `measure` weighs each session's hours."""
+    return (sa.select(sa.func.coalesce(sa.func.sum(measure), 0))
+            .where(EngagementSession.status == SessionStatus.HELD, *criteria)
+            .correlate_except(EngagementSession).scalar_subquery())
+
+
+# Loaded only when asked for (`undefer`), so pages that do not show hours do not sum them.
+Engagement.hours_used = column_property(
+    held_hours(EngagementSession.engagement_id == Engagement.id), deferred=True)
+"""Session hours held on the case, which count against its hour budget."""
+Engagement.consultant_hours = column_property(
+    held_hours(EngagementSession.engagement_id == Engagement.id,
+               measure=EngagementSession.hours * CONSULTANTS_PRESENT), deferred=True)
+"""Session hours times the consultants present, shown beside the budget."""

@@ -9,42 +9,16 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from consultancy.enums import (
+    InstrumentKind, MissingCode, Occasion, RespondentRole, VersionStatus, set_labels,
+)
 from consultancy.extensions import db
 from consultancy.models.audit import Json
 from consultancy.models.engagements import Engagement, Theme
 from consultancy.models.reference import DaycareUnit
-from consultancy.models.types import LabelledEnum, UTCDateTime, enum_column, set_labels, utcnow
+from consultancy.models.types import UTCDateTime, enum_column
 from consultancy.models.users import User
-
-
-class InstrumentKind(LabelledEnum):
-    SELF_ASSESSMENT = "self_assessment"
-    OBSERVATION = "observation"
-
-
-class VersionStatus(LabelledEnum):
-    DRAFT = "draft"
-    PUBLISHED = "published"
-
-
-class Occasion(LabelledEnum):
-    BASELINE = "baseline"
-    MIDWAY = "midway"
-    END = "end"
-    FOLLOW_UP = "follow_up"
-
-
-class RespondentRole(LabelledEnum):
-    LEADER = "leader"
-    PEDAGOGUE = "pedagogue"
-    ASSISTANT = "assistant"
-    MUNICIPAL_CONSULTANT = "municipal_consultant"
-    OBSERVER = "observer"
-
-
-class MissingCode(LabelledEnum):
-    NOT_RELEVANT = "not_relevant"
-    DONT_KNOW = "dont_know"
+from consultancy.services.clock import utcnow
 
 
 set_labels({

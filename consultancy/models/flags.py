@@ -8,21 +8,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from consultancy.enums import FlagEventKind, Severity, set_labels
 from consultancy.extensions import db
 from consultancy.models.audit import Json
-from consultancy.models.types import LabelledEnum, UTCDateTime, enum_column, set_labels, utcnow
+from consultancy.models.types import UTCDateTime, enum_column
 from consultancy.models.users import User
-
-
-class Severity(LabelledEnum):
-    INFO = "info"
-    WARNING = "warning"
-    CRITICAL = "critical"
-
-
-class FlagEventKind(LabelledEnum):
-    ACKNOWLEDGED = "acknowledged"
-    SNOOZED = "snoozed"
+from consultancy.services.clock import utcnow
 
 
 set_labels({

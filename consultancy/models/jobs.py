@@ -7,16 +7,10 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
+from consultancy.enums import RunStatus, set_labels
 from consultancy.extensions import db
 from consultancy.models.audit import Json
-from consultancy.models.types import LabelledEnum, UTCDateTime, enum_column, set_labels
-
-
-class RunStatus(LabelledEnum):
-    RUNNING = "running"
-    DONE = "done"
-    SKIPPED = "skipped"
-    FAILED = "failed"
+from consultancy.models.types import UTCDateTime, enum_column
 
 
 set_labels({

@@ -7,35 +7,10 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from consultancy.enums import Intake, Ownership, Region, UnitKind, set_labels
 from consultancy.extensions import db
 from consultancy.models.audit import Json
-from consultancy.models.types import LabelledEnum, enum_column, set_labels
-
-
-class Region(LabelledEnum):
-    HOVEDSTADEN = "hovedstaden"
-    SJAELLAND = "sjaelland"
-    SYDDANMARK = "syddanmark"
-    MIDTJYLLAND = "midtjylland"
-    NORDJYLLAND = "nordjylland"
-
-
-class Ownership(LabelledEnum):
-    MUNICIPAL = "municipal"
-    SELF_OWNED = "self_owned"
-    PRIVATE = "private"
-
-
-class UnitKind(LabelledEnum):
-    NURSERY = "nursery"
-    KINDERGARTEN = "kindergarten"
-    INTEGRATED = "integrated"
-    CHILDMINDING = "childminding"
-
-
-class Intake(LabelledEnum):
-    ROUNDS = "rounds"
-    CONTINUOUS = "continuous"
+from consultancy.models.types import enum_column
 
 
 set_labels({

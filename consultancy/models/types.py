@@ -1,6 +1,6 @@
 """Column types shared by the models."""
 import enum
-from datetime import datetime, timezone
+from datetime import timezone
 
 import sqlalchemy as sa
 
@@ -30,33 +30,6 @@ class UTCDateTime(sa.types.TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-class LabelledEnum(str, enum.Enum):
-    """An enum stored by value, with a translated label for people."""
-
-    @property
-    def label(self) -> str:
-        return str(_LABELS[type(self), self.value])
-
-
-_LABELS: dict[tuple[type, str], object] = {}
-
-
-def set_labels(labels: dict[LabelledEnum, object]) -> None:
-    """Register the (lazily translated) labels of ONE enum's members.
-
-    One call per enum: members of two str-enums with the same value are equal dict keys,
-    so a dict mixing enums would silently drop labels.
-    """
-    if len({type(member) for member in labels}) > 1:
-        raise ValueError("set_labels takes the members of one enum")
-    for member, label in labels.items():
-        _LABELS[type(member), member.value] = label
 
 
 def enum_column(enum_class: type[enum.Enum], name: str, length: int = 24) -> sa.Enum:

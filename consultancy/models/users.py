@@ -9,15 +9,10 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from consultancy.enums import Role, set_labels
 from consultancy.extensions import db
-from consultancy.models.types import LabelledEnum, UTCDateTime, enum_column, set_labels, utcnow
-
-
-class Role(LabelledEnum):
-    ADMIN = "admin"
-    TEAM = "team"
-    CONSULTANT = "consultant"
-    EVALUATOR = "evaluator"
+from consultancy.models.types import UTCDateTime, enum_column
+from consultancy.services.clock import utcnow
 
 
 set_labels({

@@ -3,23 +3,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_babel import lazy_gettext as _l
-
-from consultancy.models.applications import ApplicationStatus as S
-from consultancy.models.types import LabelledEnum, set_labels
-
-
-class RoundState(LabelledEnum):
-    UPCOMING = "upcoming"
-    OPEN = "open"
-    CLOSED = "closed"
-
-
-set_labels({
-    RoundState.UPCOMING: _l("Upcoming"),
-    RoundState.OPEN: _l("Open"),
-    RoundState.CLOSED: _l("Closed"),
-})
+from consultancy.enums import ApplicationStatus as S
+from consultancy.enums import RoundState
 
 
 def round_state(opens_on: date, closes_on: date, today: date) -> RoundState:

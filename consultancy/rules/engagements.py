@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from consultancy.models.engagements import EngagementStatus as E
-from consultancy.models.engagements import SessionFormat as F
-from consultancy.models.engagements import SubFormat as Sub
+from consultancy.enums import EngagementStatus as E
+from consultancy.enums import SessionFormat as F
+from consultancy.enums import SubFormat as Sub
 
 QUARTER = Decimal("0.25")
+# The default threshold of the flag rule `hours_nearly_used` (80 %); an admin may change it.
 BUDGET_WARNING_SHARE = Decimal("0.8")
 
 SUB_FORMATS: dict[F, tuple[Sub, ...]] = {
@@ -40,10 +41,16 @@ class HeldSession:
 
 @dataclass(frozen=True)
 class Budget:
-    """Hours of a case: session hours count against the budget, consultant hours are shown."""
+    """Hours of a case: session hours count against the budget, consultant hours are shown.
+
+    `warning_share` is the share of the budget at which the case warns: the threshold of the
+    flag rule `hours_nearly_used` (`engagements.queries.budget_warning_share`), so the
+    budget bar, the overview and the flag agree.
+    """
     budget: Decimal | None
     session_hours: Decimal
-    consultant_hours: Decimal
+    consultant_hours: Decimal | None = None
+    warning_share: Decimal = BUDGET_WARNING_SHARE
 
     @property
     def remaining(self) -> Decimal | None:
@@ -56,12 +63,16 @@ class Budget:
         return self.session_hours / self.budget
 
     @property
+    def warning_percent(self) -> Decimal:
+        return self.warning_share * 100
+
+    @property
     def warning_at(self) -> Decimal | None:
-        return None if self.budget is None else self.budget * BUDGET_WARNING_SHARE
+        return None if self.budget is None else self.budget * self.warning_share
 
     @property
     def nearly_used(self) -> bool:
-        return self.share_used is not None and self.share_used >= BUDGET_WARNING_SHARE
+        return self.share_used is not None and self.share_used >= self.warning_share
 
     @property
     def exceeded(self) -> bool:
@@ -72,6 +83,8 @@ class Budget:
 
 
 def budget(hour_budget: Decimal | None, held: Iterable[HeldSession]) -> Budget:
+    """The budget of the given held sessions: the rule the database sums by
+    (`models.engagements.held_hours`; tests hold the two together)."""
     held = list(held)
     return Budget(
         budget=hour_budget,
@@ -80,9 +93,9 @@ def budget(hour_budget: Decimal | None, held: Iterable[HeldSession]) -> Budget:
     )
 
 
-def is_current_member(started_on: date, ended_on: date | None, today: date) -> bool:
-    """On the case from the start day; off it from the day the membership ended."""
-    return started_on <= today and (ended_on is None or ended_on > today)
+def warning_share(percent: int | float | str | None) -> Decimal:
+    """The share at which a budget warns, from the rule's percent (its default without one)."""
+    return BUDGET_WARNING_SHARE if percent is None else Decimal(str(percent)) / 100
 
 
 STATUS_TRANSITIONS: dict[E, frozenset[E]] = {
@@ -102,3 +115,17 @@ def add_months(day: date, months: int) -> date:
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def month_of(day: date) -> tuple[date, date]:
+    """The first and last day of the calendar month holding `day`."""
+    first = day.replace(day=1)
+    after = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return first, date.fromordinal(after.toordinal() - 1)
+
+
+def half_year_of(day: date) -> tuple[date, date]:
+    """January–June or July–December holding `day`."""
+    if day.month <= 6:
+        return date(day.year, 1, 1), date(day.year, 6, 30)
+    return date(day.year, 7, 1), date(day.year, 12, 31)

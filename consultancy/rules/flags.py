@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from consultancy.models.engagements import SessionFormat
-from consultancy.models.evaluation import Occasion
+from consultancy.enums import Occasion, SessionFormat
 from consultancy.rules.engagements import add_months
 from consultancy.rules.phases import CaseFacts
 

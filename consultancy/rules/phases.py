@@ -98,3 +98,11 @@ def entered_on(template: list[dict], facts: CaseFacts, code: str | None, today: 
             if _holds(condition, facts, today)
             and (day := _condition_day(condition, facts)) is not None and day <= today]
     return min(days, default=today)
+
+
+def phase_entry(template: list[dict], code: str | None) -> dict | None:
+    """The entry of a phase template for a stored phase code (names in Danish and English),
+    or None."""
+    if code is None:
+        return None
+    return next((phase for phase in template if phase["code"] == code), None)

@@ -18,7 +18,7 @@ from flask import current_app
 
 from consultancy.extensions import db
 from consultancy.models import JobClaim, JobRun, RunStatus
-from consultancy.models.types import utcnow
+from consultancy.services.clock import utcnow
 
 
 def _claim(job: str, run_id: int, now: datetime) -> bool:
