@@ -172,3 +172,16 @@ def sees_scores(user, application) -> bool:
     """Reviewers score independently: until their own scores are in, they see no others."""
     own = own_review(user, application)
     return own is None or own.submitted_at is not None
+
+
+# --- flags ---------------------------------------------------------------------------------
+
+def sees_every_flag(user) -> bool:
+    """Team and admin see every flag, the applications' included; consultants only those
+    of the cases they are on (`consultancy.flags.access`)."""
+    return user.role in CASE_WIDE_ROLES
+
+
+def decides_applications(user) -> bool:
+    """Team Dagtilbud decides the applications (and so resolves their flags)."""
+    return user.role is Role.TEAM

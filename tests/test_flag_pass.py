@@ -114,6 +114,38 @@ def test_logging_the_kick_off_resolves_the_baseline_flag_at_once(app, make_case)
         assert resolved.resolved_on == TODAY
 
 
+def test_a_change_made_for_another_day_is_judged_as_of_that_day(app, make_case):
+    """A writer acting for another day names it; the commit's refresh judges the case as
+    of that day, not as of the clock's."""
+    engagement_id = make_case(**active_case())
+    later = days(40)
+    with app.test_request_context():
+        engagement = db.session.get(Engagement, engagement_id)
+        consultant = engagement.members[0].user
+        with flags.judging_as_of(later):
+            services.log_session(engagement, services.SessionData(
+                held_on=days(-5), hours=Decimal("2"), format=SessionFormat.OTHER,
+                sub_format=None, consultant_ids=[consultant.id],
+                unit_ids=[engagement.units[0].unit_id], summary="Sparring"), consultant, later)
+            db.session.commit()
+    assert open_flags(app, engagement_id) == ["no_recent_activity"]  # 45 days on that day
+    with app.app_context():
+        assert db.session.scalar(sa.select(Flag.raised_on)) == later
+
+
+def test_a_pass_for_another_day_judges_the_changes_it_commits_as_of_that_day(app, make_case):
+    """A case changed in the pass's transaction is judged as of the pass's day, so no flag
+    is raised that holds only on the clock's day."""
+    engagement_id = make_case(**active_case())
+    with app.app_context():
+        # Closing 40 days ago is overdue today (30 days after), not 20 days ago.
+        db.session.get(Engagement, engagement_id).planned_end = days(-40)
+        flags.run_pass(days(-20))
+        raised = db.session.execute(sa.select(Flag.rule_code, Flag.raised_on)).all()
+    assert "overdue_close" not in {code for code, _day in raised}
+    assert {day for _code, day in raised} == {days(-20)}
+
+
 def test_mini_hours_warn_at_eighty_percent_and_turn_critical_over_budget(app, make_case):
     engagement_id = make_case(**active_case(type_code="mini", new_consultants=1, sessions=(
         (-9, 2, SessionFormat.KICKOFF), (-8, 2, SessionFormat.OTHER),

@@ -7,11 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from consultancy.admin.flag_rules import PARAMETERS
+from consultancy.flags.catalogue import APPLICATION_RULES, CASE_RULES
+from consultancy.flags.catalogue import CATALOGUE as PARAMETERS
 from consultancy.rules.flags import (
-    APPLICATION_RULES, CASE_RULES, ApplicationFacts, baseline_missing, end_assessment_due,
-    hours_exceeded, hours_nearly_used, midway_status_missing, no_recent_activity, overdue_close,
-    review_overdue, team_incomplete,
+    ApplicationFacts, baseline_missing, end_assessment_due, hours_exceeded, hours_nearly_used,
+    midway_status_missing, no_recent_activity, overdue_close, review_overdue, team_incomplete,
 )
 from consultancy.rules.phases import CaseFacts
 

@@ -3,10 +3,14 @@
 them, so a record is only looked up here: a missing one is a 404."""
 from __future__ import annotations
 
+from flask import abort
 from sqlalchemy.orm import selectinload
 
 from consultancy.extensions import db
-from consultancy.models import Dimension, EngagementType, Instrument, InstrumentVersion, Item, User
+from consultancy.models import (
+    Dimension, EngagementType, FlagRule, Instrument, InstrumentVersion, Item, User,
+)
+from consultancy.rules.text import has_control_characters
 
 
 def load_user(user_id: int) -> User:
@@ -15,6 +19,12 @@ def load_user(user_id: int) -> User:
 
 def load_engagement_type(type_id: int) -> EngagementType:
     return db.get_or_404(EngagementType, type_id)
+
+
+def load_flag_rule(code: str) -> FlagRule:
+    if has_control_characters(code):
+        abort(404)  # no rule has such a code, and PostgreSQL cannot be asked (NUL)
+    return db.get_or_404(FlagRule, code)
 
 
 def load_instrument(instrument_id: int) -> Instrument:

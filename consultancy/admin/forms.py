@@ -6,8 +6,9 @@ from wtforms.validators import (
     DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp,
 )
 
-from consultancy.admin.flag_rules import RuleText, override_field, unit_label
+from consultancy.admin.flag_rules import override_field, unit_label
 from consultancy.auth.forms import PASSWORD_MAX_LENGTH, acceptable_password
+from consultancy.flags.catalogue import FlagRuleSpec
 from consultancy.forms import DecimalCommaField, Form, choices, enum_choices, optional_int
 from consultancy.i18n import LANGUAGE_NAMES
 from consultancy.models import Intake, Role, Severity
@@ -104,7 +105,7 @@ def _range(parameter) -> list:
         min=parameter.minimum, max=parameter.maximum))]
 
 
-def flag_rule_form(text: RuleText, type_codes: list[str], **kwargs) -> FlagRuleForm:
+def flag_rule_form(spec: FlagRuleSpec, type_codes: list[str], **kwargs) -> FlagRuleForm:
     """The form of one rule: a field per threshold (named by its key) and, for each type of
     course in `type_codes`, an optional field per threshold overriding it (empty: the
     general value applies)."""
@@ -112,7 +113,7 @@ def flag_rule_form(text: RuleText, type_codes: list[str], **kwargs) -> FlagRuleF
     class RuleForm(FlagRuleForm):
         pass
 
-    for parameter in text.parameters:
+    for parameter in spec.parameters:
         help_text = _("From %(min)d to %(max)d %(unit)s.", min=parameter.minimum,
                       max=parameter.maximum, unit=unit_label(parameter))
         setattr(RuleForm, parameter.key, IntegerField(

@@ -8,11 +8,12 @@ import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _, ngettext
 
-from consultancy.admin.flag_rules import override_field, per_type, text_of
+from consultancy.admin.flag_rules import override_field
 from consultancy.api import tokens
 from consultancy.auth import sessions
 from consultancy.auth.passwords import check_new_password
 from consultancy.extensions import db
+from consultancy.flags.catalogue import spec_of
 from consultancy.models import (
     Application, Engagement, EngagementType, FlagRule, Role, Round, Severity, User,
 )
@@ -161,7 +162,7 @@ def save_engagement_type(engagement_type: EngagementType | None, values: dict,
 
 
 def _threshold(code: str, key: str, value, field: str) -> int:
-    parameter = text_of(code).parameter(key)
+    parameter = spec_of(code).parameter(key)
     if parameter is None:
         raise UserError(_("This rule has no setting %(key)s.", key=key), field)
     if isinstance(value, bool) or not isinstance(value, int):
@@ -177,14 +178,14 @@ def update_flag_rule(rule: FlagRule, severity: Severity, enabled: bool, params: 
     """Change how a flag rule judges: its severity, whether it runs, its thresholds and the
     thresholds of single types of course. A type without a value of its own (None or left
     out) uses the general one. Takes effect at the next flag pass."""
-    wanted = {p.key for p in text_of(rule.code).parameters}
+    wanted = {p.key for p in spec_of(rule.code).parameters}
     missing = sorted(wanted - params.keys())
     if missing:
         raise UserError(_("Enter a value."), missing[0])
     checked = {key: _threshold(rule.code, key, value, key)
                for key, value in sorted(params.items())}
     overrides: dict[str, dict[str, int]] = {}
-    if type_params and not per_type(rule.code):
+    if type_params and not spec_of(rule.code).per_type:
         raise UserError(_("This rule judges applications; it has no values per type of "
                           "course."))
     known = set(db.session.scalars(sa.select(EngagementType.code)))

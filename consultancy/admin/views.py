@@ -1,10 +1,9 @@
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-import sqlalchemy as sa
 from flask_login import current_user
 
 from consultancy.admin import access, bp, queries
-from consultancy.admin.flag_rules import override_field, per_type, text_of, thresholds
+from consultancy.admin.flag_rules import form_types, override_field, thresholds
 from consultancy.admin.forms import (
     AuditFilterForm, EngagementTypeForm, NewUserForm, UserForm, flag_rule_form,
 )
@@ -15,12 +14,13 @@ from consultancy.admin.services import (
 from consultancy.audit import ACTION_LABELS, describe
 from consultancy.auth import sessions
 from consultancy.extensions import db
+from consultancy.flags import queries as flag_queries
+from consultancy.flags.catalogue import spec_of
 from consultancy.pagination import paginate
 from consultancy.forms import choices
 from consultancy.i18n import current_language
-from consultancy.models import EngagementType, FlagRule, Intake, Role, Severity
+from consultancy.models import Intake, Role, Severity
 from consultancy.permissions import role_required
-from consultancy.rules.text import has_control_characters
 from consultancy.services.clock import utcnow
 from consultancy.transactions import commit_or_show
 
@@ -125,57 +125,45 @@ def engagement_type_edit(type_id: int | None):
                            engagement_type=engagement_type), status
 
 
-def _type_names(language: str) -> dict[str, str]:
-    types = db.session.scalars(sa.select(EngagementType).order_by(EngagementType.id))
-    return {t.code: t.name(language) for t in types}
-
-
 @bp.route("/flag-rules")
 @role_required(Role.ADMIN)
 def flag_rules():
-    rules = db.session.scalars(sa.select(FlagRule).order_by(FlagRule.position,
-                                                            FlagRule.code)).all()
-    type_names = _type_names(current_language())
-    rows = [(rule, text_of(rule.code), thresholds(rule, type_names)) for rule in rules]
+    language = current_language()
+    type_names = {t.code: t.name(language) for t in queries.engagement_types()}
+    rows = [(rule, spec_of(rule.code), thresholds(rule, type_names))
+            for rule in flag_queries.rules_in_order()]
     return render_template("admin/flag_rules.html", rows=rows)
 
 
 @bp.route("/flag-rules/<code>", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def flag_rule(code: str):
-    if has_control_characters(code):
-        abort(404)  # no rule has such a code, and PostgreSQL cannot be asked (NUL)
-    rule = db.get_or_404(FlagRule, code)
-    text = text_of(rule.code)
+    rule = access.load_flag_rule(code)
+    spec = spec_of(rule.code)
     language = current_language()
-    # Active types, and closed ones that still have values of their own (open cases of a
-    # closed type are still judged, and saving must not drop what it cannot show).
-    types = [t for t in db.session.scalars(sa.select(EngagementType)
-                                           .order_by(EngagementType.id))
-             if per_type(rule.code) and text.parameters
-             and (t.active or t.code in rule.type_params)]
+    types = form_types(spec, rule, queries.engagement_types())
     codes = [t.code for t in types]
     data = None
     if request.method == "GET":
         data = {"severity": rule.severity.value, "enabled": rule.enabled}
-        for parameter in text.parameters:
+        for parameter in spec.parameters:
             data[parameter.key] = rule.params.get(parameter.key)
             for type_code in codes:
                 data[override_field(type_code, parameter.key)] = \
                     rule.type_params.get(type_code, {}).get(parameter.key)
-    form = flag_rule_form(text, codes, data=data)
+    form = flag_rule_form(spec, codes, data=data)
     if form.validate_on_submit():
-        params = {p.key: form[p.key].data for p in text.parameters}
+        params = {p.key: form[p.key].data for p in spec.parameters}
         type_params = {type_code: {p.key: form[override_field(type_code, p.key)].data
-                                   for p in text.parameters}
+                                   for p in spec.parameters}
                        for type_code in codes}
         if commit_or_show(lambda: update_flag_rule(
                 rule, Severity(form.severity.data), form.enabled.data, params, type_params),
                 form):
-            flash(_("%(name)s saved.", name=text.name), "success")
+            flash(_("%(name)s saved.", name=spec.name), "success")
             return redirect(url_for("admin.flag_rules"))
     status = 400 if form.is_submitted() else 200
-    per_type_fields = [(t, [form[override_field(t.code, p.key)] for p in text.parameters])
+    per_type_fields = [(t, [form[override_field(t.code, p.key)] for p in spec.parameters])
                        for t in types]
-    return render_template("admin/flag_rule_form.html", form=form, rule=rule, text=text,
+    return render_template("admin/flag_rule_form.html", form=form, rule=rule, spec=spec,
                            language=language, types=per_type_fields), status

@@ -55,8 +55,7 @@ def _case_page(engagement: Engagement, refused=None, status: int = 200):
         units=sorted((link.unit for link in engagement.units),
                      key=lambda unit: unit_label(unit, hidden).casefold()),
         # What needs attention: the open flags not snoozed, the most severe first.
-        flags=sorted((flag for flag in engagement.flags
-                      if flag.is_open and not flag.snoozed(today)), key=sort_key),
+        flags=sorted((flag for flag in engagement.flags if flag.shown(today)), key=sort_key),
         members=queries.current_members(engagement, today),
         timeline_page=paginate_list(timeline(engagement, pseudonymised=hidden, today=today)),
         language=current_language())

@@ -69,8 +69,7 @@ def new_flags(since: datetime, today: date) -> list[NewFlag]:
         .join(FlagRule, FlagRule.code == Flag.rule_code)
         .outerjoin(Engagement, Engagement.id == Flag.engagement_id)
         .outerjoin(Application, Application.id == Flag.application_id)
-        .where(Flag.raised_at >= since, Flag.resolved_on.is_(None),
-               sa.or_(Flag.snoozed_until.is_(None), Flag.snoozed_until <= today))
+        .where(Flag.raised_at >= since, Flag.shown(today))
         .order_by(reference, FlagRule.position, Flag.id))
     return [NewFlag(row.id, row.rule_code, row.detail or {}, row.severity, row.engagement_id,
                     row.application_id, row.reference, row.applicant) for row in rows]

@@ -1,8 +1,5 @@
 """Which flags a user sees, in which state, in what order: shared by the flags page, the
-bell in the header, the start page and the case page.
-
-Consultants see the flags of the cases they are on today (never the applications'); team
-and admin see every flag; evaluators none in lists.
+bell in the header, the start page and the case page. Who sees which: `access`.
 """
 from __future__ import annotations
 
@@ -15,12 +12,11 @@ from sqlalchemy.orm import contains_eager, lazyload
 
 from consultancy.engagements.queries import cases_of
 from consultancy.extensions import db
+from consultancy.flags.access import Subject, sees_rule, visible_to
 from consultancy.models import (
     SEVERITY_ORDER, Application, Engagement, Flag, FlagRule, Role, Severity, User,
 )
-
-FLAG_ROLES = (Role.CONSULTANT, Role.TEAM, Role.ADMIN)
-ALL_FLAGS_ROLES = (Role.TEAM, Role.ADMIN)
+from consultancy.permissions import sees_every_flag
 
 # The states of a flag, as the flags page filters them. Open flags fall in exactly one of
 # the first three: snoozed until a later day, else acknowledged, else needing attention.
@@ -42,30 +38,15 @@ def sort_key(flag: Flag) -> tuple:
     return SEVERITY_ORDER.get(flag.severity, 99), flag.raised_on, flag.id
 
 
-def is_snoozed(today: date):
-    return Flag.snoozed_until > today
-
-
 def in_state(state: str, today: date):
     """A where-clause on Flag for one of STATES."""
-    is_open = Flag.resolved_on.is_(None)
-    awake = sa.or_(Flag.snoozed_until.is_(None), Flag.snoozed_until <= today)
     return {
-        "active": sa.and_(is_open, awake, Flag.acknowledged_at.is_(None)),
-        "acknowledged": sa.and_(is_open, awake, Flag.acknowledged_at.is_not(None)),
-        "snoozed": sa.and_(is_open, is_snoozed(today)),
-        "resolved": Flag.resolved_on.is_not(None),
+        "active": Flag.needs_attention(today),
+        "acknowledged": sa.and_(Flag.shown(today), Flag.acknowledged_at.is_not(None)),
+        "snoozed": sa.and_(Flag.is_open, Flag.snoozed(today)),
+        "resolved": sa.not_(Flag.is_open),
         "all": sa.true(),
     }[state]
-
-
-def visible_to(user: User, today: date):
-    """A where-clause on Flag: the flags `user` sees in lists."""
-    if user.role in ALL_FLAGS_ROLES:
-        return sa.true()
-    if user.role is Role.CONSULTANT:
-        return Flag.engagement_id.in_(cases_of(user.id, today))
-    return sa.false()
 
 
 def attention_count(user: User, today: date) -> int:
@@ -106,7 +87,7 @@ def flag_query(user: User, filters: FlagFilters, today: date):
         query = query.where(FlagRule.severity == filters.severity)
     if filters.rule:
         query = query.where(Flag.rule_code == filters.rule)
-    if filters.consultant and user.role in ALL_FLAGS_ROLES:
+    if filters.consultant and sees_every_flag(user):
         query = query.where(Flag.engagement_id.in_(cases_of(filters.consultant, today)))
     if filters.reference:
         query = query.where(sa.or_(
@@ -115,24 +96,6 @@ def flag_query(user: User, filters: FlagFilters, today: date):
             Flag.application_id.in_(sa.select(Application.id).where(
                 Application.reference.icontains(filters.reference, autoescape=True)))))
     return query.order_by(SEVERITY_RANK, Flag.raised_on, Flag.id)
-
-
-@dataclass(frozen=True)
-class Subject:
-    """What a flag is about: a case or an application, with its reference and applicant."""
-    kind: str  # "case" or "application"
-    id: int
-    reference: str
-    name: str
-
-    @property
-    def endpoint(self) -> str:
-        return "engagements.case" if self.kind == "case" else "applications.detail"
-
-    @property
-    def values(self) -> dict:
-        key = "engagement_id" if self.kind == "case" else "application_id"
-        return {key: self.id}
 
 
 def subjects(flags: list[Flag]) -> dict[int, Subject]:
@@ -157,3 +120,22 @@ def subjects(flags: list[Flag]) -> dict[int, Subject]:
                                     row.application_reference, row.application_name)
     return found
 
+
+def rules_in_order() -> list[FlagRule]:
+    """The stored rules, as the pages list them."""
+    return db.session.scalars(sa.select(FlagRule).order_by(FlagRule.position,
+                                                           FlagRule.code)).all()
+
+
+def filter_rules(user: User) -> list[FlagRule]:
+    """The rules whose flags `user` may filter by, in their order."""
+    return [rule for rule in rules_in_order() if sees_rule(user, rule.code)]
+
+
+def filter_consultants(user: User) -> list[User]:
+    """The consultants whose cases' flags `user` may filter by: all of them (active first)
+    for those who see every flag, else none."""
+    if not sees_every_flag(user):
+        return []
+    return db.session.scalars(sa.select(User).where(User.role == Role.CONSULTANT)
+                              .order_by(User.active.desc(), User.name)).all()

@@ -1,9 +1,12 @@
 """Every change to a case brings its phase and flags up to date in the same transaction.
 
 One mechanism for all writers (views, imports, the CLI, the demo): the session notes which
-cases a flush touched and, just before the commit, re-judges those cases as of today. A
-consultant who logs the kick-off (or the baseline self-assessment) sees the baseline flag resolved at once; the daily pass
-catches what only the passing of time changes.
+cases a flush touched and, just before the commit, re-judges those cases. A consultant who
+logs the kick-off (or the baseline self-assessment) sees the baseline flag resolved at
+once; the daily pass catches what only the passing of time changes.
+
+They are judged as of the day the caller names with `services.judging_as_of` (a pass run
+for another day names its day), else as of today by the clock (a page, an import).
 """
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from consultancy.extensions import db
-from consultancy.flags.services import evaluate
+from consultancy.flags.services import JUDGE_ON, evaluate
 from consultancy.models import Engagement, EngagementMember, EngagementSession, Response
 from consultancy.services.clock import local_today
 
@@ -36,7 +39,7 @@ def _refresh_changed_cases(session: Session) -> None:
     session.flush()
     changed = session.info.pop(KEY, set()) - {None}
     if changed:
-        evaluate(local_today(), sorted(changed))
+        evaluate(session.info.get(JUDGE_ON) or local_today(), sorted(changed))
 
 
 def _forget(session: Session, *_args) -> None:

@@ -1,8 +1,8 @@
 """The flag pass: store every case's phase and raise or resolve flags, set-based.
 
 One query gathers the facts of all cases (aggregates over sessions and team), one the
-facts of undecided applications and one the open flags; the pure rules of
-`consultancy.rules.flags` and `phase_of` judge them; a few bulk statements write the
+facts of undecided applications and one the open flags; the rules of the catalogue
+(`consultancy.flags.catalogue`) and `phase_of` judge them; a few bulk statements write the
 difference. The same `evaluate` serves the daily pass (all cases, under the job claim) and
 the refresh after a change to one case, so a consultant who logs the kick-off sees the
 baseline flag go at once.
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
@@ -19,14 +20,13 @@ from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
 
 from consultancy.extensions import db
+from consultancy.flags.catalogue import APPLICATION_RULES, CASE_RULES, CATALOGUE
 from consultancy.models import (
     Application, ApplicationStatus, Engagement, EngagementMember, EngagementPhaseChange,
     EngagementSession, EngagementStatus, EngagementType, Flag, FlagEvent, FlagEventKind,
     FlagRule, JobRun, Response, Round, SessionStatus, User,
 )
-from consultancy.rules.flags import (
-    APPLICATION_RULES, CASE_RULES, MILESTONE_FORMATS, MILESTONE_OCCASIONS, ApplicationFacts,
-)
+from consultancy.rules.flags import MILESTONE_FORMATS, MILESTONE_OCCASIONS, ApplicationFacts
 from consultancy.rules.phases import CaseFacts, entered_on, phase_of
 from consultancy.services import Refusal
 from consultancy.services.clock import local_zone, utcnow
@@ -35,6 +35,7 @@ from consultancy.services.jobs import run_job
 UNDECIDED = (ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW)
 MAX_SNOOZE = timedelta(days=90)
 CHUNK = 900  # ids per IN (...) list, below every database's limit on parameters
+JUDGE_ON = "flags_judge_on"  # in the session's info: the day of `judging_as_of`
 
 # A flag's subject: (rule code, engagement id, application id), one of the ids None.
 Key = tuple[str, int | None, int | None]
@@ -131,27 +132,61 @@ def application_facts() -> dict[int, ApplicationFacts]:
 def _holding(rows: list[CaseRow], applications: dict[int, ApplicationFacts],
              rules: dict[str, FlagRule], today: date) -> dict[Key, dict]:
     holding: dict[Key, dict] = {}
-    for code, condition in CASE_RULES.items():
-        setting = rules.get(code)
-        if setting is None or not setting.enabled:
+    for code, spec in CASE_RULES.items():
+        setting = rules[code]
+        if not setting.enabled:
             continue
+        params: dict[str, dict] = {}  # by type of course
         for row in rows:
-            detail = condition(row.facts, setting.params_for(row.facts.engagement_type), today)
-            if detail is not None:
+            kind = row.facts.engagement_type
+            if kind not in params:
+                params[kind] = spec.params(setting, kind)
+            if (detail := spec(row.facts, params[kind], today)) is not None:
                 holding[code, row.id, None] = detail
-    for code, condition in APPLICATION_RULES.items():
-        setting = rules.get(code)
-        if setting is None or not setting.enabled:
+    for code, spec in APPLICATION_RULES.items():
+        setting = rules[code]
+        if not setting.enabled:
             continue
+        params = spec.params(setting)
         for application_id, facts in applications.items():
-            if (detail := condition(facts, setting.params, today)) is not None:
+            if (detail := spec(facts, params, today)) is not None:
                 holding[code, None, application_id] = detail
     return holding
 
 
+def _insert():
+    """INSERT with ON CONFLICT, in the dialect at hand."""
+    return postgresql.insert if db.session.get_bind().dialect.name == "postgresql" \
+        else sqlite.insert
+
+
+def stored_rules() -> dict[str, FlagRule]:
+    """The stored setting of every rule, by code, after storing those of the rules in the
+    catalogue that have none yet, with their defaults.
+
+    This is how a new rule gets its row, instead of a migration: each flag pass (the daily
+    one, the scheduler's catch-up at start-up and the refresh after any change to a case)
+    runs it before judging, so a rule added to the catalogue is stored, judged and
+    editable on the admin page from the first pass after the deployment. It costs nothing
+    when no rule is missing (the rows are read anyway), is one INSERT when one is, and two
+    passes storing the same rule at once leave one row (ON CONFLICT DO NOTHING). Migration
+    0004 stored the first rules; it stays as it is.
+    """
+    rules = {rule.code: rule for rule in db.session.scalars(sa.select(FlagRule))}
+    missing = [spec for code, spec in CATALOGUE.items() if code not in rules]
+    if not missing:
+        return rules
+    last = max((rule.position for rule in rules.values()), default=0)
+    db.session.execute(_insert()(FlagRule).on_conflict_do_nothing(index_elements=["code"]), [
+        {"code": spec.code, "position": last + number, "severity": spec.severity,
+         "enabled": True, "params": spec.defaults, "type_params": spec.type_defaults}
+        for number, spec in enumerate(missing, start=1)])
+    return {rule.code: rule for rule in db.session.scalars(sa.select(FlagRule))}
+
+
 def _open_flags(engagement_ids: list[int] | None) -> dict[Key, int]:
     query = sa.select(Flag.id, Flag.rule_code, Flag.engagement_id, Flag.application_id).where(
-        Flag.resolved_on.is_(None))
+        Flag.is_open)
     if engagement_ids is not None:
         query = query.where(Flag.engagement_id.in_(engagement_ids))
     return {(row.rule_code, row.engagement_id, row.application_id): row.id
@@ -162,8 +197,7 @@ def _raise(keys: list[Key], holding: dict[Key, dict], today: date) -> int:
     """Insert new open flags; one already opened by a simultaneous refresh is left alone."""
     if not keys:
         return 0
-    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" \
-        else sqlite.insert
+    insert = _insert()
     now = utcnow()
     raised = 0
     for subject in ("engagement_id", "application_id"):
@@ -184,7 +218,7 @@ def _resolve(flag_ids: list[int], today: date) -> int:
     resolved = 0
     for chunk in _chunks(sorted(flag_ids)):
         resolved += db.session.execute(
-            sa.update(Flag).where(Flag.id.in_(chunk), Flag.resolved_on.is_(None))
+            sa.update(Flag).where(Flag.id.in_(chunk), Flag.is_open)
             .values(resolved_on=today).execution_options(synchronize_session=False)).rowcount
     return resolved
 
@@ -216,8 +250,7 @@ def evaluate(today: date, engagement_ids: Iterable[int] | None = None) -> PassCo
     ids = None if engagement_ids is None else list(engagement_ids)
     rows = case_rows(today, ids)
     applications = application_facts() if ids is None else {}
-    rules = {rule.code: rule for rule in db.session.scalars(sa.select(FlagRule))}
-    holding = _holding(rows, applications, rules, today)
+    holding = _holding(rows, applications, stored_rules(), today)
     open_flags = _open_flags(ids)
     counts = PassCounts(phases=_store_phases(rows, today))
     counts.raised = _raise(sorted(holding.keys() - open_flags.keys(),
@@ -227,14 +260,8 @@ def evaluate(today: date, engagement_ids: Iterable[int] | None = None) -> PassCo
     return counts
 
 
-def refresh_case(engagement_id: int, today: date) -> None:
-    """After a change to a case: its phase and flags as of `today`, in the same transaction."""
-    db.session.flush()
-    evaluate(today, [engagement_id])
-
-
 def open_flag_count() -> int:
-    return db.session.scalar(sa.select(sa.func.count()).where(Flag.resolved_on.is_(None)))
+    return db.session.scalar(sa.select(sa.func.count()).where(Flag.is_open))
 
 
 @dataclass(frozen=True)
@@ -248,10 +275,28 @@ class PassResult:
                 f"open {self.open}")
 
 
+@contextmanager
+def judging_as_of(today: date) -> Iterator[None]:
+    """Inside the block, the cases a commit has changed are judged as of `today`
+    (`consultancy.flags.refresh`), not as of the clock's day: for callers acting for
+    another day, such as a pass run with `--today`."""
+    info = db.session.info
+    outer = info.get(JUDGE_ON)
+    info[JUDGE_ON] = today
+    try:
+        yield
+    finally:
+        if outer is None:
+            info.pop(JUDGE_ON, None)
+        else:
+            info[JUDGE_ON] = outer
+
+
 def run_pass(today: date) -> PassResult:
     """One pass over everything for `today`, unless another pass holds the claim (then this
     one is recorded as skipped and changes nothing)."""
-    run = run_job("flags", today, lambda: asdict(evaluate(today)))
+    with judging_as_of(today):
+        run = run_job("flags", today, lambda: asdict(evaluate(today)))
     counts = PassCounts(**run.counts) if run.counts else PassCounts()
     return PassResult(run, counts, open_flag_count())
 

@@ -1,5 +1,5 @@
 """What the start page shows each role. Which flags and cases a user sees is decided where
-they are read (`flags.queries.visible_to`, `engagements.queries.cases_of`)."""
+they are read (`flags.access.visible_to`, `engagements.queries.cases_of`)."""
 from __future__ import annotations
 
 from datetime import date
@@ -8,13 +8,13 @@ from consultancy.applications import queries as applications
 from consultancy.engagements.queries import my_active_cases
 from consultancy.extensions import db
 from consultancy.flags.queries import (
-    ALL_FLAGS_ROLES,
     FlagFilters,
     attention_by_severity,
     flag_query,
     subjects,
 )
 from consultancy.models import Role, User
+from consultancy.permissions import sees_every_flag
 
 START_PAGE_FLAGS = 10
 
@@ -32,6 +32,6 @@ def start_page(user: User, today: date) -> dict:
             flag_query(user, FlagFilters(), today).limit(START_PAGE_FLAGS)).all()
         context = {"attention": attention, "attention_subjects": subjects(attention),
                    "my_cases": my_active_cases(user, today), "today": today}
-    if user.role in ALL_FLAGS_ROLES:
+    if sees_every_flag(user):
         context["flag_counts"] = attention_by_severity(user, today)
     return context

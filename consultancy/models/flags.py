@@ -5,6 +5,7 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consultancy.enums import FlagEventKind, Severity, set_labels
@@ -92,12 +93,48 @@ class Flag(db.Model):
     def severity(self) -> Severity:
         return self.rule.severity
 
-    @property
+    # The states of a flag, each said once for Python (a loaded flag, a template) and for
+    # SQL (`Flag.snoozed(today)` in a where-clause). The SQL forms are written for NULLs:
+    # a flag never snoozed is awake, and NOT of these must say so too.
+
+    @hybrid_property
     def is_open(self) -> bool:
         return self.resolved_on is None
 
+    @is_open.inplace.expression
+    @classmethod
+    def _is_open_expression(cls):
+        return cls.resolved_on.is_(None)
+
+    @hybrid_method
     def snoozed(self, today: date) -> bool:
+        """Hidden until a later day (on `snoozed_until` itself it is back)."""
         return self.snoozed_until is not None and self.snoozed_until > today
+
+    @snoozed.inplace.expression
+    @classmethod
+    def _snoozed_expression(cls, today: date):
+        return sa.and_(cls.snoozed_until.is_not(None), cls.snoozed_until > today)
+
+    @hybrid_method
+    def shown(self, today: date) -> bool:
+        """Open and not snoozed: in the lists, on the case and in the digest."""
+        return self.is_open and not self.snoozed(today)
+
+    @shown.inplace.expression
+    @classmethod
+    def _shown_expression(cls, today: date):
+        return sa.and_(cls.is_open, sa.not_(cls.snoozed(today)))
+
+    @hybrid_method
+    def needs_attention(self, today: date) -> bool:
+        """Shown and not yet acknowledged: what the bell counts."""
+        return self.shown(today) and self.acknowledged_at is None
+
+    @needs_attention.inplace.expression
+    @classmethod
+    def _needs_attention_expression(cls, today: date):
+        return sa.and_(cls.shown(today), cls.acknowledged_at.is_(None))
 
 
 class FlagEvent(db.Model):

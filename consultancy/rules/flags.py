@@ -1,12 +1,13 @@
 """Flag conditions: pure functions of a case's (or an application's) facts and a rule's
 thresholds. Each returns the detail to show when its condition holds today, else None.
+The rules that use them, with their thresholds and texts, are listed in
+`consultancy.flags.catalogue`.
 
 The database layer gathers the facts of every case in one set-based query
 (`consultancy.flags.services`); nothing here queries.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -29,7 +30,6 @@ MILESTONE_OCCASIONS = {
 }
 
 Detail = dict[str, str | int]
-CaseRule = Callable[[CaseFacts, dict, date], Detail | None]
 
 
 @dataclass(frozen=True)
@@ -124,10 +124,3 @@ def review_overdue(facts: ApplicationFacts, params: dict, today: date) -> Detail
     due = facts.waiting_since + timedelta(days=params["days"])
     return {"since": _day(facts.waiting_since)} if today >= due else None
 
-
-CASE_RULES: dict[str, CaseRule] = {
-    rule.__name__: rule for rule in (
-        baseline_missing, no_recent_activity, hours_nearly_used, hours_exceeded,
-        midway_status_missing, end_assessment_due, overdue_close, team_incomplete)
-}
-APPLICATION_RULES = {"review_overdue": review_overdue}
