@@ -18,8 +18,6 @@ VIEW_MODULE = re.compile(r"views\w*|\w+_views")
 # What a view may do with the database: end the request's transaction.
 VIEW_DATABASE_CALLS = {"db.session.commit", "db.session.rollback"}
 
-# Whatever loads Flask, SQLAlchemy or the database session.
-
 
 def module_name(path: Path) -> str:
     parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
