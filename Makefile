@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app wsgi
 PORT   ?= 5000
 
-.PHONY: run serve install test test-midnight mutation e2e chromium benchmark migrate demo \
+.PHONY: run serve install test lint test-midnight mutation e2e chromium benchmark migrate demo \
 	translations clean
 
 $(BIN)/activate:
@@ -31,6 +31,10 @@ run: demo
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Lint and import order (settings in .ruff.toml); `$(BIN)/ruff check --fix .` sorts imports.
+lint: install
+	$(BIN)/ruff check .
 
 # The suite with the wall clock crossing midnight into a new year in Copenhagen (UTC below),
 # under Debian's libfaketime; every test starts at that instant too (TEST_NOW). Not in CI.

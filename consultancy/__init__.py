@@ -38,7 +38,15 @@ def create_app(config: Mapping[str, Any] | None = None,
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     from consultancy import (
-        audit, cli, errors, i18n, identities, inputs, permissions, weblog, web_security,
+        audit,
+        cli,
+        errors,
+        i18n,
+        identities,
+        inputs,
+        permissions,
+        web_security,
+        weblog,
     )
     from consultancy.extensions import bootstrap, csrf, db, login_manager, migrate
     from consultancy.flags import refresh as flag_refresh

@@ -13,8 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import g, has_app_context, has_request_context, request
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_sqlalchemy.session import Session
 from sqlalchemy import event, inspect

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from babel.messages.frontend import CommandLineInterface
 import sqlalchemy as sa
+from babel.messages.frontend import CommandLineInterface
 from flask.cli import AppGroup
 
 from consultancy import demo
@@ -46,7 +46,7 @@ def demo_load() -> None:
         db.session.rollback()
         raise click.ClickException(str(error)) from error
     db.session.commit()
-    click.echo("Demo logins (password for new demo users: %s):" % DEMO_PASSWORD)
+    click.echo(f"Demo logins (password for new demo users: {DEMO_PASSWORD}):")
     for email, _name, role in DEMO_USERS:
         state = "existing, password unchanged" if email in existing else "created"
         click.echo(f"  {role.value:<11} {email:<26} ({state})")

@@ -3,8 +3,7 @@ API, JSON errors, all built by `json_error`."""
 from __future__ import annotations
 
 from flask import current_app, jsonify, render_template, request
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 

@@ -16,9 +16,8 @@ from wtforms.fields.choices import SelectChoice, SelectFieldBase
 from wtforms.validators import ValidationError
 from wtforms.widgets import TextInput
 
-from consultancy.validators import no_control_characters, no_cpr
-
 from consultancy.i18n import current_language
+from consultancy.validators import no_control_characters, no_cpr
 
 TRANSLATIONS = Path(__file__).parent / "translations"
 WTFORMS_NOT_A_DECIMAL = "Not a valid decimal value."  # translated in the wtforms catalogue

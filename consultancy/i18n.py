@@ -6,9 +6,12 @@ from decimal import Decimal
 
 from babel.dates import format_date as babel_format_date
 from flask import has_request_context, session
-from flask_babel import format_datetime as babel_format_datetime
-from flask_babel import format_decimal, get_locale
-from flask_babel import gettext as _
+from flask_babel import (
+    format_datetime as babel_format_datetime,
+    format_decimal,
+    get_locale,
+    gettext as _,
+)
 from flask_login import current_user
 
 from consultancy.extensions import babel

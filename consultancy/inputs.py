@@ -17,8 +17,7 @@ from __future__ import annotations
 import re
 
 from flask import abort, request
-from flask_babel import format_decimal
-from flask_babel import lazy_gettext as _l
+from flask_babel import format_decimal, lazy_gettext as _l
 from werkzeug.routing import IntegerConverter
 
 MAX_INT = 2**31 - 1  # PostgreSQL's integer: every id, code and count column

@@ -8,8 +8,8 @@ forgotten decorator fails closed.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import date
-from typing import Callable
 
 import sqlalchemy as sa
 from flask import abort, current_app, g, request

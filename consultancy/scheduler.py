@@ -18,8 +18,7 @@ import logging
 import signal
 import threading
 import time
-from datetime import date, datetime, timedelta, timezone
-from datetime import time as dt_time
+from datetime import date, datetime, time as dt_time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import click

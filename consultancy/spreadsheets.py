@@ -34,9 +34,9 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import gettext as _
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from consultancy.inputs import megabytes
-from openpyxl.utils import get_column_letter
 
 log = logging.getLogger(__name__)
 

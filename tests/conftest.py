@@ -25,16 +25,23 @@ from typing import NamedTuple
 import pytest
 import sqlalchemy as sa
 import time_machine
-from sqlalchemy.engine import make_url
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from sqlalchemy.engine import make_url
 
 from consultancy import create_app
 from consultancy.config import database_url
 from consultancy.extensions import db
 from consultancy.models import (
-    DaycareUnit, EngagementStatus, EngagementType, MemberRole, Ownership, Role, SessionFormat,
-    UnitKind, User,
+    DaycareUnit,
+    EngagementStatus,
+    EngagementType,
+    MemberRole,
+    Ownership,
+    Role,
+    SessionFormat,
+    UnitKind,
+    User,
 )
 from consultancy.services.clock import COPENHAGEN
 

@@ -425,8 +425,20 @@ def populate(app, today) -> dict:
     from consultancy.extensions import db
     from consultancy.flags.services import run_pass
     from consultancy.models import (
-        Application, Channel, DaycareUnit, Engagement, EngagementStatus, EngagementType,
-        Instrument, Occasion, Ownership, RespondentRole, Role, Round, UnitKind, User,
+        Application,
+        Channel,
+        DaycareUnit,
+        Engagement,
+        EngagementStatus,
+        EngagementType,
+        Instrument,
+        Occasion,
+        Ownership,
+        RespondentRole,
+        Role,
+        Round,
+        UnitKind,
+        User,
     )
     from consultancy.services.clock import utcnow
     from tests.conftest import application_data, build_case

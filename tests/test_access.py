@@ -10,11 +10,18 @@ from flask import url_for
 from consultancy.engagements.queries import cases_of
 from consultancy.extensions import db
 from consultancy.models import EngagementMember, MemberRole, Role
-from consultancy.permissions import (
-    PUBLIC, TokenAccess, access_of, can_manage_case, can_read_case, can_write_case, is_on_case,
-    pseudonymised, sees_case_notes,
-)
 from consultancy.models.engagements import is_current_member
+from consultancy.permissions import (
+    PUBLIC,
+    TokenAccess,
+    access_of,
+    can_manage_case,
+    can_read_case,
+    can_write_case,
+    is_on_case,
+    pseudonymised,
+    sees_case_notes,
+)
 from tests.conftest import TODAY
 
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}

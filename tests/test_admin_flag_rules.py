@@ -151,9 +151,7 @@ def test_the_service_refuses_what_the_form_cannot_send(app):
 def _quiet_mini_case(app, consultant_id: int, held_days_ago: int) -> int:
     """A mini case started 60 days before TODAY, its one session held `held_days_ago`."""
     from consultancy.engagements import services as cases
-    from consultancy.models import (
-        DaycareUnit, MemberRole, Ownership, SessionFormat, UnitKind,
-    )
+    from consultancy.models import DaycareUnit, MemberRole, Ownership, SessionFormat, UnitKind
     from consultancy.services.clock import utcnow
 
     with app.test_request_context():

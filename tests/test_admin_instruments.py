@@ -12,7 +12,13 @@ from consultancy.admin import instruments as services
 from consultancy.admin.instruments import InstrumentError
 from consultancy.extensions import db
 from consultancy.models import (
-    AuditEntry, Instrument, InstrumentKind, InstrumentVersion, Role, Theme, VersionStatus,
+    AuditEntry,
+    Instrument,
+    InstrumentKind,
+    InstrumentVersion,
+    Role,
+    Theme,
+    VersionStatus,
 )
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)

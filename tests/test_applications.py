@@ -9,7 +9,14 @@ from sqlalchemy.orm import Session
 from consultancy.applications.services import UnitData
 from consultancy.extensions import db
 from consultancy.models import (
-    Application, ApplicationStatus, AuditEntry, CriteriaSet, Engagement, Ownership, Review, Role,
+    Application,
+    ApplicationStatus,
+    AuditEntry,
+    CriteriaSet,
+    Engagement,
+    Ownership,
+    Review,
+    Role,
     UnitKind,
 )
 from consultancy.services.clock import local_today

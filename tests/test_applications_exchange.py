@@ -15,16 +15,29 @@ import sqlalchemy as sa
 from flask_babel import force_locale
 
 from consultancy.applications import services
-from consultancy.applications.queries import current_criteria_set
 from consultancy.applications.exchange import (
-    APPLICATION_COLUMNS, UNIT_COLUMNS, ExchangeError, export_frame, import_applications,
+    APPLICATION_COLUMNS,
+    UNIT_COLUMNS,
+    ExchangeError,
+    export_frame,
+    import_applications,
 )
+from consultancy.applications.queries import current_criteria_set
 from consultancy.applications.services import ApplicationData, UnitData
 from consultancy.exports import neutralise, write_table
 from consultancy.extensions import db
 from consultancy.models import (
-    ApplicantKind, Application, ApplicationStatus, Channel, DaycareUnit, EngagementType,
-    Ownership, Role, Round, UnitKind, User,
+    ApplicantKind,
+    Application,
+    ApplicationStatus,
+    Channel,
+    DaycareUnit,
+    EngagementType,
+    Ownership,
+    Role,
+    Round,
+    UnitKind,
+    User,
 )
 
 NOW = datetime(2025, 3, 10, 9, 30, tzinfo=timezone.utc)

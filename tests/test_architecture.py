@@ -11,7 +11,6 @@ import ast
 import re
 from pathlib import Path
 
-
 PACKAGE = Path(__file__).resolve().parent.parent / "consultancy"
 VIEW_MODULE = re.compile(r"views\w*|\w+_views")
 

@@ -11,8 +11,17 @@ import sqlalchemy as sa
 from consultancy import audit
 from consultancy.extensions import db
 from consultancy.models import (
-    AuditEntry, DaycareUnit, Engagement, EngagementType, EngagementUnit, JobRun, Ownership, Role,
-    RunStatus, UnitKind, User,
+    AuditEntry,
+    DaycareUnit,
+    Engagement,
+    EngagementType,
+    EngagementUnit,
+    JobRun,
+    Ownership,
+    Role,
+    RunStatus,
+    UnitKind,
+    User,
 )
 from tests.conftest import FROZEN_AT
 

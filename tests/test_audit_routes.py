@@ -15,10 +15,11 @@ from __future__ import annotations
 import io
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from types import SimpleNamespace
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 
 import pytest
 import sqlalchemy as sa
@@ -31,9 +32,26 @@ from consultancy.evaluation import services as evaluation
 from consultancy.evaluation.forms import item_field
 from consultancy.extensions import db
 from consultancy.models import (
-    Application, AuditEntry, CriteriaSet, DaycareUnit, Dimension, Engagement,
-    EngagementContact, EngagementMember, EngagementSession, EngagementStatus, Flag,
-    Instrument, InstrumentKind, Item, Ownership, Response, Review, Role, Round, UnitKind,
+    Application,
+    AuditEntry,
+    CriteriaSet,
+    DaycareUnit,
+    Dimension,
+    Engagement,
+    EngagementContact,
+    EngagementMember,
+    EngagementSession,
+    EngagementStatus,
+    Flag,
+    Instrument,
+    InstrumentKind,
+    Item,
+    Ownership,
+    Response,
+    Review,
+    Role,
+    Round,
+    UnitKind,
     User,
 )
 from consultancy.services.clock import utcnow

@@ -29,8 +29,18 @@ from sqlalchemy.engine import make_url
 from consultancy import create_app
 from consultancy.extensions import db
 from consultancy.models import (
-    Answer, DaycareUnit, Engagement, EngagementStatus, EngagementType, EngagementUnit, Item,
-    Occasion, Ownership, RespondentRole, Response, UnitKind,
+    Answer,
+    DaycareUnit,
+    Engagement,
+    EngagementStatus,
+    EngagementType,
+    EngagementUnit,
+    Item,
+    Occasion,
+    Ownership,
+    RespondentRole,
+    Response,
+    UnitKind,
 )
 from consultancy.services.clock import local_today, utcnow
 from tests.conftest import app_config, scratch_database

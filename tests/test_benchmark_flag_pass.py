@@ -14,15 +14,23 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 from flask_migrate import upgrade
+from sqlalchemy.engine import make_url
 
 from consultancy import create_app
 from consultancy.extensions import db
 from consultancy.flags.services import run_pass
 from consultancy.models import (
-    Engagement, EngagementMember, EngagementSession, EngagementStatus, EngagementType,
-    MemberRole, Role, SessionFormat, SessionStatus, User,
+    Engagement,
+    EngagementMember,
+    EngagementSession,
+    EngagementStatus,
+    EngagementType,
+    MemberRole,
+    Role,
+    SessionFormat,
+    SessionStatus,
+    User,
 )
 from consultancy.services.clock import local_today, utcnow
 from tests.conftest import app_config, scratch_database

@@ -14,8 +14,16 @@ from consultancy.engagements.services import budget_for_decision
 from consultancy.extensions import db
 from consultancy.flags.services import case_rows, evaluate
 from consultancy.models import (
-    AuditEntry, Engagement, EngagementMember, EngagementSession, EngagementStatus, Flag,
-    MemberRole, Role, SessionConsultant, SessionStatus,
+    AuditEntry,
+    Engagement,
+    EngagementMember,
+    EngagementSession,
+    EngagementStatus,
+    Flag,
+    MemberRole,
+    Role,
+    SessionConsultant,
+    SessionStatus,
 )
 from consultancy.rules.engagements import HeldSession, budget
 from tests.conftest import TODAY
@@ -53,7 +61,8 @@ def open_flags(app, rule_code: str) -> set[int]:
 
 def test_the_budget_bar_the_overview_and_the_flag_warn_at_the_admins_share(
         app, make_case, admin_client, login_client):
-    case = make_case(start=-20, status=EngagementStatus.ACTIVE, new_consultants=1, sessions=[(-1, 7.5)])
+    case = make_case(start=-20, status=EngagementStatus.ACTIVE, new_consultants=1,
+                     sessions=[(-1, 7.5)])
     reference = reference_of(app, case)
     team = login_client(Role.TEAM, language="en")
 
@@ -76,10 +85,11 @@ def test_the_budget_bar_the_overview_and_the_flag_warn_at_the_admins_share(
 
 def test_a_type_of_course_with_a_share_of_its_own_warns_at_it(app, make_case, admin_client,
                                                              login_client):
-    mini = make_case(start=-20, status=EngagementStatus.ACTIVE, new_consultants=1, sessions=[(-1, 7.5)])
+    mini = make_case(start=-20, status=EngagementStatus.ACTIVE, new_consultants=1,
+                     sessions=[(-1, 7.5)])
     one_year = make_case(type_code="one_year", municipality=161, applicant="Glostrup Kommune",
-                         hour_budget=10, start=-20, status=EngagementStatus.ACTIVE, new_consultants=1,
-                         sessions=[(-1, 7.5)])
+                         hour_budget=10, start=-20, status=EngagementStatus.ACTIVE,
+                         new_consultants=1, sessions=[(-1, 7.5)])
     set_nearly_used(admin_client, 80, mini=70)
     overview = login_client(Role.TEAM).get("/engagements/").get_data(as_text=True)
     assert "70 % brugt" in row_of(overview, reference_of(app, mini))  # Danish by default

@@ -6,7 +6,13 @@ import sqlalchemy as sa
 
 from consultancy.extensions import db
 from consultancy.models import (
-    DaycareUnit, Engagement, EngagementMember, EngagementStatus, EngagementType, Ownership, Role,
+    DaycareUnit,
+    Engagement,
+    EngagementMember,
+    EngagementStatus,
+    EngagementType,
+    Ownership,
+    Role,
     UnitKind,
 )
 from consultancy.services.clock import local_today

@@ -22,12 +22,30 @@ from consultancy.applications import services as applications
 from consultancy.engagements import services as engagements
 from consultancy.extensions import db
 from consultancy.models import (
-    Application, ApplicationStatus, Channel, Engagement, EngagementMember, EngagementSession,
-    EngagementUnit, EngagementStatus, Review, Role, Score, SessionStatus, User,
+    Application,
+    ApplicationStatus,
+    Channel,
+    Engagement,
+    EngagementMember,
+    EngagementSession,
+    EngagementStatus,
+    EngagementUnit,
+    Review,
+    Role,
+    Score,
+    SessionStatus,
+    User,
 )
 from consultancy.services.clock import COPENHAGEN
 from tests.conftest import (
-    APPLICATION_FORM, ON_POSTGRES, BrowserClient, PASSWORD, app_config, application_data, build_case, migrate_database,
+    APPLICATION_FORM,
+    ON_POSTGRES,
+    PASSWORD,
+    BrowserClient,
+    app_config,
+    application_data,
+    build_case,
+    migrate_database,
     scratch_database,
 )
 
@@ -95,7 +113,7 @@ def at_once(module, names: tuple[str, ...], *requests):
             barrier.abort()
     with pytest.MonkeyPatch.context() as patch:
         for name in names:
-            def meet(*args, _original=getattr(module, name), **kwargs):
+            def meet(*args, _original=getattr(module, name), **kwargs):  # noqa: B008 (bound now)
                 barrier.wait()
                 return _original(*args, **kwargs)
             patch.setattr(module, name, meet)

@@ -16,18 +16,21 @@ from flask_babel import force_locale
 from hypothesis import HealthCheck, given, settings, strategies as st
 from openpyxl.utils import get_column_letter
 from werkzeug.datastructures import MultiDict
-from wtforms import FieldList, FormField, HiddenField, StringField, TextAreaField
-from wtforms import Form as PlainForm
+from wtforms import FieldList, Form as PlainForm, FormField, HiddenField, StringField, TextAreaField
 
-from consultancy.applications.exchange import (
-    APPLICATION_COLUMNS, UNIT_COLUMNS, ExchangeError, import_applications,
-)
+from consultancy.applications.exchange import UNIT_COLUMNS, ExchangeError, import_applications
 from consultancy.auth.services import authenticate
 from consultancy.evaluation import services as evaluation
 from consultancy.extensions import db
 from consultancy.forms import Form
 from consultancy.models import (
-    Application, AuditEntry, EngagementStatus, Response, Role, ThrottleEvent, User,
+    Application,
+    AuditEntry,
+    EngagementStatus,
+    Response,
+    Role,
+    ThrottleEvent,
+    User,
 )
 from consultancy.rules.text import HIDDEN, contains_cpr, has_control_characters, shown
 from consultancy.services.clock import utcnow
@@ -45,7 +48,8 @@ SPELLINGS = [
     "01 01 90 12 34", "01_01_90_1234", "01/01/90-1234", "01:01:90:1234", "01\\01\\90-1234",
     "010190\u20131234", "010190\u20141234", "010190\u22121234", "010190\u20111234",
     "010190\u00a01234", "010190\u202f1234", "010190\u30001234", "010190\t1234",
-    "010190\n1234", "010190\u20281234", "010190\u200b1234", "0101\u00ad90\u20601234", "01 - 01 - 90 - 1234",
+    "010190\n1234", "010190\u20281234", "010190\u200b1234", "0101\u00ad90\u20601234",
+    "01 - 01 - 90 - 1234",
     "０１０１９０１２３４", "０１．０１．９０－１２３４", "٠١٠١٩٠١٢٣٤", "⁰¹⁰¹⁹⁰¹²³⁴",
     "01\u00b701\u00b790-1234", "010190\u20271234", "010190\u20431234",
     "01\u204401\u204490-1234", "01\u221501\u221590-1234", "010190\u22191234",

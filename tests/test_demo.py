@@ -15,8 +15,18 @@ from consultancy.cli import DEMO_PASSWORD, DEMO_USERS
 from consultancy.engagements.queries import case_budget
 from consultancy.extensions import db
 from consultancy.models import (
-    ApplicantKind, Application, ApplicationStatus, Engagement, EngagementMember,
-    EngagementSession, EngagementStatus, Ownership, Role, Round, SessionFormat, SessionStatus,
+    ApplicantKind,
+    Application,
+    ApplicationStatus,
+    Engagement,
+    EngagementMember,
+    EngagementSession,
+    EngagementStatus,
+    Ownership,
+    Role,
+    Round,
+    SessionFormat,
+    SessionStatus,
 )
 from consultancy.rules import engagements as case_rules
 from consultancy.rules.applications import RoundState

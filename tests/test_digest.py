@@ -20,8 +20,19 @@ from consultancy.flags import texts
 from consultancy.flags.digest import new_flags, recipients
 from consultancy.flags.services import run_pass
 from consultancy.models import (
-    Application, DaycareUnit, Engagement, EngagementType, Flag, JobRun, MemberRole, Ownership,
-    Role, RunStatus, SessionFormat, UnitKind, User,
+    Application,
+    DaycareUnit,
+    Engagement,
+    EngagementType,
+    Flag,
+    JobRun,
+    MemberRole,
+    Ownership,
+    Role,
+    RunStatus,
+    SessionFormat,
+    UnitKind,
+    User,
 )
 from consultancy.scheduler import scheduled_pass
 from consultancy.services.clock import utcnow

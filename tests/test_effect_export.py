@@ -17,13 +17,26 @@ import sqlalchemy as sa
 
 from consultancy.evaluation import effect_data
 from consultancy.evaluation.effect_data import (
-    ACTIVITY_COLUMNS, LONG_COLUMNS, EffectFilters, long_frames, parse_filters,
+    ACTIVITY_COLUMNS,
+    LONG_COLUMNS,
+    EffectFilters,
+    long_frames,
+    parse_filters,
 )
 from consultancy.exports import Field, drain, write_csv, write_parquet
 from consultancy.extensions import db
 from consultancy.models import (
-    Answer, AuditEntry, Engagement, EngagementContact, Item, MissingCode,
-    Occasion, RespondentRole, Response, Role, SessionFormat,
+    Answer,
+    AuditEntry,
+    Engagement,
+    EngagementContact,
+    Item,
+    MissingCode,
+    Occasion,
+    RespondentRole,
+    Response,
+    Role,
+    SessionFormat,
 )
 from consultancy.pseudonyms import pseudonym
 from consultancy.services.clock import local_today
@@ -46,9 +59,9 @@ FORMAT_FILES = {
 }
 
 
-def long_frame(filters: EffectFilters = EffectFilters()) -> pd.DataFrame:
+def long_frame(filters: EffectFilters | None = None) -> pd.DataFrame:
     """The whole long table as one DataFrame."""
-    frames = list(long_frames(filters))
+    frames = list(long_frames(filters or EffectFilters()))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=LONG_COLUMNS)
 
 
@@ -476,8 +489,8 @@ def test_an_xlsx_beyond_a_worksheet_is_refused_with_the_way_out(app, effect_case
                                                                 login_client, monkeypatch):
     effect_case()
     monkeypatch.setattr(effect_data, "XLSX_MAX_ROWS", 5)
-    response = login_client(Role.EVALUATOR, language="en").get("/evaluation/export/download?format=xlsx",
-                                    follow_redirects=True)
+    response = login_client(Role.EVALUATOR, language="en").get(
+        "/evaluation/export/download?format=xlsx", follow_redirects=True)
     page = response.get_data(as_text=True)
     assert "7 rows are more than an Excel worksheet holds. Choose CSV or Parquet" in page
     assert 'value="xlsx" aria-describedby="format-xlsx-help" checked' in page

@@ -12,19 +12,25 @@ from flask import render_template
 from flask_login import login_user
 
 from consultancy.engagements import services
-from consultancy.engagements.queries import consultant_load
-from consultancy.rules.engagements import half_year_of, month_of
+from consultancy.engagements.queries import case_page_query, consultant_load
 from consultancy.engagements.services import SessionData
-from consultancy.engagements.queries import case_page_query
 from consultancy.engagements.timeline import timeline
 from consultancy.extensions import db
 from consultancy.models import (
-    Application, ApplicationStatus, Engagement, EngagementStatus, EngagementType, MemberRole,
-    Role, SessionFormat, SubFormat, User,
+    Application,
+    ApplicationStatus,
+    Engagement,
+    EngagementStatus,
+    EngagementType,
+    MemberRole,
+    Role,
+    SessionFormat,
+    SubFormat,
+    User,
 )
-from consultancy.services.clock import local_today, utcnow
-from tests.conftest import CaseSession, TODAY
-
+from consultancy.rules.engagements import half_year_of, month_of
+from consultancy.services.clock import utcnow
+from tests.conftest import TODAY, CaseSession
 
 
 def reference(app, engagement_id: int) -> str:

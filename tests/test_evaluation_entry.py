@@ -16,13 +16,23 @@ from consultancy.evaluation import services
 from consultancy.evaluation.services import EvaluationError, item_field
 from consultancy.extensions import db
 from consultancy.models import (
-    Answer, AuditEntry, Engagement, EngagementStatus, Flag, InstrumentVersion, MissingCode,
-    Occasion, RespondentRole, Response, Role, VersionStatus,
+    Answer,
+    AuditEntry,
+    Engagement,
+    EngagementStatus,
+    Flag,
+    InstrumentVersion,
+    MissingCode,
+    Occasion,
+    RespondentRole,
+    Response,
+    Role,
+    VersionStatus,
 )
 from consultancy.pseudonyms import pseudonym, respondent_value
 from consultancy.services.clock import COPENHAGEN
-from tests.test_demo import add_reviewers, fresh_app
 from tests.conftest import TODAY
+from tests.test_demo import add_reviewers, fresh_app
 
 CODE = re.compile(r"R-[A-HJ-NP-Z2-9]{5}")
 

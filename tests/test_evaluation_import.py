@@ -15,8 +15,16 @@ from consultancy.engagements import services as cases
 from consultancy.evaluation import importing, services
 from consultancy.extensions import db
 from consultancy.models import (
-    DaycareUnit, Engagement, EngagementStatus, MissingCode, Occasion, Ownership,
-    RespondentRole, Response, Role, UnitKind,
+    DaycareUnit,
+    Engagement,
+    EngagementStatus,
+    MissingCode,
+    Occasion,
+    Ownership,
+    RespondentRole,
+    Response,
+    Role,
+    UnitKind,
 )
 from tests.conftest import TODAY
 

@@ -14,9 +14,23 @@ from babel.numbers import format_decimal
 
 from consultancy.extensions import db
 from consultancy.models import (
-    Answer, DaycareUnit, Dimension, Engagement, EngagementUnit, Instrument, InstrumentKind,
-    InstrumentVersion, Item, MissingCode, Occasion, Ownership, RespondentRole, Response, Role,
-    UnitKind, VersionStatus,
+    Answer,
+    DaycareUnit,
+    Dimension,
+    Engagement,
+    EngagementUnit,
+    Instrument,
+    InstrumentKind,
+    InstrumentVersion,
+    Item,
+    MissingCode,
+    Occasion,
+    Ownership,
+    RespondentRole,
+    Response,
+    Role,
+    UnitKind,
+    VersionStatus,
 )
 from tests.conftest import TODAY
 

@@ -23,9 +23,21 @@ from consultancy.evaluation.effect_data import FORMATS
 from consultancy.extensions import db
 from consultancy.flags import services as flags
 from consultancy.models import (
-    ApplicantKind, Application, ApplicationStatus, Engagement, EngagementContact,
-    EngagementStatus, Flag, MemberRole, Occasion, Ownership, RespondentRole, Role,
-    SessionFormat, UnitKind, User,
+    ApplicantKind,
+    Application,
+    ApplicationStatus,
+    Engagement,
+    EngagementContact,
+    EngagementStatus,
+    Flag,
+    MemberRole,
+    Occasion,
+    Ownership,
+    RespondentRole,
+    Role,
+    SessionFormat,
+    UnitKind,
+    User,
 )
 from consultancy.permissions import PUBLIC, TokenAccess, access_of
 from consultancy.services.clock import utcnow
@@ -186,7 +198,7 @@ def test_evaluators_see_no_name_reference_contact_or_free_text_anywhere(
     # The pages where the names were shown are among those walked.
     assert {"engagements.case", "evaluation.case_responses", "evaluation.case_summary",
             "flags.detail", "evaluation.summary", "api.effect_data"} <= endpoints
-    for endpoint, url, access in routes:
+    for _endpoint, url, access in routes:
         headers = {"Authorization": f"Bearer {evaluator_token}"} \
             if isinstance(access, TokenAccess) else {}
         response = evaluator_client.get(url, headers=headers)

@@ -16,14 +16,21 @@ from consultancy.engagements import services
 from consultancy.extensions import db
 from consultancy.flags import services as flags
 from consultancy.models import (
-    Application, AuditEntry, Engagement, EngagementStatus, Flag, FlagRule, JobClaim, JobRun,
-    RunStatus, SessionFormat,
+    Application,
+    AuditEntry,
+    Engagement,
+    EngagementStatus,
+    Flag,
+    FlagRule,
+    JobClaim,
+    JobRun,
+    RunStatus,
+    SessionFormat,
 )
 from consultancy.rules.engagements import add_months
 from consultancy.services.clock import utcnow
 from consultancy.services.jobs import run_job
 from tests.conftest import HANG_TIMEOUT, TODAY, app_config, build_case, scratch_database
-
 
 
 def days(n: int) -> date:

@@ -17,12 +17,18 @@ from babel.dates import format_date
 from consultancy.extensions import db
 from consultancy.flags.services import evaluate
 from consultancy.models import (
-    Application, AuditEntry, Engagement, Flag, FlagEvent, Role, SessionFormat, User,
+    Application,
+    AuditEntry,
+    Engagement,
+    Flag,
+    FlagEvent,
+    Role,
+    SessionFormat,
+    User,
 )
-from consultancy.services.clock import local_today, utcnow
-from tests.test_applications import errors_of
+from consultancy.services.clock import utcnow
 from tests.conftest import TODAY
-
+from tests.test_applications import errors_of
 
 
 def english(day) -> str:

@@ -15,8 +15,7 @@ import os
 from datetime import datetime
 
 import time_machine
-from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 
 from consultancy.extensions import db
 from consultancy.services.clock import COPENHAGEN
@@ -126,7 +125,6 @@ def fuzz(app, client, form, problems: list) -> None:
         except Exception as error:  # noqa: BLE001 - TESTING propagates what would be a 500
             problems.append((form.endpoint, "500", repr(error)[:300], values, missing))
             return
-        STATS.setdefault(form.endpoint, []).append(response.status_code)
         if response.status_code >= 500:
             problems.append((form.endpoint, response.status_code, values, missing))
         elif formwalk.is_refusal(response):
@@ -136,9 +134,6 @@ def fuzz(app, client, form, problems: list) -> None:
             if lost and response.mimetype == "text/html":
                 problems.append((form.endpoint, "input lost", response.status_code, lost))
     attack()
-
-
-STATS = {}
 
 
 def test_every_form_of_every_role_survives_hostile_values(make_app):
@@ -152,8 +147,6 @@ def test_every_form_of_every_role_survives_hostile_values(make_app):
             <= SKIPPED_ENDPOINTS | BUTTONS_ONLY
         for _role, client, form in forms:
             fuzz(app, client, form, problems)
-    import collections
-    for k, v in STATS.items(): print("STAT", k, collections.Counter(v))
     first = {}
     for problem in problems:
         first.setdefault((problem[0], problem[1]), problem)

@@ -17,9 +17,7 @@ import time_machine
 
 import consultancy
 from consultancy.extensions import db
-from consultancy.models import (
-    EngagementContact, EngagementStatus, EngagementStatusChange, Role,
-)
+from consultancy.models import EngagementContact, EngagementStatus, EngagementStatusChange, Role
 from consultancy.services.clock import COPENHAGEN
 from tests import formwalk
 from tests.test_api import get as api_get, issue_token  # noqa: F401 (a fixture)

@@ -8,11 +8,16 @@ import re
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from consultancy.pseudonyms import (
-    DIGITS, PREFIXES, key_id, key_source, pseudonym, pseudonymisation_key, respondent_value,
+    DIGITS,
+    PREFIXES,
+    key_id,
+    key_source,
+    pseudonym,
+    pseudonymisation_key,
+    respondent_value,
 )
 
 PROPERTY = settings(derandomize=True, max_examples=200, deadline=None)

@@ -7,8 +7,14 @@ import pytest
 from consultancy.models import ApplicationStatus as S
 from consultancy.rules.applications import RoundState, can_move, round_state
 from consultancy.rules.eligibility import (
-    Candidate, CriterionRule, criterion_means, disagreements, minimums_met,
-    prescreen, rank, weighted_total,
+    Candidate,
+    CriterionRule,
+    criterion_means,
+    disagreements,
+    minimums_met,
+    prescreen,
+    rank,
+    weighted_total,
 )
 
 CRITERIA = [CriterionRule("need", 30, 2), CriterionRule("share", 30, 1),

@@ -3,15 +3,17 @@ from datetime import date, timedelta
 from decimal import Decimal as D
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
-from consultancy.models import EngagementStatus as E
-from consultancy.models import SessionFormat as F
-from consultancy.models import SubFormat as Sub
+from consultancy.models import EngagementStatus as E, SessionFormat as F, SubFormat as Sub
 from consultancy.models.engagements import is_current_member
 from consultancy.rules.engagements import (
-    HeldSession, add_months, budget, can_change_status, is_quarter_hours, sub_format_allowed,
+    HeldSession,
+    add_months,
+    budget,
+    can_change_status,
+    is_quarter_hours,
+    sub_format_allowed,
 )
 
 PROPERTY = settings(derandomize=True, max_examples=200, deadline=None)

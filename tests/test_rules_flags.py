@@ -4,14 +4,20 @@ from datetime import date, timedelta
 from decimal import Decimal as D
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
-from consultancy.flags.catalogue import APPLICATION_RULES, CASE_RULES
-from consultancy.flags.catalogue import CATALOGUE as PARAMETERS
+from consultancy.flags.catalogue import APPLICATION_RULES, CASE_RULES, CATALOGUE as PARAMETERS
 from consultancy.rules.flags import (
-    ApplicationFacts, baseline_missing, end_assessment_due, hours_exceeded, hours_nearly_used,
-    midway_status_missing, no_recent_activity, overdue_close, review_overdue, team_incomplete,
+    ApplicationFacts,
+    baseline_missing,
+    end_assessment_due,
+    hours_exceeded,
+    hours_nearly_used,
+    midway_status_missing,
+    no_recent_activity,
+    overdue_close,
+    review_overdue,
+    team_incomplete,
 )
 from consultancy.rules.phases import CaseFacts
 

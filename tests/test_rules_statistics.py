@@ -4,12 +4,22 @@ import math
 import random
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from consultancy.rules.statistics import (
-    Pairs, ScoredAnswer, attrition, pair_scores, regularized_beta, sample_sd, scales_poolable,
-    score_value, summarise, summarise_answers, t_cdf, t_quantile, unit_scores,
+    Pairs,
+    ScoredAnswer,
+    attrition,
+    pair_scores,
+    regularized_beta,
+    sample_sd,
+    scales_poolable,
+    score_value,
+    summarise,
+    summarise_answers,
+    t_cdf,
+    t_quantile,
+    unit_scores,
 )
 
 approx = pytest.approx

@@ -9,8 +9,18 @@ import sqlalchemy as sa
 from consultancy.engagements import services
 from consultancy.extensions import db
 from consultancy.models import (
-    DaycareUnit, EngagementSession, EngagementType, MemberRole, Ownership, Role, SessionFormat,
-    SessionStatus, SubFormat, Theme, UnitKind, User,
+    DaycareUnit,
+    EngagementSession,
+    EngagementType,
+    MemberRole,
+    Ownership,
+    Role,
+    SessionFormat,
+    SessionStatus,
+    SubFormat,
+    Theme,
+    UnitKind,
+    User,
 )
 from consultancy.services.clock import utcnow
 from tests.conftest import TODAY

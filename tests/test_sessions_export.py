@@ -14,8 +14,16 @@ from consultancy.engagements import services
 from consultancy.engagements.exchange import SESSION_COLUMNS, sessions_frame
 from consultancy.extensions import db
 from consultancy.models import (
-    DaycareUnit, Engagement, EngagementType, MemberRole, Ownership, Role, SessionFormat, SubFormat,
-    UnitKind, User,
+    DaycareUnit,
+    Engagement,
+    EngagementType,
+    MemberRole,
+    Ownership,
+    Role,
+    SessionFormat,
+    SubFormat,
+    UnitKind,
+    User,
 )
 from consultancy.services.clock import COPENHAGEN
 

@@ -18,10 +18,23 @@ from consultancy import spreadsheets
 from consultancy.extensions import db
 from consultancy.models import Application
 from tests.test_applications_exchange import (
-    APPLICATION_COLUMNS, UNIT_COLUMNS, application_row, unit_row, write_csv, write_xlsx,
+    APPLICATION_COLUMNS,
+    UNIT_COLUMNS,
+    application_row,
+    unit_row,
+    write_csv,
+    write_xlsx,
 )
 from tests.test_evaluation_import import (  # noqa: F401 (setup is a fixture)
-    SECOND_UNIT, TODAY, csv_bytes, error_list, setup, stored, table, upload, xlsx_bytes,
+    SECOND_UNIT,
+    TODAY,
+    csv_bytes,
+    error_list,
+    setup,
+    stored,
+    table,
+    upload,
+    xlsx_bytes,
 )
 
 

@@ -8,7 +8,13 @@ from sqlalchemy.orm import selectinload
 
 from consultancy.extensions import db
 from consultancy.models import (
-    Dimension, EngagementType, FlagRule, Instrument, InstrumentVersion, Item, User,
+    Dimension,
+    EngagementType,
+    FlagRule,
+    Instrument,
+    InstrumentVersion,
+    Item,
+    User,
 )
 from consultancy.rules.text import has_control_characters
 

@@ -7,8 +7,7 @@ Which thresholds a rule has, their ranges, names and descriptions: its spec in
 """
 from __future__ import annotations
 
-from flask_babel import gettext as _
-from flask_babel import ngettext
+from flask_babel import gettext as _, ngettext
 
 from consultancy.flags.catalogue import DAYS, MONTHS, PERCENT, FlagRuleSpec, Parameter, spec_of
 

@@ -1,9 +1,22 @@
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DateField, EmailField, IntegerField, PasswordField, SelectField
-from wtforms import StringField, SubmitField
+from flask_babel import gettext as _, lazy_gettext as _l
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import (
-    DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp,
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
 )
 
 from consultancy.admin.flag_rules import override_field, unit_label
@@ -54,7 +67,8 @@ class EngagementTypeForm(Form):
     code = StringField(_l("Code"), validators=[
         DataRequired(_l("Enter a code.")), Length(max=32),
         Regexp(r"^[a-z][a-z0-9_]*$", message=_l(
-            "Use lower-case letters, digits and _, starting with a letter, e.g. one_and_a_half_year."))])
+            "Use lower-case letters, digits and _, starting with a letter, e.g. "
+            "one_and_a_half_year."))])
     name_da = StringField(_l("Name in Danish"), validators=[
         DataRequired(_l("Enter a name.")), Length(max=120)])
     name_en = StringField(_l("Name in English"), validators=[

@@ -5,13 +5,24 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, SubmitField
-from wtforms import TextAreaField
+from wtforms import (
+    BooleanField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from consultancy.admin.instruments import (
-    ANCHOR_MAX, LANGUAGES, NAME_MAX, SCALE_MAXIMA, TEXT_MAX, anchor_field,
+    ANCHOR_MAX,
+    LANGUAGES,
+    NAME_MAX,
+    SCALE_MAXIMA,
+    TEXT_MAX,
+    anchor_field,
 )
 from consultancy.forms import Form, choices, enum_choices, optional_int
 from consultancy.models import InstrumentKind, Theme, ThemeGroup

@@ -6,16 +6,26 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from consultancy.admin import access, bp, queries
-from consultancy.admin import instruments as services
+from consultancy.admin import access, bp, instruments as services, queries
 from consultancy.admin.instrument_forms import (
-    DimensionForm, InstrumentForm, InstrumentNamesForm, ItemForm, ScaleForm, scale_values,
+    DimensionForm,
+    InstrumentForm,
+    InstrumentNamesForm,
+    ItemForm,
+    ScaleForm,
+    scale_values,
 )
 from consultancy.forms import ButtonForm
 from consultancy.i18n import current_language
 from consultancy.inputs import int_arg
 from consultancy.models import (
-    Dimension, Instrument, InstrumentKind, InstrumentVersion, Item, MissingCode, Role,
+    Dimension,
+    Instrument,
+    InstrumentKind,
+    InstrumentVersion,
+    Item,
+    MissingCode,
+    Role,
 )
 from consultancy.permissions import role_required
 from consultancy.services.clock import utcnow

@@ -19,8 +19,15 @@ from flask_babel import gettext as _
 
 from consultancy.extensions import db
 from consultancy.models import (
-    Dimension, Instrument, InstrumentKind, InstrumentVersion, Item, ItemTheme, Response,
-    Theme, VersionStatus,
+    Dimension,
+    Instrument,
+    InstrumentKind,
+    InstrumentVersion,
+    Item,
+    ItemTheme,
+    Response,
+    Theme,
+    VersionStatus,
 )
 from consultancy.services import Refusal
 

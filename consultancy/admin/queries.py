@@ -10,7 +10,15 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from consultancy.extensions import db
 from consultancy.models import (
-    AuditEntry, EngagementType, Instrument, InstrumentKind, Intake, Item, Response, Theme, User,
+    AuditEntry,
+    EngagementType,
+    Instrument,
+    InstrumentKind,
+    Intake,
+    Item,
+    Response,
+    Theme,
+    User,
 )
 from consultancy.services.clock import local_zone
 

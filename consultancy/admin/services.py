@@ -15,7 +15,14 @@ from consultancy.auth.passwords import check_new_password
 from consultancy.extensions import db
 from consultancy.flags.catalogue import spec_of
 from consultancy.models import (
-    Application, Engagement, EngagementType, FlagRule, Role, Round, Severity, User,
+    Application,
+    Engagement,
+    EngagementType,
+    FlagRule,
+    Role,
+    Round,
+    Severity,
+    User,
 )
 from consultancy.models.users import normalise_email
 from consultancy.services import Refusal

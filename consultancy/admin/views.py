@@ -5,21 +5,30 @@ from flask_login import current_user
 from consultancy.admin import access, bp, queries
 from consultancy.admin.flag_rules import form_types, override_field, thresholds
 from consultancy.admin.forms import (
-    AuditFilterForm, EngagementTypeForm, NewUserForm, UserForm, flag_rule_form,
+    AuditFilterForm,
+    EngagementTypeForm,
+    NewUserForm,
+    UserForm,
+    flag_rule_form,
 )
 from consultancy.admin.queries import AuditFilter, audit_query
 from consultancy.admin.services import (
-    TYPE_FIELDS, create_user, save_engagement_type, type_uses, update_flag_rule, update_user,
+    TYPE_FIELDS,
+    create_user,
+    save_engagement_type,
+    type_uses,
+    update_flag_rule,
+    update_user,
 )
 from consultancy.audit import ACTION_LABELS, describe
 from consultancy.auth import sessions
 from consultancy.extensions import db
 from consultancy.flags import queries as flag_queries
 from consultancy.flags.catalogue import spec_of
-from consultancy.pagination import paginate
 from consultancy.forms import choices
 from consultancy.i18n import current_language
 from consultancy.models import Intake, Role, Severity
+from consultancy.pagination import paginate
 from consultancy.permissions import role_required
 from consultancy.services.clock import utcnow
 from consultancy.transactions import commit_or_show

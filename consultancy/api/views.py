@@ -12,8 +12,18 @@ from consultancy.api import bp
 from consultancy.api.tokens import TOKEN_ROLES
 from consultancy.errors import json_error
 from consultancy.evaluation.effect_data import (
-    API_FORMATS, ExportError, activity_fields, activity_frame, codebook_versions,
-    count_rows, items_frame, long_fields, long_frames, lookups, parse_filters, variables_frame,
+    API_FORMATS,
+    ExportError,
+    activity_fields,
+    activity_frame,
+    codebook_versions,
+    count_rows,
+    items_frame,
+    long_fields,
+    long_frames,
+    lookups,
+    parse_filters,
+    variables_frame,
 )
 from consultancy.exports import stream_download, streamed, table_writer
 from consultancy.extensions import db

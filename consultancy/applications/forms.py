@@ -4,16 +4,38 @@ import string
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
-    BooleanField, DateField, EmailField, FieldList, FormField, HiddenField, IntegerField,
-    RadioField, SelectField, StringField, SubmitField, TextAreaField,
+    BooleanField,
+    DateField,
+    EmailField,
+    FieldList,
+    FormField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
 )
 from wtforms.validators import (
-    DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError,
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
 )
 
 from consultancy.applications.services import ApplicationData, RoundData, UnitData
 from consultancy.forms import (
-    DecimalCommaField, Form, choices, enum_choices, optional_int, sensible_date,
+    DecimalCommaField,
+    Form,
+    choices,
+    enum_choices,
+    optional_int,
+    sensible_date,
 )
 from consultancy.inputs import whole_number
 from consultancy.models import ApplicantKind, ApplicationStatus, Ownership, UnitKind

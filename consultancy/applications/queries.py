@@ -10,8 +10,18 @@ from sqlalchemy.orm import selectinload
 
 from consultancy.extensions import db
 from consultancy.models import (
-    Application, ApplicationStatus, ApplicationUnit, CriteriaSet, DaycareUnit, EngagementType,
-    Intake, Municipality, Review, Role, Round, User,
+    Application,
+    ApplicationStatus,
+    ApplicationUnit,
+    CriteriaSet,
+    DaycareUnit,
+    EngagementType,
+    Intake,
+    Municipality,
+    Review,
+    Role,
+    Round,
+    User,
 )
 from consultancy.permissions import sees_scores
 from consultancy.rules import eligibility
@@ -222,7 +232,8 @@ def ranking(round_: Round) -> list[RankedApplication]:
     by_id = {a.id: a for a in applications}
     ranked, granted = [], 0
     for place, candidate in enumerate(eligibility.rank(candidates), start=1):
-        application, assessment = by_id[candidate.application_id], assessments[candidate.application_id]
+        application = by_id[candidate.application_id]
+        assessment = assessments[candidate.application_id]
         # Only applications that meet every minimum and are not rejected take a place.
         fits = (assessment.minimums_met is True
                 and application.status is not ApplicationStatus.REJECTED

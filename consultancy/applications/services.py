@@ -7,19 +7,38 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
-from flask_babel import ngettext
+from flask_babel import gettext as _, ngettext
 
 from consultancy.applications.queries import (
-    current_criteria_set, has_applications, next_round, open_round, overlapping_round,
+    current_criteria_set,
+    has_applications,
+    next_round,
+    open_round,
+    overlapping_round,
 )
 from consultancy.engagements.services import create_case
 from consultancy.extensions import db
 from consultancy.i18n import format_date
 from consultancy.models import (
-    ApplicantKind, Application, ApplicationStatus, ApplicationUnit, Channel, CriteriaSet, Criterion,
-    DaycareUnit, Engagement, EngagementType, Intake, Municipality, Ownership,
-    Review, Role, Round, Score, UnitKind, User,
+    ApplicantKind,
+    Application,
+    ApplicationStatus,
+    ApplicationUnit,
+    Channel,
+    CriteriaSet,
+    Criterion,
+    DaycareUnit,
+    Engagement,
+    EngagementType,
+    Intake,
+    Municipality,
+    Ownership,
+    Review,
+    Role,
+    Round,
+    Score,
+    UnitKind,
+    User,
 )
 from consultancy.rules import eligibility
 from consultancy.rules.applications import CLOSED, DECISIONS, can_move

@@ -10,10 +10,10 @@ from consultancy.applications.exchange import export_frame
 from consultancy.applications.forms import CriteriaSetForm, RoundForm, UnitEditForm
 from consultancy.exports import MIMETYPES, download
 from consultancy.extensions import db
-from consultancy.pagination import paginate
 from consultancy.forms import choices
 from consultancy.i18n import current_language
 from consultancy.models import Intake, Ownership, Role, Round, UnitKind
+from consultancy.pagination import paginate
 from consultancy.permissions import role_required
 from consultancy.services.clock import local_today
 from consultancy.transactions import commit_or_show

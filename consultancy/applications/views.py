@@ -1,6 +1,4 @@
-from flask import (
-    current_app, flash, redirect, render_template, request, session, url_for,
-)
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -8,16 +6,18 @@ from consultancy import throttle
 from consultancy.admin.queries import engagement_types
 from consultancy.applications import access, bp, queries, services
 from consultancy.applications.forms import (
-    ApplicationForm, DecisionForm, ReviewerForm, WithdrawForm, score_form,
+    ApplicationForm,
+    DecisionForm,
+    ReviewerForm,
+    WithdrawForm,
+    score_form,
 )
 from consultancy.extensions import db
-from consultancy.inputs import int_arg
-from consultancy.pagination import paginate
 from consultancy.forms import ButtonForm, choices
 from consultancy.i18n import current_language
-from consultancy.models import (
-    Application, ApplicationStatus, Channel, Role,
-)
+from consultancy.inputs import int_arg
+from consultancy.models import Application, ApplicationStatus, Channel, Role
+from consultancy.pagination import paginate
 from consultancy.permissions import own_review, public, role_required
 from consultancy.services import Conflict
 from consultancy.services.clock import local_today, utcnow

@@ -12,8 +12,7 @@ import secrets
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app, g, request
-from flask import session as flask_session
+from flask import current_app, g, request, session as flask_session
 from flask_login import login_user, logout_user
 
 from consultancy.extensions import db

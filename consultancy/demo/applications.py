@@ -17,8 +17,17 @@ from consultancy.applications.services import ApplicationData, UnitData
 from consultancy.demo.common import DEMO_DOMAIN, UNIT_CHILDREN, DemoError, texts
 from consultancy.extensions import db
 from consultancy.models import (
-    ApplicantKind, Application, ApplicationStatus, Channel, Criterion, EngagementType,
-    Municipality, Ownership, Round, UnitKind, User,
+    ApplicantKind,
+    Application,
+    ApplicationStatus,
+    Channel,
+    Criterion,
+    EngagementType,
+    Municipality,
+    Ownership,
+    Round,
+    UnitKind,
+    User,
 )
 from consultancy.services.clock import COPENHAGEN
 

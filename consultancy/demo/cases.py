@@ -15,8 +15,20 @@ from consultancy.demo.common import UNIT_CHILDREN, DemoError, texts, weekday
 from consultancy.engagements import services as case_services
 from consultancy.extensions import db
 from consultancy.models import (
-    DaycareUnit, Engagement, EngagementMember, EngagementStatus, EngagementType, MemberRole,
-    Municipality, Ownership, Role, SessionFormat, SubFormat, Theme, UnitKind, User,
+    DaycareUnit,
+    Engagement,
+    EngagementMember,
+    EngagementStatus,
+    EngagementType,
+    MemberRole,
+    Municipality,
+    Ownership,
+    Role,
+    SessionFormat,
+    SubFormat,
+    Theme,
+    UnitKind,
+    User,
 )
 from consultancy.rules import engagements as rules
 from consultancy.services.clock import COPENHAGEN

@@ -13,7 +13,13 @@ from consultancy.demo.common import weekday
 from consultancy.evaluation import services as evaluation
 from consultancy.extensions import db
 from consultancy.models import (
-    Engagement, EngagementStatus, InstrumentVersion, MissingCode, Occasion, RespondentRole, User,
+    Engagement,
+    EngagementStatus,
+    InstrumentVersion,
+    MissingCode,
+    Occasion,
+    RespondentRole,
+    User,
 )
 from consultancy.rules import engagements as rules
 from consultancy.services.clock import COPENHAGEN

@@ -9,8 +9,15 @@ import sqlalchemy as sa
 from consultancy.applications import queries
 from consultancy.extensions import db
 from consultancy.models import (
-    Application, ApplicationStatus, Engagement, EngagementSession, EngagementStatus, Occasion,
-    Response, Round, SessionStatus,
+    Application,
+    ApplicationStatus,
+    Engagement,
+    EngagementSession,
+    EngagementStatus,
+    Occasion,
+    Response,
+    Round,
+    SessionStatus,
 )
 
 

@@ -1,18 +1,21 @@
 """Forms for the case itself: creating, editing, its team, status and contacts."""
 from flask_babel import lazy_gettext as _l
 from wtforms import (
-    DateField, EmailField, HiddenField, SelectField, SelectMultipleField,
-    StringField, SubmitField, TextAreaField,
+    DateField,
+    EmailField,
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from consultancy.forms import (
-    DecimalCommaField, Form, enum_choices, optional_int, sensible_date,
-)
+from consultancy.forms import DecimalCommaField, Form, enum_choices, optional_int, sensible_date
 from consultancy.models import EngagementStatus, MemberRole
 from consultancy.validators import CHILDREN_NOTICE
-
 
 
 class CaseForm(Form):

@@ -13,11 +13,16 @@ import pandas as pd
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from consultancy.services import Refusal
 from consultancy.extensions import db
 from consultancy.models import (
-    Engagement, EngagementSession, EngagementType, SessionConsultant, SessionTheme, Theme,
+    Engagement,
+    EngagementSession,
+    EngagementType,
+    SessionConsultant,
+    SessionTheme,
+    Theme,
 )
+from consultancy.services import Refusal
 
 SESSION_COLUMNS = [
     "reference", "engagement_type", "municipality_code", "status", "date", "hours", "format",

@@ -10,6 +10,7 @@ from consultancy.extensions import db
 from consultancy.models import Role
 from consultancy.permissions import role_required
 
+
 @bp.route("/sessions/export.<fmt>")
 @role_required(Role.TEAM, Role.ADMIN)
 def sessions_export(fmt: str):

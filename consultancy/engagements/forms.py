@@ -6,8 +6,14 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
-    BooleanField, DateField, HiddenField, IntegerField, SelectField, SelectMultipleField,
-    SubmitField, TextAreaField,
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    SubmitField,
+    TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange
@@ -16,9 +22,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from consultancy.engagements.services import SessionData
 from consultancy.forms import DecimalCommaField, Form, choices, enum_choices, sensible_date
 from consultancy.inputs import whole_number
-from consultancy.models import (
-    EngagementSession, SessionFormat, SubFormat, Theme, ThemeGroup,
-)
+from consultancy.models import EngagementSession, SessionFormat, SubFormat, Theme, ThemeGroup
 from consultancy.rules.engagements import SUB_FORMATS
 from consultancy.validators import CHILDREN_NOTICE
 

@@ -11,9 +11,25 @@ from flask_babel import gettext as _
 from consultancy.extensions import db
 from consultancy.i18n import format_number
 from consultancy.models import (
-    DaycareUnit, Engagement, EngagementContact, EngagementMember, EngagementSession, EngagementStatus,
-    EngagementStatusChange, EngagementTheme, EngagementType, EngagementUnit, MemberRole, Role,
-    SessionConsultant, SessionFormat, SessionStatus, SessionTheme, SessionUnit, SubFormat, Theme,
+    DaycareUnit,
+    Engagement,
+    EngagementContact,
+    EngagementMember,
+    EngagementSession,
+    EngagementStatus,
+    EngagementStatusChange,
+    EngagementTheme,
+    EngagementType,
+    EngagementUnit,
+    MemberRole,
+    Role,
+    SessionConsultant,
+    SessionFormat,
+    SessionStatus,
+    SessionTheme,
+    SessionUnit,
+    SubFormat,
+    Theme,
     User,
 )
 from consultancy.models.engagements import held_hours

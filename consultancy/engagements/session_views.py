@@ -11,7 +11,12 @@ from consultancy.engagements.access import load_case, load_session
 from consultancy.engagements.forms import DeleteSessionForm, SessionForm, session_values
 from consultancy.i18n import current_language, format_date
 from consultancy.models import (
-    Engagement, EngagementSession, Role, SessionFormat, SessionStatus, ThemeGroup,
+    Engagement,
+    EngagementSession,
+    Role,
+    SessionFormat,
+    SessionStatus,
+    ThemeGroup,
 )
 from consultancy.permissions import is_on_case, role_required
 from consultancy.services.clock import local_today

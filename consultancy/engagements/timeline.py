@@ -11,9 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from flask_babel import gettext as _
-from flask_babel import ngettext
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 
 from consultancy.flags import texts as flag_texts
 from consultancy.i18n import current_language, format_date, format_number

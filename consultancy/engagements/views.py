@@ -7,22 +7,29 @@ from consultancy.admin.queries import engagement_types
 from consultancy.engagements import bp, queries, services
 from consultancy.engagements.access import child_of, load_case
 from consultancy.engagements.case_forms import (
-    CaseForm, ContactForm, MemberForm, NewCaseForm, StatusForm, UnitLinkForm,
+    CaseForm,
+    ContactForm,
+    MemberForm,
+    NewCaseForm,
+    StatusForm,
+    UnitLinkForm,
 )
 from consultancy.engagements.forms import expected_version
 from consultancy.engagements.queries import CASE_PAGE
 from consultancy.engagements.timeline import timeline
 from consultancy.extensions import db
 from consultancy.flags.queries import sort_key
-from consultancy.pagination import paginate_list
 from consultancy.forms import ButtonForm, choices
 from consultancy.i18n import current_language
 from consultancy.identities import unit_label
-from consultancy.models import (
-    Engagement, EngagementStatus, MemberRole, Role,
-)
+from consultancy.models import Engagement, EngagementStatus, MemberRole, Role
+from consultancy.pagination import paginate_list
 from consultancy.permissions import (
-    can_manage_case, can_write_case, pseudonymised, role_required, sees_case_notes,
+    can_manage_case,
+    can_write_case,
+    pseudonymised,
+    role_required,
+    sees_case_notes,
 )
 from consultancy.rules.phases import phase_entry
 from consultancy.services.clock import local_today, utcnow

@@ -10,8 +10,13 @@ from flask_babel import gettext as _
 from consultancy import audit
 from consultancy.evaluation.cli import export_cli
 from consultancy.evaluation.effect_data import (
-    FORMATS, EffectFilters, ExportError, build_export, codebook_sheets,
-    codebook_versions, parse_filters,
+    FORMATS,
+    EffectFilters,
+    ExportError,
+    build_export,
+    codebook_sheets,
+    codebook_versions,
+    parse_filters,
 )
 from consultancy.exports import EXTENSIONS, drain, write_bundle, write_csv, write_xlsx
 from consultancy.extensions import db

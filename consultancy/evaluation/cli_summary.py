@@ -11,7 +11,11 @@ from flask_babel import gettext as _
 
 from consultancy.evaluation.cli import evaluation_cli
 from consultancy.evaluation.summary import (
-    COLUMNS, Filters, SummaryError, choose_instrument, summarise,
+    COLUMNS,
+    Filters,
+    SummaryError,
+    choose_instrument,
+    summarise,
 )
 from consultancy.exports import write_table
 from consultancy.extensions import db

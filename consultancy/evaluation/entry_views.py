@@ -5,16 +5,19 @@ from __future__ import annotations
 from datetime import date
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import ngettext
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 
 from consultancy import audit
 from consultancy.engagements.access import load_case
-from consultancy.evaluation.access import load_response
 from consultancy.evaluation import bp, importing, queries, services
+from consultancy.evaluation.access import load_response
 from consultancy.evaluation.forms import (
-    DeleteResponseForm, ImportForm, RespondentOption, ResponseForm, response_form,
+    DeleteResponseForm,
+    ImportForm,
+    RespondentOption,
+    ResponseForm,
+    response_form,
     response_values,
 )
 from consultancy.exports import download

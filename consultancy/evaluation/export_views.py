@@ -9,8 +9,17 @@ from flask import flash, redirect, render_template, request, url_for
 from consultancy import audit
 from consultancy.evaluation import bp
 from consultancy.evaluation.effect_data import (
-    ACTIVITY_COLUMNS, FORMATS, LONG_COLUMNS, ExportError, activity_fields, build_export,
-    codebook_sheets, codebook_versions, count_rows, long_fields, parse_filters,
+    ACTIVITY_COLUMNS,
+    FORMATS,
+    LONG_COLUMNS,
+    ExportError,
+    activity_fields,
+    build_export,
+    codebook_sheets,
+    codebook_versions,
+    count_rows,
+    long_fields,
+    parse_filters,
 )
 from consultancy.evaluation.queries import instruments_by_code
 from consultancy.evaluation.summary import filter_choices

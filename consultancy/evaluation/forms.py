@@ -12,7 +12,13 @@ from wtforms.validators import InputRequired
 from consultancy.evaluation.services import AnswerValue, item_field
 from consultancy.forms import Form, choices, enum_choices, optional_int, sensible_date
 from consultancy.models import (
-    DaycareUnit, Dimension, InstrumentVersion, MissingCode, Occasion, RespondentRole, Response,
+    DaycareUnit,
+    Dimension,
+    InstrumentVersion,
+    MissingCode,
+    Occasion,
+    RespondentRole,
+    Response,
 )
 
 # A date typed by hand is read the ISO way or the Danish way; the browser's date picker

@@ -37,14 +37,21 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from consultancy import spreadsheets
-
 from consultancy.evaluation import services
 from consultancy.evaluation.services import AnswerValue, item_field
 from consultancy.extensions import db
 from consultancy.inputs import whole_number
 from consultancy.models import (
-    Engagement, EngagementUnit, Instrument, InstrumentVersion, MissingCode, Occasion,
-    RespondentRole, Response, User, VersionStatus,
+    Engagement,
+    EngagementUnit,
+    Instrument,
+    InstrumentVersion,
+    MissingCode,
+    Occasion,
+    RespondentRole,
+    Response,
+    User,
+    VersionStatus,
 )
 from consultancy.services import Refusal
 from consultancy.validators import cell_problems
@@ -305,8 +312,8 @@ def validate(table: Table, context: Context) -> tuple[list[ParsedRow], list[str]
             row_errors.append(locate(_("The row has more cells than the header has columns."),
                                      row.number))
 
-        def refuse(message: str, key: str | None = None) -> None:
-            row_errors.append(locate(message, row.number,
+        def refuse(message: str, key: str | None = None) -> None:  # called in this row only
+            row_errors.append(locate(message, row.number,  # noqa: B023
                                      columns.get(key, key) if key else None))
 
         cells = row.cells

@@ -24,8 +24,18 @@ from sqlalchemy.orm import lazyload
 from consultancy.extensions import db
 from consultancy.i18n import format_date
 from consultancy.models import (
-    Answer, DaycareUnit, Engagement, Instrument, InstrumentVersion, Item, MissingCode, Occasion,
-    RespondentRole, Response, User, VersionStatus,
+    Answer,
+    DaycareUnit,
+    Engagement,
+    Instrument,
+    InstrumentVersion,
+    Item,
+    MissingCode,
+    Occasion,
+    RespondentRole,
+    Response,
+    User,
+    VersionStatus,
 )
 from consultancy.services import Refusal
 from consultancy.services.clock import local_today

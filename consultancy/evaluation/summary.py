@@ -15,11 +15,27 @@ from flask_babel import gettext as _
 from consultancy.engagements.queries import case_years, starting_in
 from consultancy.extensions import db
 from consultancy.models import (
-    Answer, Application, Dimension, Engagement, EngagementType, Instrument, InstrumentKind,
-    InstrumentVersion, Item, Municipality, Occasion, Response, Round, VersionStatus,
+    Answer,
+    Application,
+    Dimension,
+    Engagement,
+    EngagementType,
+    Instrument,
+    InstrumentKind,
+    InstrumentVersion,
+    Item,
+    Municipality,
+    Occasion,
+    Response,
+    Round,
+    VersionStatus,
 )
 from consultancy.rules.statistics import (
-    SUMMARY_FIELDS, InstrumentSummary, ScoredAnswer, scales_poolable, score_value,
+    SUMMARY_FIELDS,
+    InstrumentSummary,
+    ScoredAnswer,
+    scales_poolable,
+    score_value,
     summarise_answers,
 )
 from consultancy.services import Refusal

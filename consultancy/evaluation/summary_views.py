@@ -15,7 +15,13 @@ from consultancy.engagements.access import load_case
 from consultancy.evaluation import bp
 from consultancy.evaluation.charts import BeforeAfter, before_after_chart
 from consultancy.evaluation.summary import (
-    Filters, Summary, SummaryError, choose_instrument, filter_choices, instruments, summarise,
+    Filters,
+    Summary,
+    SummaryError,
+    choose_instrument,
+    filter_choices,
+    instruments,
+    summarise,
 )
 from consultancy.i18n import current_language
 from consultancy.inputs import int_arg

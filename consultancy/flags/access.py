@@ -19,7 +19,11 @@ from consultancy.flags.catalogue import APPLICATION_RULES, MANAGER, TEAM, Action
 from consultancy.identities import case_label
 from consultancy.models import Application, Engagement, Flag, Role, User
 from consultancy.permissions import (
-    can_manage_case, can_read_case, can_write_case, decides_applications, pseudonymised,
+    can_manage_case,
+    can_read_case,
+    can_write_case,
+    decides_applications,
+    pseudonymised,
     sees_every_flag,
 )
 

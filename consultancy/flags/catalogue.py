@@ -18,8 +18,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 
 from consultancy.i18n import format_date, format_number
 from consultancy.models import Flag, FlagRule, SessionFormat, Severity

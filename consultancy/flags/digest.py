@@ -24,13 +24,20 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import force_locale, ngettext
-from flask_babel import gettext as _
+from flask_babel import force_locale, gettext as _, ngettext
 
 from consultancy.extensions import db
 from consultancy.flags import texts
 from consultancy.models import (
-    Application, Engagement, EngagementMember, Flag, FlagRule, JobRun, Role, Severity, User,
+    Application,
+    Engagement,
+    EngagementMember,
+    Flag,
+    FlagRule,
+    JobRun,
+    Role,
+    Severity,
+    User,
 )
 from consultancy.services.jobs import last_run, run_job
 

@@ -14,7 +14,14 @@ from consultancy.engagements.queries import cases_of
 from consultancy.extensions import db
 from consultancy.flags.access import Subject, sees_rule, visible_to
 from consultancy.models import (
-    SEVERITY_ORDER, Application, Engagement, Flag, FlagRule, Role, Severity, User,
+    SEVERITY_ORDER,
+    Application,
+    Engagement,
+    Flag,
+    FlagRule,
+    Role,
+    Severity,
+    User,
 )
 from consultancy.permissions import sees_every_flag
 

@@ -22,9 +22,23 @@ from sqlalchemy.dialects import postgresql, sqlite
 from consultancy.extensions import db
 from consultancy.flags.catalogue import APPLICATION_RULES, CASE_RULES, CATALOGUE
 from consultancy.models import (
-    Application, ApplicationStatus, Engagement, EngagementMember, EngagementPhaseChange,
-    EngagementSession, EngagementStatus, EngagementType, Flag, FlagEvent, FlagEventKind,
-    FlagRule, JobRun, Response, Round, SessionStatus, User,
+    Application,
+    ApplicationStatus,
+    Engagement,
+    EngagementMember,
+    EngagementPhaseChange,
+    EngagementSession,
+    EngagementStatus,
+    EngagementType,
+    Flag,
+    FlagEvent,
+    FlagEventKind,
+    FlagRule,
+    JobRun,
+    Response,
+    Round,
+    SessionStatus,
+    User,
 )
 from consultancy.rules.flags import MILESTONE_FORMATS, MILESTONE_OCCASIONS, ApplicationFacts
 from consultancy.rules.phases import CaseFacts, entered_on, phase_of

@@ -9,7 +9,13 @@ from consultancy.flags import bp, services
 from consultancy.flags.access import FLAG_ROLES, load_flag
 from consultancy.flags.forms import AcknowledgeForm, SnoozeForm
 from consultancy.flags.queries import (
-    DEFAULT_STATE, STATES, FlagFilters, filter_consultants, filter_rules, flag_query, subjects,
+    DEFAULT_STATE,
+    STATES,
+    FlagFilters,
+    filter_consultants,
+    filter_rules,
+    flag_query,
+    subjects,
 )
 from consultancy.i18n import format_date
 from consultancy.inputs import int_arg

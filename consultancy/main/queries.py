@@ -7,12 +7,7 @@ from datetime import date
 from consultancy.applications import queries as applications
 from consultancy.engagements.queries import my_active_cases
 from consultancy.extensions import db
-from consultancy.flags.queries import (
-    FlagFilters,
-    attention_by_severity,
-    flag_query,
-    subjects,
-)
+from consultancy.flags.queries import FlagFilters, attention_by_severity, flag_query, subjects
 from consultancy.models import Role, User
 from consultancy.permissions import sees_every_flag
 

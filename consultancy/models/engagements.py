@@ -11,7 +11,12 @@ from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from consultancy.enums import (
-    EngagementStatus, MemberRole, SessionFormat, SessionStatus, SubFormat, ThemeGroup,
+    EngagementStatus,
+    MemberRole,
+    SessionFormat,
+    SessionStatus,
+    SubFormat,
+    ThemeGroup,
     set_labels,
 )
 from consultancy.extensions import db
@@ -25,7 +30,6 @@ from consultancy.models.reference import DaycareUnit, EngagementType, Municipali
 from consultancy.models.types import UTCDateTime, enum_column
 from consultancy.models.users import User
 from consultancy.services.clock import utcnow
-
 
 set_labels({
     EngagementStatus.PLANNED: _l("Planned"),

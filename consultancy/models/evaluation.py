@@ -10,7 +10,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consultancy.enums import (
-    InstrumentKind, MissingCode, Occasion, RespondentRole, VersionStatus, set_labels,
+    InstrumentKind,
+    MissingCode,
+    Occasion,
+    RespondentRole,
+    VersionStatus,
+    set_labels,
 )
 from consultancy.extensions import db
 from consultancy.models.audit import Json
@@ -19,7 +24,6 @@ from consultancy.models.reference import DaycareUnit
 from consultancy.models.types import UTCDateTime, enum_column
 from consultancy.models.users import User
 from consultancy.services.clock import utcnow
-
 
 set_labels({
     InstrumentKind.SELF_ASSESSMENT: _l("Self-assessment"),

@@ -15,7 +15,6 @@ from consultancy.models.types import UTCDateTime, enum_column
 from consultancy.models.users import User
 from consultancy.services.clock import utcnow
 
-
 set_labels({
     Severity.INFO: _l("Information"),
     Severity.WARNING: _l("Warning"),

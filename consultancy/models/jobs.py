@@ -12,7 +12,6 @@ from consultancy.extensions import db
 from consultancy.models.audit import Json
 from consultancy.models.types import UTCDateTime, enum_column
 
-
 set_labels({
     RunStatus.RUNNING: _l("Running"),
     RunStatus.DONE: _l("Done"),

@@ -12,7 +12,6 @@ from consultancy.extensions import db
 from consultancy.models.audit import Json
 from consultancy.models.types import enum_column
 
-
 set_labels({
     Region.HOVEDSTADEN: _l("Capital Region"),
     Region.SJAELLAND: _l("Region Zealand"),

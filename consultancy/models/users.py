@@ -14,7 +14,6 @@ from consultancy.extensions import db
 from consultancy.models.types import UTCDateTime, enum_column
 from consultancy.services.clock import utcnow
 
-
 set_labels({
     Role.ADMIN: _l("Administrator"),
     Role.TEAM: _l("Team Dagtilbud"),

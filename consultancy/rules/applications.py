@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from consultancy.enums import ApplicationStatus as S
-from consultancy.enums import RoundState
+from consultancy.enums import ApplicationStatus as S, RoundState
 
 
 def round_state(opens_on: date, closes_on: date, today: date) -> RoundState:

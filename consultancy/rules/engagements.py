@@ -7,9 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from consultancy.enums import EngagementStatus as E
-from consultancy.enums import SessionFormat as F
-from consultancy.enums import SubFormat as Sub
+from consultancy.enums import EngagementStatus as E, SessionFormat as F, SubFormat as Sub
 
 QUARTER = Decimal("0.25")
 # The default threshold of the flag rule `hours_nearly_used` (80 %); an admin may change it.

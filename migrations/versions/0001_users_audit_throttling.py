@@ -1,12 +1,12 @@
 """users, audit trail, throttling
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-23 09:21:34.185765
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '0001'

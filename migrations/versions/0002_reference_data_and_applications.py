@@ -7,8 +7,8 @@ Create Date: 2026-11-23 09:33:06.126077
 """
 from datetime import datetime, timezone
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '0002'

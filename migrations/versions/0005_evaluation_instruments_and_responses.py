@@ -8,8 +8,8 @@ Create Date: 2026-11-23 12:20:11.375220
 """
 from datetime import datetime, timezone
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.

@@ -6,7 +6,11 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import sign_in
 from tests.e2e.flows import (
-    REFERENCE, expect_error_on, fill_mini_application, open_menu, submit_application,
+    REFERENCE,
+    expect_error_on,
+    fill_mini_application,
+    open_menu,
+    submit_application,
 )
 
 pytestmark = pytest.mark.e2e

@@ -3,8 +3,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
-from playwright.sync_api import expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError, expect
 
 from tests.e2e.conftest import sign_in
 from tests.e2e.flows import danish, flask, new_mini_case, today

@@ -140,9 +140,11 @@ def test_the_header_fits_on_one_row_at_1280(new_page, email, language):
     assert len(parts) >= 6, parts
     # One row: every part overlaps the brand's row, and nothing sticks out of the bar.
     brand = parts[0]
-    below = [p["text"] for p in parts if p["top"] >= brand["bottom"] or p["bottom"] <= brand["top"]]
+    below = [p["text"] for p in parts
+             if p["top"] >= brand["bottom"] or p["bottom"] <= brand["top"]]
     assert below == [], f"on a second row: {below}"
-    outside = [p["text"] for p in parts if p["right"] > found["right"] + 0.5 or p["left"] < found["left"] - 0.5]
+    outside = [p["text"] for p in parts
+               if p["right"] > found["right"] + 0.5 or p["left"] < found["left"] - 0.5]
     assert outside == [], f"outside the header: {outside}"
     assert found["barScroll"] <= found["barWidth"]
     assert found["scroll"] <= found["width"]

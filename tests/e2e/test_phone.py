@@ -37,7 +37,8 @@ SMALL_TARGETS = """(minimum) => {
       const labels = [...(el.labels || [])];
       const wrapping = el.closest('label');
       if (wrapping) height = wrapping.getBoundingClientRect().height;
-      else for (const label of labels) height = Math.max(height, label.getBoundingClientRect().height);
+      else for (const label of labels)
+        height = Math.max(height, label.getBoundingClientRect().height);
       if (!shown(wrapping || el)) continue;
     } else if (!shown(el)) continue;
     if (height + 0.5 < minimum) offenders.push(`${describe(el)}: ${height.toFixed(1)} px`);

@@ -37,20 +37,39 @@ from pathlib import Path
 from flask_babel import gettext as _, lazy_gettext as _l
 
 from consultancy.evaluation.effect_data.activity import (
-    ACTIVITY_COLUMNS, activity_fields, activity_frame,
+    ACTIVITY_COLUMNS,
+    activity_fields,
+    activity_frame,
 )
 from consultancy.evaluation.effect_data.codebook import (
-    codebook_fields, codebook_sheets, codebook_versions, item_fields, items_frame,
+    codebook_fields,
+    codebook_sheets,
+    codebook_versions,
+    item_fields,
+    items_frame,
     variables_frame,
 )
 from consultancy.evaluation.effect_data.filters import (
-    EffectFilters, ExportError, count_rows, parse_filters,
+    EffectFilters,
+    ExportError,
+    count_rows,
+    parse_filters,
 )
 from consultancy.evaluation.effect_data.long_table import LONG_COLUMNS, long_fields, long_frames
 from consultancy.evaluation.effect_data.lookups import lookups
 from consultancy.exports import (
-    CSV_DIALECTS, EXTENSIONS, XLSX_MAX_ROWS, BundleFile, Field, WrittenFile,
-    csv_dialect_descriptor, datapackage_schema, json_bytes, table_writer, write_csv, write_xlsx,
+    CSV_DIALECTS,
+    EXTENSIONS,
+    XLSX_MAX_ROWS,
+    BundleFile,
+    Field,
+    WrittenFile,
+    csv_dialect_descriptor,
+    datapackage_schema,
+    json_bytes,
+    table_writer,
+    write_csv,
+    write_xlsx,
 )
 from consultancy.pseudonyms import DIGITS, key_id, key_source
 from consultancy.services.clock import utcnow

@@ -13,8 +13,15 @@ from consultancy.evaluation.summary import Filters, cases_matching
 from consultancy.extensions import db
 from consultancy.inputs import whole_number
 from consultancy.models import (
-    Answer, EngagementType, Instrument, InstrumentKind, InstrumentVersion, Municipality,
-    Response, Round, VersionStatus,
+    Answer,
+    EngagementType,
+    Instrument,
+    InstrumentKind,
+    InstrumentVersion,
+    Municipality,
+    Response,
+    Round,
+    VersionStatus,
 )
 from consultancy.services import Refusal
 from consultancy.validators import text_problem

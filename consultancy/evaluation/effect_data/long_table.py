@@ -16,8 +16,17 @@ from consultancy.exports import Field
 from consultancy.extensions import db
 from consultancy.i18n import current_language
 from consultancy.models import (
-    Answer, EngagementType, InstrumentVersion, Item, MissingCode, Municipality, Occasion,
-    Ownership, RespondentRole, Response, UnitKind,
+    Answer,
+    EngagementType,
+    InstrumentVersion,
+    Item,
+    MissingCode,
+    Municipality,
+    Occasion,
+    Ownership,
+    RespondentRole,
+    Response,
+    UnitKind,
 )
 from consultancy.pseudonyms import pseudonym, respondent_value
 

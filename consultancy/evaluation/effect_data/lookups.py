@@ -8,13 +8,22 @@ import pandas as pd
 import sqlalchemy as sa
 
 from consultancy.evaluation.effect_data.filters import (
-    EffectFilters, response_conditions, versions_covered,
+    EffectFilters,
+    response_conditions,
+    versions_covered,
 )
 from consultancy.evaluation.summary import Filters, cases_matching
 from consultancy.extensions import db
 from consultancy.models import (
-    Application, DaycareUnit, Dimension, Engagement, EngagementType, InstrumentVersion, Item,
-    Response, Round,
+    Application,
+    DaycareUnit,
+    Dimension,
+    Engagement,
+    EngagementType,
+    InstrumentVersion,
+    Item,
+    Response,
+    Round,
 )
 from consultancy.pseudonyms import pseudonym, pseudonymisation_key
 
