@@ -37,19 +37,11 @@ def create_app(config: Mapping[str, Any] | None = None,
         proxies = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
-    from consultancy import (
-        audit,
-        cli,
-        errors,
-        i18n,
-        identities,
-        inputs,
-        permissions,
-        web_security,
-        weblog,
-    )
+    from consultancy import cli
     from consultancy.extensions import bootstrap, csrf, db, login_manager, migrate
     from consultancy.flags import refresh as flag_refresh
+    from consultancy.security import audit, identities, permissions
+    from consultancy.web import errors, i18n, inputs, web_security, weblog
 
     weblog.init_app(app)  # first, so that its timer runs before any other hook can refuse
     inputs.init_app(app)  # before the routes are added and before the CSRF check reads forms

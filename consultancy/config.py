@@ -28,7 +28,8 @@ class Defaults:
     SESSION_IDLE_TIMEOUT = timedelta(hours=2)
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
-    WTF_I18N_ENABLED = False  # WTForms' messages come from our own catalogue (consultancy.forms)
+    # WTForms' messages come from our own catalogue (consultancy.web.forms).
+    WTF_I18N_ENABLED = False
 
     BABEL_DEFAULT_LOCALE = "da"
     # The zone people count days and read times in: "today", deadlines, the times shown,
@@ -47,7 +48,7 @@ class Defaults:
     # zxcvbn's estimate, 0 (guessed at once) to 4; below this a new password is refused.
     PASSWORD_MIN_SCORE = 3
 
-    # Bounds on what a request may carry (consultancy.spreadsheets, consultancy.inputs).
+    # Bounds on what a request may carry (exchange.spreadsheets, web.inputs).
     # A request body past MAX_CONTENT_LENGTH is refused with 413 before it is read.
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024
     # An uploaded import file: its size, what an XLSX workbook may unpack to, its rows.
@@ -86,7 +87,7 @@ class Defaults:
     ACCESSIBILITY_CONTACT = "sbst@sbst.dk"
     ACCESSIBILITY_STATEMENT_DATE = "2026-11-23"
 
-    # The secret key of the pseudonyms in exports for evaluators (consultancy.pseudonyms).
+    # The secret key of the pseudonyms in exports for evaluators (consultancy.security.pseudonyms).
     # Unset, it is derived from SECRET_KEY, so a new SECRET_KEY gives new pseudonyms and
     # older exports can no longer be linked to newer ones: set it in production (e.g.
     # FLASK_PSEUDONYM_KEY, 32+ random characters), keep it secret and never change it.

@@ -11,7 +11,7 @@ from consultancy.engagements.queries import cases_of
 from consultancy.extensions import db
 from consultancy.models import EngagementMember, MemberRole, Role
 from consultancy.models.engagements import is_current_member
-from consultancy.permissions import (
+from consultancy.security.permissions import (
     PUBLIC,
     TokenAccess,
     access_of,

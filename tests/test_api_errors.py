@@ -8,7 +8,7 @@ from flask import abort
 
 from consultancy.extensions import db
 from consultancy.models import Role, User
-from consultancy.permissions import public
+from consultancy.security.permissions import public
 from tests.test_api import get, issue_token  # noqa: F401 (a fixture)
 
 

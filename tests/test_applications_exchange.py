@@ -24,7 +24,7 @@ from consultancy.applications.exchange import (
 )
 from consultancy.applications.queries import current_criteria_set
 from consultancy.applications.services import ApplicationData, UnitData
-from consultancy.exports import neutralise, write_table
+from consultancy.exchange.exports import neutralise, write_table
 from consultancy.extensions import db
 from consultancy.models import (
     ApplicantKind,

@@ -136,7 +136,7 @@ def test_the_import_check_knows_areas_and_view_modules():
     assert not is_view_module("consultancy.engagements.queries")
     assert area_of("consultancy.engagements.views") == "engagements"
     assert area_of("consultancy.engagements") == "engagements"
-    assert area_of("consultancy.permissions") is None
+    assert area_of("consultancy.config") is None
     source = ("from consultancy.engagements import views\n"
               "from . import queries\n"
               "from ..flags.views import flagged\n")

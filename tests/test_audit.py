@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from consultancy import audit
 from consultancy.extensions import db
 from consultancy.models import (
     AuditEntry,
@@ -23,6 +22,7 @@ from consultancy.models import (
     UnitKind,
     User,
 )
+from consultancy.security import audit
 from tests.conftest import FROZEN_AT
 
 

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 
-from consultancy import spreadsheets
+from consultancy.exchange import spreadsheets
 from consultancy.extensions import db
 from consultancy.models import AuditEntry, Engagement, Role
 

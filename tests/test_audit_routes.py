@@ -26,7 +26,6 @@ import sqlalchemy as sa
 
 from consultancy.admin import instruments
 from consultancy.applications import services as applications
-from consultancy.audit import REDACTED, _json_value
 from consultancy.engagements.forms import session_values
 from consultancy.evaluation import services as evaluation
 from consultancy.evaluation.forms import item_field
@@ -54,6 +53,7 @@ from consultancy.models import (
     UnitKind,
     User,
 )
+from consultancy.security.audit import REDACTED, _json_value
 from consultancy.services.clock import utcnow
 from tests.conftest import PASSWORD
 from tests.test_applications import VALID_FORM

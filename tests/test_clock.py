@@ -6,10 +6,10 @@ import sqlalchemy as sa
 
 from consultancy import create_app
 from consultancy.extensions import db
-from consultancy.i18n import format_datetime
 from consultancy.models import JobRun
 from consultancy.scheduler import build_scheduler, scheduled_pass
 from consultancy.services.clock import COPENHAGEN, local_today, utcnow
+from consultancy.web.i18n import format_datetime
 
 # 23:30 in Copenhagen is already 09:30 the next morning in Auckland (UTC+12 in June).
 LATE_EVENING = datetime(2026, 6, 17, 23, 30, tzinfo=COPENHAGEN)

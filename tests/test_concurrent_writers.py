@@ -365,7 +365,7 @@ def references(app) -> list[str]:
 
 
 def test_a_public_form_sent_twice_at_once_makes_one_application(workers):
-    from consultancy import throttle
+    from consultancy.security import throttle
 
     first_app, second_app = workers
     form = as_rendered(first_app.test_client().get("/apply").get_data(as_text=True))

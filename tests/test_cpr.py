@@ -22,7 +22,6 @@ from consultancy.applications.exchange import UNIT_COLUMNS, ExchangeError, impor
 from consultancy.auth.services import authenticate
 from consultancy.evaluation import services as evaluation
 from consultancy.extensions import db
-from consultancy.forms import Form
 from consultancy.models import (
     Application,
     AuditEntry,
@@ -33,9 +32,10 @@ from consultancy.models import (
     User,
 )
 from consultancy.rules.text import HIDDEN, contains_cpr, has_control_characters, shown
+from consultancy.security.validators import CONTROL_MESSAGE, CPR_MESSAGE, cell_problems
 from consultancy.services.clock import utcnow
-from consultancy.validators import CONTROL_MESSAGE, CPR_MESSAGE, cell_problems
-from consultancy.weblog import JsonFormatter
+from consultancy.web.forms import Form
+from consultancy.web.weblog import JsonFormatter
 from tests.conftest import PASSWORD
 from tests.test_applications import VALID_FORM, errors_of
 

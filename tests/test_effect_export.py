@@ -23,7 +23,7 @@ from consultancy.evaluation.effect_data import (
     long_frames,
     parse_filters,
 )
-from consultancy.exports import Field, drain, write_csv, write_parquet
+from consultancy.exchange.exports import Field, drain, write_csv, write_parquet
 from consultancy.extensions import db
 from consultancy.models import (
     Answer,
@@ -38,7 +38,7 @@ from consultancy.models import (
     Role,
     SessionFormat,
 )
-from consultancy.pseudonyms import pseudonym
+from consultancy.security.pseudonyms import pseudonym
 from consultancy.services.clock import local_today
 
 SUMMARY = "Vi så på legen i garderoben."  # every session's summary in build_case

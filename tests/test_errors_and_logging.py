@@ -2,8 +2,8 @@ import io
 import json
 import logging
 
-from consultancy.permissions import public
-from consultancy.weblog import JsonFormatter
+from consultancy.security.permissions import public
+from consultancy.web.weblog import JsonFormatter
 
 
 def test_not_found_page_is_in_the_layout_and_in_danish(client):

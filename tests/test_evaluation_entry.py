@@ -29,7 +29,7 @@ from consultancy.models import (
     Role,
     VersionStatus,
 )
-from consultancy.pseudonyms import pseudonym, respondent_value
+from consultancy.security.pseudonyms import pseudonym, respondent_value
 from consultancy.services.clock import COPENHAGEN
 from tests.conftest import TODAY
 from tests.test_demo import add_reviewers, fresh_app

@@ -39,7 +39,7 @@ from consultancy.models import (
     UnitKind,
     User,
 )
-from consultancy.permissions import PUBLIC, TokenAccess, access_of
+from consultancy.security.permissions import PUBLIC, TokenAccess, access_of
 from consultancy.services.clock import utcnow
 from tests.conftest import TODAY
 

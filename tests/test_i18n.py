@@ -7,8 +7,8 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 from consultancy.extensions import db
-from consultancy.i18n import format_date, format_datetime, format_number
 from consultancy.models import Role, User
+from consultancy.web.i18n import format_date, format_datetime, format_number
 
 ROOT = Path(__file__).parent.parent
 CATALOGUES = ROOT / "consultancy" / "translations" / "da" / "LC_MESSAGES"

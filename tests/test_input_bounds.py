@@ -71,7 +71,7 @@ def walked(make_app):
 
 
 def int_arg_names() -> set[str]:
-    """Every query parameter a view reads as an integer (through consultancy.inputs)."""
+    """Every query parameter a view reads as an integer (through consultancy.web.inputs)."""
     source = "".join(path.read_text() for path in Path(consultancy.__file__).parent.rglob(
         "*.py"))
     return set(re.findall(r"""int_arg\(["'](\w+)["']\)""", source))

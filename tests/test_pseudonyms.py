@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from consultancy.pseudonyms import (
+from consultancy.security.pseudonyms import (
     DIGITS,
     PREFIXES,
     key_id,

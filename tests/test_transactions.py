@@ -7,7 +7,7 @@ from wtforms import Form, StringField
 from consultancy.extensions import db
 from consultancy.models import Municipality
 from consultancy.services import Conflict, Refusal
-from consultancy.transactions import commit_or_show
+from consultancy.web.transactions import commit_or_show
 
 
 class NameForm(Form):

@@ -14,7 +14,7 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from consultancy import spreadsheets
+from consultancy.exchange import spreadsheets
 from consultancy.extensions import db
 from consultancy.models import Application
 from tests.test_applications_exchange import (

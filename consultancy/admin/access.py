@@ -1,5 +1,5 @@
 """Loading the records of the administrator's pages. Every page is for administrators only
-(`role_required(Role.ADMIN)`, `consultancy.permissions`), who may see and change any of
+(`role_required(Role.ADMIN)`, `consultancy.security.permissions`), who may see and change any of
 them, so a record is only looked up here: a missing one is a 404."""
 from __future__ import annotations
 

@@ -22,9 +22,9 @@ from wtforms.validators import (
 from consultancy.admin.flag_rules import override_field, unit_label
 from consultancy.auth.forms import PASSWORD_MAX_LENGTH, acceptable_password
 from consultancy.flags.catalogue import FlagRuleSpec
-from consultancy.forms import DecimalCommaField, Form, choices, enum_choices, optional_int
-from consultancy.i18n import LANGUAGE_NAMES
 from consultancy.models import Intake, Role, Severity
+from consultancy.web.forms import DecimalCommaField, Form, choices, enum_choices, optional_int
+from consultancy.web.i18n import LANGUAGE_NAMES
 
 
 def _typed_account(form):

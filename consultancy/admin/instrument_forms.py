@@ -24,8 +24,8 @@ from consultancy.admin.instruments import (
     TEXT_MAX,
     anchor_field,
 )
-from consultancy.forms import Form, choices, enum_choices, optional_int
 from consultancy.models import InstrumentKind, Theme, ThemeGroup
+from consultancy.web.forms import Form, choices, enum_choices, optional_int
 
 POINTS = range(1, max(SCALE_MAXIMA) + 1)
 

@@ -15,9 +15,6 @@ from consultancy.admin.instrument_forms import (
     ScaleForm,
     scale_values,
 )
-from consultancy.forms import ButtonForm
-from consultancy.i18n import current_language
-from consultancy.inputs import int_arg
 from consultancy.models import (
     Dimension,
     Instrument,
@@ -27,9 +24,12 @@ from consultancy.models import (
     MissingCode,
     Role,
 )
-from consultancy.permissions import role_required
+from consultancy.security.permissions import role_required
 from consultancy.services.clock import utcnow
-from consultancy.transactions import commit_or_show, flash_form_errors
+from consultancy.web.forms import ButtonForm
+from consultancy.web.i18n import current_language
+from consultancy.web.inputs import int_arg
+from consultancy.web.transactions import commit_or_show, flash_form_errors
 
 
 def version_url(version: InstrumentVersion) -> str:

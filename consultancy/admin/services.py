@@ -25,8 +25,8 @@ from consultancy.models import (
     User,
 )
 from consultancy.models.users import normalise_email
+from consultancy.security.validators import text_problem
 from consultancy.services import Refusal
-from consultancy.validators import text_problem
 
 
 class UserError(Refusal):

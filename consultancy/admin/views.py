@@ -20,18 +20,18 @@ from consultancy.admin.services import (
     update_flag_rule,
     update_user,
 )
-from consultancy.audit import ACTION_LABELS, describe
 from consultancy.auth import sessions
 from consultancy.extensions import db
 from consultancy.flags import queries as flag_queries
 from consultancy.flags.catalogue import spec_of
-from consultancy.forms import choices
-from consultancy.i18n import current_language
 from consultancy.models import Intake, Role, Severity
-from consultancy.pagination import paginate
-from consultancy.permissions import role_required
+from consultancy.security.audit import ACTION_LABELS, describe
+from consultancy.security.permissions import role_required
 from consultancy.services.clock import utcnow
-from consultancy.transactions import commit_or_show
+from consultancy.web.forms import choices
+from consultancy.web.i18n import current_language
+from consultancy.web.pagination import paginate
+from consultancy.web.transactions import commit_or_show
 
 
 def _fields(form) -> dict:

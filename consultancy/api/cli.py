@@ -12,11 +12,11 @@ from flask_babel import gettext as _
 from consultancy.api import bp
 from consultancy.api.tokens import TOKEN_ROLES, revoke
 from consultancy.extensions import db
-from consultancy.i18n import format_datetime
 from consultancy.models import ApiToken, User
 from consultancy.models.users import normalise_email
-from consultancy.permissions import hash_token
+from consultancy.security.permissions import hash_token
 from consultancy.services.clock import utcnow
+from consultancy.web.i18n import format_datetime
 
 PREFIX_LENGTH = 8
 

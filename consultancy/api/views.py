@@ -7,10 +7,8 @@ import json
 from flask import jsonify, request
 from flask_babel import force_locale
 
-from consultancy import audit
 from consultancy.api import bp
 from consultancy.api.tokens import TOKEN_ROLES
-from consultancy.errors import json_error
 from consultancy.evaluation.effect_data import (
     API_FORMATS,
     ExportError,
@@ -25,9 +23,11 @@ from consultancy.evaluation.effect_data import (
     parse_filters,
     variables_frame,
 )
-from consultancy.exports import stream_download, streamed, table_writer
+from consultancy.exchange.exports import stream_download, streamed, table_writer
 from consultancy.extensions import db
-from consultancy.permissions import current_token, token_required
+from consultancy.security import audit
+from consultancy.security.permissions import current_token, token_required
+from consultancy.web.errors import json_error
 
 EXTENSIONS = {"csv": "csv", "parquet": "parquet", "json": "json"}
 

@@ -1,5 +1,5 @@
 """Loading the records of the application pages, and refusing what the user may not do
-with them (the rules are in `consultancy.permissions`)."""
+with them (the rules are in `consultancy.security.permissions`)."""
 from __future__ import annotations
 
 from flask import abort
@@ -7,7 +7,7 @@ from flask import abort
 from consultancy.applications import queries
 from consultancy.extensions import db
 from consultancy.models import Application, DaycareUnit, Review, Round
-from consultancy.permissions import own_review
+from consultancy.security.permissions import own_review
 
 
 def load_application(application_id: int) -> Application:

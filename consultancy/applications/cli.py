@@ -5,12 +5,12 @@ from pathlib import Path
 
 import click
 
-from consultancy import audit
 from consultancy.applications import bp
 from consultancy.applications.exchange import ExchangeError, export_frame, import_applications
-from consultancy.exports import write_table
+from consultancy.exchange.exports import write_table
 from consultancy.extensions import db
 from consultancy.models import Round
+from consultancy.security import audit
 from consultancy.services.clock import local_today, utcnow
 
 

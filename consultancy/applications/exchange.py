@@ -41,17 +41,17 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
-from consultancy import spreadsheets
 from consultancy.applications import queries, services
 from consultancy.applications.forms import MAX_UNITS, ApplicationForm
 from consultancy.applications.services import ApplicationError
+from consultancy.exchange import spreadsheets
 from consultancy.extensions import db
-from consultancy.i18n import current_language
 from consultancy.models import Application, Channel, EngagementType, Municipality, Round
 from consultancy.rules.applications import DECISIONS
 from consultancy.rules.text import shown
+from consultancy.security.validators import cell_problems
 from consultancy.services.clock import local_zone
-from consultancy.validators import cell_problems
+from consultancy.web.i18n import current_language
 
 # --- export ------------------------------------------------------------------------------
 

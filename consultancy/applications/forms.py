@@ -29,7 +29,8 @@ from wtforms.validators import (
 )
 
 from consultancy.applications.services import ApplicationData, RoundData, UnitData
-from consultancy.forms import (
+from consultancy.models import ApplicantKind, ApplicationStatus, Ownership, UnitKind
+from consultancy.web.forms import (
     DecimalCommaField,
     Form,
     choices,
@@ -37,8 +38,7 @@ from consultancy.forms import (
     optional_int,
     sensible_date,
 )
-from consultancy.inputs import whole_number
-from consultancy.models import ApplicantKind, ApplicationStatus, Ownership, UnitKind
+from consultancy.web.inputs import whole_number
 
 MAX_UNITS = 10
 TEXT_MAX = 5000

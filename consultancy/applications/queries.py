@@ -23,9 +23,9 @@ from consultancy.models import (
     Round,
     User,
 )
-from consultancy.permissions import sees_scores
 from consultancy.rules import eligibility
 from consultancy.rules.applications import RoundState, round_state
+from consultancy.security.permissions import sees_scores
 
 # --- reference data for the forms ----------------------------------------------------------
 

@@ -18,7 +18,6 @@ from consultancy.applications.queries import (
 )
 from consultancy.engagements.services import create_case
 from consultancy.extensions import db
-from consultancy.i18n import format_date
 from consultancy.models import (
     ApplicantKind,
     Application,
@@ -45,6 +44,7 @@ from consultancy.rules.applications import CLOSED, DECISIONS, can_move
 from consultancy.services import Conflict, Refusal
 from consultancy.services.locking import hold
 from consultancy.services.numbering import application_reference, next_number
+from consultancy.web.i18n import format_date
 
 
 class ApplicationError(Refusal):

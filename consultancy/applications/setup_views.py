@@ -3,20 +3,20 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from consultancy import audit
 from consultancy.admin.queries import engagement_types
 from consultancy.applications import access, bp, queries, services
 from consultancy.applications.exchange import export_frame
 from consultancy.applications.forms import CriteriaSetForm, RoundForm, UnitEditForm
-from consultancy.exports import MIMETYPES, download
+from consultancy.exchange.exports import MIMETYPES, download
 from consultancy.extensions import db
-from consultancy.forms import choices
-from consultancy.i18n import current_language
 from consultancy.models import Intake, Ownership, Role, Round, UnitKind
-from consultancy.pagination import paginate
-from consultancy.permissions import role_required
+from consultancy.security import audit
+from consultancy.security.permissions import role_required
 from consultancy.services.clock import local_today
-from consultancy.transactions import commit_or_show
+from consultancy.web.forms import choices
+from consultancy.web.i18n import current_language
+from consultancy.web.pagination import paginate
+from consultancy.web.transactions import commit_or_show
 
 
 def _round_choices(form: RoundForm) -> None:

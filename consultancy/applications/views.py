@@ -2,7 +2,6 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from consultancy import throttle
 from consultancy.admin.queries import engagement_types
 from consultancy.applications import access, bp, queries, services
 from consultancy.applications.forms import (
@@ -13,15 +12,16 @@ from consultancy.applications.forms import (
     score_form,
 )
 from consultancy.extensions import db
-from consultancy.forms import ButtonForm, choices
-from consultancy.i18n import current_language
-from consultancy.inputs import int_arg
 from consultancy.models import Application, ApplicationStatus, Channel, Role
-from consultancy.pagination import paginate
-from consultancy.permissions import own_review, public, role_required
+from consultancy.security import throttle
+from consultancy.security.permissions import own_review, public, role_required
 from consultancy.services import Conflict
 from consultancy.services.clock import local_today, utcnow
-from consultancy.transactions import commit_or_show, flash_form_errors
+from consultancy.web.forms import ButtonForm, choices
+from consultancy.web.i18n import current_language
+from consultancy.web.inputs import int_arg
+from consultancy.web.pagination import paginate
+from consultancy.web.transactions import commit_or_show, flash_form_errors
 
 APPLY_BUCKET = "apply"
 

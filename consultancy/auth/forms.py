@@ -4,7 +4,7 @@ from wtforms import EmailField, HiddenField, PasswordField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from consultancy.auth.passwords import PasswordRefused, check_new_password
-from consultancy.forms import Form
+from consultancy.web.forms import Form
 
 PASSWORD_MAX_LENGTH = 256
 

@@ -8,13 +8,13 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from consultancy import audit, throttle
 from consultancy.auth import sessions
 from consultancy.auth.passwords import check_new_password
 from consultancy.extensions import db
 from consultancy.models import User
 from consultancy.models.users import normalise_email
 from consultancy.rules.text import shown
+from consultancy.security import audit, throttle
 
 LOGIN_BUCKET = "login"
 # Checked against when the email is unknown, so that a miss costs as much time as a hit.

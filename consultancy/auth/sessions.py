@@ -17,7 +17,7 @@ from flask_login import login_user, logout_user
 
 from consultancy.extensions import db
 from consultancy.models import User, UserSession
-from consultancy.permissions import hash_token
+from consultancy.security.permissions import hash_token
 from consultancy.services.clock import utcnow
 
 # Why a session ended (UserSession.end_reason).

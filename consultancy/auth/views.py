@@ -2,17 +2,17 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from consultancy import audit
 from consultancy.auth import bp, sessions
 from consultancy.auth.forms import LoginForm, PasswordChangeForm
 from consultancy.auth.passwords import PasswordRefused
 from consultancy.auth.services import Outcome, authenticate, change_password
 from consultancy.extensions import db, login_manager
-from consultancy.forms import ButtonForm, show_refusal
 from consultancy.models import User
-from consultancy.navigation import safe_next
-from consultancy.permissions import public, signed_in
+from consultancy.security import audit
+from consultancy.security.permissions import public, signed_in
 from consultancy.services.clock import utcnow
+from consultancy.web.forms import ButtonForm, show_refusal
+from consultancy.web.navigation import safe_next
 
 
 @login_manager.user_loader

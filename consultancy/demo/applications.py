@@ -11,7 +11,6 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from consultancy import audit
 from consultancy.applications import queries, services
 from consultancy.applications.services import ApplicationData, UnitData
 from consultancy.demo.common import DEMO_DOMAIN, UNIT_CHILDREN, DemoError, texts
@@ -29,6 +28,7 @@ from consultancy.models import (
     UnitKind,
     User,
 )
+from consultancy.security import audit
 from consultancy.services.clock import COPENHAGEN
 
 SEED = 2017

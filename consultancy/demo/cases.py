@@ -10,7 +10,6 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from consultancy import audit
 from consultancy.demo.common import UNIT_CHILDREN, DemoError, texts, weekday
 from consultancy.engagements import services as case_services
 from consultancy.extensions import db
@@ -31,6 +30,7 @@ from consultancy.models import (
     User,
 )
 from consultancy.rules import engagements as rules
+from consultancy.security import audit
 from consultancy.services.clock import COPENHAGEN
 
 CASES_SEED = 2019

@@ -8,7 +8,6 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from consultancy import audit
 from consultancy.demo.common import weekday
 from consultancy.evaluation import services as evaluation
 from consultancy.extensions import db
@@ -22,6 +21,7 @@ from consultancy.models import (
     User,
 )
 from consultancy.rules import engagements as rules
+from consultancy.security import audit
 from consultancy.services.clock import COPENHAGEN
 
 E = EngagementStatus

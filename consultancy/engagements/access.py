@@ -8,7 +8,7 @@ from flask_login import current_user
 from consultancy.engagements.queries import case_query
 from consultancy.extensions import db
 from consultancy.models import Engagement, EngagementSession, Role
-from consultancy.permissions import can_read_case, can_write_case
+from consultancy.security.permissions import can_read_case, can_write_case
 from consultancy.services.clock import local_today
 
 

@@ -13,9 +13,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from consultancy.forms import DecimalCommaField, Form, enum_choices, optional_int, sensible_date
 from consultancy.models import EngagementStatus, MemberRole
-from consultancy.validators import CHILDREN_NOTICE
+from consultancy.security.validators import CHILDREN_NOTICE
+from consultancy.web.forms import DecimalCommaField, Form, enum_choices, optional_int, sensible_date
 
 
 class CaseForm(Form):

@@ -6,11 +6,11 @@ from pathlib import Path
 import click
 from flask_babel import gettext as _
 
-from consultancy import audit
 from consultancy.engagements import bp
 from consultancy.engagements.exchange import PeriodError, parse_period, sessions_frame
-from consultancy.exports import write_table
+from consultancy.exchange.exports import write_table
 from consultancy.extensions import db
+from consultancy.security import audit
 
 
 @bp.cli.group("sessions")

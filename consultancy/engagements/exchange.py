@@ -2,7 +2,7 @@
 
 One row per session, held or planned, with codes and counts only: no summary, no next
 steps, no names and no contacts, so the file may leave the system. Written through
-`consultancy.exports.write_table` like every other export.
+`consultancy.exchange.exports.write_table` like every other export.
 """
 from __future__ import annotations
 

@@ -1,14 +1,14 @@
 """The sessions export as a download for Team Dagtilbud."""
 from flask import abort, request
 
-from consultancy import audit
 from consultancy.engagements import bp
 from consultancy.engagements.exchange import PeriodError, parse_period, sessions_frame
-from consultancy.errors import render_error
-from consultancy.exports import MIMETYPES, download
+from consultancy.exchange.exports import MIMETYPES, download
 from consultancy.extensions import db
 from consultancy.models import Role
-from consultancy.permissions import role_required
+from consultancy.security import audit
+from consultancy.security.permissions import role_required
+from consultancy.web.errors import render_error
 
 
 @bp.route("/sessions/export.<fmt>")

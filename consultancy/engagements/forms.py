@@ -20,11 +20,11 @@ from wtforms.validators import InputRequired, Length, NumberRange
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from consultancy.engagements.services import SessionData
-from consultancy.forms import DecimalCommaField, Form, choices, enum_choices, sensible_date
-from consultancy.inputs import whole_number
 from consultancy.models import EngagementSession, SessionFormat, SubFormat, Theme, ThemeGroup
 from consultancy.rules.engagements import SUB_FORMATS
-from consultancy.validators import CHILDREN_NOTICE
+from consultancy.security.validators import CHILDREN_NOTICE
+from consultancy.web.forms import DecimalCommaField, Form, choices, enum_choices, sensible_date
+from consultancy.web.inputs import whole_number
 
 TEXT_MAX = 5000
 PEOPLE_MAX = 500

@@ -8,12 +8,12 @@ from flask_babel import lazy_gettext as _l
 from consultancy.admin.queries import engagement_types
 from consultancy.engagements import bp, queries
 from consultancy.engagements.queries import CaseFilters
-from consultancy.inputs import int_arg
 from consultancy.models import EngagementStatus, Role
-from consultancy.pagination import paginate, paginate_list
-from consultancy.permissions import role_required
 from consultancy.rules.engagements import half_year_of, month_of
+from consultancy.security.permissions import role_required
 from consultancy.services.clock import local_today
+from consultancy.web.inputs import int_arg
+from consultancy.web.pagination import paginate, paginate_list
 
 SORT_LABELS = {
     "reference": _l("Reference"),

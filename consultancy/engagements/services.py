@@ -9,7 +9,6 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from consultancy.extensions import db
-from consultancy.i18n import format_number
 from consultancy.models import (
     DaycareUnit,
     Engagement,
@@ -38,6 +37,7 @@ from consultancy.services import Refusal, check_version, take_new_version_if_cha
 from consultancy.services.clock import local_zone
 from consultancy.services.locking import hold
 from consultancy.services.numbering import engagement_reference, next_number
+from consultancy.web.i18n import format_number
 
 
 class EngagementError(Refusal):

@@ -9,7 +9,6 @@ from sqlalchemy.orm import selectinload
 from consultancy.engagements import bp, queries, services
 from consultancy.engagements.access import load_case, load_session
 from consultancy.engagements.forms import DeleteSessionForm, SessionForm, session_values
-from consultancy.i18n import current_language, format_date
 from consultancy.models import (
     Engagement,
     EngagementSession,
@@ -18,9 +17,10 @@ from consultancy.models import (
     SessionStatus,
     ThemeGroup,
 )
-from consultancy.permissions import is_on_case, role_required
+from consultancy.security.permissions import is_on_case, role_required
 from consultancy.services.clock import local_today
-from consultancy.transactions import commit_or_show
+from consultancy.web.i18n import current_language, format_date
+from consultancy.web.transactions import commit_or_show
 
 SESSION_ROLES = (Role.CONSULTANT, Role.TEAM, Role.ADMIN)
 # What the session form offers and checks: the case's units and themes, and its hours.

@@ -14,11 +14,11 @@ from datetime import date, datetime, time
 from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 
 from consultancy.flags import texts as flag_texts
-from consultancy.i18n import current_language, format_date, format_number
-from consultancy.identities import unit_label
 from consultancy.models import Engagement, EngagementType, FlagEventKind, SessionStatus
 from consultancy.rules.phases import phase_entry
+from consultancy.security.identities import unit_label
 from consultancy.services.clock import local_today, local_zone
+from consultancy.web.i18n import current_language, format_date, format_number
 
 
 @dataclass(frozen=True)

@@ -19,21 +19,21 @@ from consultancy.engagements.queries import CASE_PAGE
 from consultancy.engagements.timeline import timeline
 from consultancy.extensions import db
 from consultancy.flags.queries import sort_key
-from consultancy.forms import ButtonForm, choices
-from consultancy.i18n import current_language
-from consultancy.identities import unit_label
 from consultancy.models import Engagement, EngagementStatus, MemberRole, Role
-from consultancy.pagination import paginate_list
-from consultancy.permissions import (
+from consultancy.rules.phases import phase_entry
+from consultancy.security.identities import unit_label
+from consultancy.security.permissions import (
     can_manage_case,
     can_write_case,
     pseudonymised,
     role_required,
     sees_case_notes,
 )
-from consultancy.rules.phases import phase_entry
 from consultancy.services.clock import local_today, utcnow
-from consultancy.transactions import commit_or_show, flash_form_errors
+from consultancy.web.forms import ButtonForm, choices
+from consultancy.web.i18n import current_language
+from consultancy.web.pagination import paginate_list
+from consultancy.web.transactions import commit_or_show, flash_form_errors
 
 
 @bp.route("/<int:engagement_id>")

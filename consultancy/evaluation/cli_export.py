@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 from flask_babel import gettext as _
 
-from consultancy import audit
 from consultancy.evaluation.cli import export_cli
 from consultancy.evaluation.effect_data import (
     FORMATS,
@@ -18,8 +17,9 @@ from consultancy.evaluation.effect_data import (
     codebook_versions,
     parse_filters,
 )
-from consultancy.exports import EXTENSIONS, drain, write_bundle, write_csv, write_xlsx
+from consultancy.exchange.exports import EXTENSIONS, drain, write_bundle, write_csv, write_xlsx
 from consultancy.extensions import db
+from consultancy.security import audit
 
 BY_EXTENSION = {".csv": "csv", ".xlsx": "xlsx", ".parquet": "parquet", ".dta": "dta",
                 ".sav": "sav"}

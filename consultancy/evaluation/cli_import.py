@@ -6,12 +6,12 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 
-from consultancy import audit
 from consultancy.evaluation.cli import evaluation_cli
 from consultancy.evaluation.importing import ResponseImportError, import_responses
 from consultancy.extensions import db
 from consultancy.models import Engagement, User
 from consultancy.models.users import normalise_email
+from consultancy.security import audit
 from consultancy.services.clock import local_today
 
 

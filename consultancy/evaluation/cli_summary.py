@@ -17,7 +17,7 @@ from consultancy.evaluation.summary import (
     choose_instrument,
     summarise,
 )
-from consultancy.exports import write_table
+from consultancy.exchange.exports import write_table
 from consultancy.extensions import db
 from consultancy.models import Engagement, EngagementType, Municipality, Round
 

@@ -8,7 +8,6 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 
-from consultancy import audit
 from consultancy.engagements.access import load_case
 from consultancy.evaluation import bp, importing, queries, services
 from consultancy.evaluation.access import load_response
@@ -20,15 +19,16 @@ from consultancy.evaluation.forms import (
     response_form,
     response_values,
 )
-from consultancy.exports import download
+from consultancy.exchange.exports import download
 from consultancy.extensions import db
-from consultancy.i18n import current_language
-from consultancy.identities import unit_label
-from consultancy.inputs import int_arg, whole_number
 from consultancy.models import Engagement, InstrumentVersion, Occasion, Response, Role
-from consultancy.permissions import can_write_case, pseudonymised, role_required
+from consultancy.security import audit
+from consultancy.security.identities import unit_label
+from consultancy.security.permissions import can_write_case, pseudonymised, role_required
 from consultancy.services.clock import local_today
-from consultancy.transactions import commit_or_show
+from consultancy.web.i18n import current_language
+from consultancy.web.inputs import int_arg, whole_number
+from consultancy.web.transactions import commit_or_show
 
 WRITERS = (Role.CONSULTANT, Role.TEAM, Role.ADMIN)
 READERS = (*WRITERS, Role.EVALUATOR)

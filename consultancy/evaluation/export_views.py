@@ -6,7 +6,6 @@ from functools import partial
 
 from flask import flash, redirect, render_template, request, url_for
 
-from consultancy import audit
 from consultancy.evaluation import bp
 from consultancy.evaluation.effect_data import (
     ACTIVITY_COLUMNS,
@@ -23,10 +22,17 @@ from consultancy.evaluation.effect_data import (
 )
 from consultancy.evaluation.queries import instruments_by_code
 from consultancy.evaluation.summary import filter_choices
-from consultancy.exports import stream_download, stream_zip, streamed, write_csv, write_xlsx
+from consultancy.exchange.exports import (
+    stream_download,
+    stream_zip,
+    streamed,
+    write_csv,
+    write_xlsx,
+)
 from consultancy.extensions import db
 from consultancy.models import Role
-from consultancy.permissions import role_required
+from consultancy.security import audit
+from consultancy.security.permissions import role_required
 from consultancy.services.clock import local_today
 
 EVALUATION_READERS = (Role.EVALUATOR, Role.TEAM, Role.ADMIN)

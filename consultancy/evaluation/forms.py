@@ -10,7 +10,6 @@ from wtforms import DateField, HiddenField, RadioField, SelectField, SubmitField
 from wtforms.validators import InputRequired
 
 from consultancy.evaluation.services import AnswerValue, item_field
-from consultancy.forms import Form, choices, enum_choices, optional_int, sensible_date
 from consultancy.models import (
     DaycareUnit,
     Dimension,
@@ -20,6 +19,7 @@ from consultancy.models import (
     RespondentRole,
     Response,
 )
+from consultancy.web.forms import Form, choices, enum_choices, optional_int, sensible_date
 
 # A date typed by hand is read the ISO way or the Danish way; the browser's date picker
 # sends ISO.

@@ -36,11 +36,10 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
-from consultancy import spreadsheets
 from consultancy.evaluation import services
 from consultancy.evaluation.services import AnswerValue, item_field
+from consultancy.exchange import spreadsheets
 from consultancy.extensions import db
-from consultancy.inputs import whole_number
 from consultancy.models import (
     Engagement,
     EngagementUnit,
@@ -53,8 +52,9 @@ from consultancy.models import (
     User,
     VersionStatus,
 )
+from consultancy.security.validators import cell_problems
 from consultancy.services import Refusal
-from consultancy.validators import cell_problems
+from consultancy.web.inputs import whole_number
 
 COLUMNS = ["case", "unit", "occasion", "respondent", "role", "date", "instrument"]
 REQUIRED = ["unit", "occasion", "role", "date"]

@@ -22,7 +22,6 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import lazyload
 
 from consultancy.extensions import db
-from consultancy.i18n import format_date
 from consultancy.models import (
     Answer,
     DaycareUnit,
@@ -37,9 +36,10 @@ from consultancy.models import (
     User,
     VersionStatus,
 )
+from consultancy.security.validators import text_problem
 from consultancy.services import Refusal
 from consultancy.services.clock import local_today
-from consultancy.validators import text_problem
+from consultancy.web.i18n import format_date
 
 # How long before a case's start a baseline may have been answered.
 EARLIEST_BEFORE_START = timedelta(days=90)

@@ -23,11 +23,11 @@ from consultancy.evaluation.summary import (
     instruments,
     summarise,
 )
-from consultancy.i18n import current_language
-from consultancy.inputs import int_arg
 from consultancy.models import Role
-from consultancy.permissions import role_required
 from consultancy.rules.statistics import MIN_PAIRS_FOR_EFFECT_SIZES
+from consultancy.security.permissions import role_required
+from consultancy.web.i18n import current_language
+from consultancy.web.inputs import int_arg
 
 NO_VALUE = "—"
 

@@ -1,5 +1,5 @@
 """Who sees which flags, and loading one flag for a user: the row-level checks of the flags
-area, on the rules of `consultancy.permissions`.
+area, on the rules of `consultancy.security.permissions`.
 
 Consultants see the flags of the cases they are on today (never the applications'); team
 and admin see every flag; evaluators none in lists, but a flag's page of any case.
@@ -16,9 +16,9 @@ from flask import abort
 from consultancy.engagements.queries import cases_of
 from consultancy.extensions import db
 from consultancy.flags.catalogue import APPLICATION_RULES, MANAGER, TEAM, Action
-from consultancy.identities import case_label
 from consultancy.models import Application, Engagement, Flag, Role, User
-from consultancy.permissions import (
+from consultancy.security.identities import case_label
+from consultancy.security.permissions import (
     can_manage_case,
     can_read_case,
     can_write_case,

@@ -20,11 +20,11 @@ from typing import Any
 
 from flask_babel import gettext as _, lazy_gettext as _l
 
-from consultancy.i18n import format_date, format_number
 from consultancy.models import Flag, FlagRule, SessionFormat, Severity
 from consultancy.rules import flags as conditions
 from consultancy.rules.engagements import BUDGET_WARNING_SHARE
 from consultancy.rules.flags import MILESTONE_FORMATS, Detail
+from consultancy.web.i18n import format_date, format_number
 
 # What a rule judges: the facts its condition is given.
 CASE, APPLICATION = "case", "application"

@@ -3,8 +3,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from consultancy.forms import Form, sensible_date
-from consultancy.validators import CHILDREN_NOTICE
+from consultancy.security.validators import CHILDREN_NOTICE
+from consultancy.web.forms import Form, sensible_date
 
 COMMENT_MAX = 2000
 

@@ -23,7 +23,7 @@ from consultancy.models import (
     Severity,
     User,
 )
-from consultancy.permissions import sees_every_flag
+from consultancy.security.permissions import sees_every_flag
 
 # The states of a flag, as the flags page filters them. Open flags fall in exactly one of
 # the first three: snoozed until a later day, else acknowledged, else needing attention.

@@ -17,15 +17,15 @@ from consultancy.flags.queries import (
     flag_query,
     subjects,
 )
-from consultancy.i18n import format_date
-from consultancy.inputs import int_arg
 from consultancy.models import SEVERITY_ORDER, Role, Severity
-from consultancy.navigation import safe_next
-from consultancy.pagination import paginate
-from consultancy.permissions import role_required, sees_case_notes, sees_every_flag
+from consultancy.security.permissions import role_required, sees_case_notes, sees_every_flag
+from consultancy.security.validators import text_problem
 from consultancy.services.clock import local_today, utcnow
-from consultancy.transactions import commit_or_show
-from consultancy.validators import text_problem
+from consultancy.web.i18n import format_date
+from consultancy.web.inputs import int_arg
+from consultancy.web.navigation import safe_next
+from consultancy.web.pagination import paginate
+from consultancy.web.transactions import commit_or_show
 
 REFERENCE_MAX = 32
 

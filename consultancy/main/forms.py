@@ -1,8 +1,8 @@
 from wtforms import HiddenField, SelectField
 from wtforms.validators import DataRequired
 
-from consultancy.forms import Form, choices
-from consultancy.i18n import LANGUAGE_NAMES
+from consultancy.web.forms import Form, choices
+from consultancy.web.i18n import LANGUAGE_NAMES
 
 
 class LanguageForm(Form):

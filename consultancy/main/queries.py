@@ -9,7 +9,7 @@ from consultancy.engagements.queries import my_active_cases
 from consultancy.extensions import db
 from consultancy.flags.queries import FlagFilters, attention_by_severity, flag_query, subjects
 from consultancy.models import Role, User
-from consultancy.permissions import sees_every_flag
+from consultancy.security.permissions import sees_every_flag
 
 START_PAGE_FLAGS = 10
 

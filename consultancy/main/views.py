@@ -5,14 +5,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from consultancy.extensions import db
-from consultancy.i18n import choose_language
 from consultancy.main import bp
 from consultancy.main.forms import LanguageForm
 from consultancy.main.queries import start_page
-from consultancy.navigation import safe_next
-from consultancy.permissions import public, signed_in
+from consultancy.security.permissions import public, signed_in
 from consultancy.services.clock import local_today
 from consultancy.services.health import database_answers
+from consultancy.web.i18n import choose_language
+from consultancy.web.navigation import safe_next
 
 
 @bp.route("/")

@@ -3,7 +3,7 @@ case, the codebook, and the bundle of files with its manifest.
 
 The long table has one row per case × unit × respondent × occasion × item, its variable
 names (`LONG_COLUMNS`) are a contract with the evaluators' scripts. Case, unit and
-respondent are pseudonyms (`consultancy.pseudonyms`); nothing else identifies anyone: no
+respondent are pseudonyms (`consultancy.security.pseudonyms`); nothing else identifies anyone: no
 names of people, units or applicants, no contacts, no free text, no database ids, no
 respondent codes.
 
@@ -11,7 +11,7 @@ Set-based: a handful of queries for the small tables (cases, units, items), then
 answers in one query read in chunks of `CHUNK_ROWS` (a server-side cursor on PostgreSQL),
 each chunk turned into a DataFrame and handed to the writer before the next is read, so
 memory stays flat however many rows there are. The file writers are in
-`consultancy.exports`.
+`consultancy.exchange.exports`.
 
 One module per part of an export, each with its variables:
 
@@ -57,7 +57,7 @@ from consultancy.evaluation.effect_data.filters import (
 )
 from consultancy.evaluation.effect_data.long_table import LONG_COLUMNS, long_fields, long_frames
 from consultancy.evaluation.effect_data.lookups import lookups
-from consultancy.exports import (
+from consultancy.exchange.exports import (
     CSV_DIALECTS,
     EXTENSIONS,
     XLSX_MAX_ROWS,
@@ -71,7 +71,7 @@ from consultancy.exports import (
     write_csv,
     write_xlsx,
 )
-from consultancy.pseudonyms import DIGITS, key_id, key_source
+from consultancy.security.pseudonyms import DIGITS, key_id, key_source
 from consultancy.services.clock import utcnow
 
 __all__ = [

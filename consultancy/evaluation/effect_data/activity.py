@@ -10,7 +10,7 @@ from consultancy.evaluation.effect_data.filters import EffectFilters
 from consultancy.evaluation.effect_data.long_table import long_fields
 from consultancy.evaluation.effect_data.lookups import Lookups, lookups
 from consultancy.evaluation.summary import Filters, cases_matching
-from consultancy.exports import Field
+from consultancy.exchange.exports import Field
 from consultancy.extensions import db
 from consultancy.models import EngagementSession, SessionFormat, SessionStatus
 

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from consultancy.evaluation.effect_data.activity import activity_fields
 from consultancy.evaluation.effect_data.filters import EffectFilters, versions_covered
 from consultancy.evaluation.effect_data.long_table import long_fields
-from consultancy.exports import Field
+from consultancy.exchange.exports import Field
 from consultancy.models import InstrumentVersion
 
 CODEBOOK_FIELDS_NAMES = ["file", "variable", "type", "label", "description", "allowed_values",

@@ -11,7 +11,6 @@ from flask_babel import lazy_gettext as _l
 
 from consultancy.evaluation.summary import Filters, cases_matching
 from consultancy.extensions import db
-from consultancy.inputs import whole_number
 from consultancy.models import (
     Answer,
     EngagementType,
@@ -23,8 +22,9 @@ from consultancy.models import (
     Round,
     VersionStatus,
 )
+from consultancy.security.validators import text_problem
 from consultancy.services import Refusal
-from consultancy.validators import text_problem
+from consultancy.web.inputs import whole_number
 
 
 class ExportError(Refusal):

@@ -12,9 +12,8 @@ from flask_babel import gettext as _
 
 from consultancy.evaluation.effect_data.filters import EffectFilters, response_conditions
 from consultancy.evaluation.effect_data.lookups import Lookups, lookups
-from consultancy.exports import Field
+from consultancy.exchange.exports import Field
 from consultancy.extensions import db
-from consultancy.i18n import current_language
 from consultancy.models import (
     Answer,
     EngagementType,
@@ -28,7 +27,8 @@ from consultancy.models import (
     Response,
     UnitKind,
 )
-from consultancy.pseudonyms import pseudonym, respondent_value
+from consultancy.security.pseudonyms import pseudonym, respondent_value
+from consultancy.web.i18n import current_language
 
 LONG_COLUMNS = [
     "engagement_id", "unit_id", "respondent_id", "respondent_role", "occasion", "dimension",

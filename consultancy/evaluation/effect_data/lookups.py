@@ -25,7 +25,7 @@ from consultancy.models import (
     Response,
     Round,
 )
-from consultancy.pseudonyms import pseudonym, pseudonymisation_key
+from consultancy.security.pseudonyms import pseudonym, pseudonymisation_key
 
 
 @dataclass

@@ -16,10 +16,10 @@ from wtforms.fields.choices import SelectChoice, SelectFieldBase
 from wtforms.validators import ValidationError
 from wtforms.widgets import TextInput
 
-from consultancy.i18n import current_language
-from consultancy.validators import no_control_characters, no_cpr
+from consultancy.security.validators import no_control_characters, no_cpr
+from consultancy.web.i18n import current_language
 
-TRANSLATIONS = Path(__file__).parent / "translations"
+TRANSLATIONS = Path(__file__).parent.parent / "translations"
 WTFORMS_NOT_A_DECIMAL = "Not a valid decimal value."  # translated in the wtforms catalogue
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from flask import abort, current_app
 
 from consultancy.extensions import db
-from consultancy.inputs import page_arg
+from consultancy.web.inputs import page_arg
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from consultancy.extensions import db
-from consultancy.forms import show_refusal
 from consultancy.services import Conflict, Refusal, StaleEdit
+from consultancy.web.forms import show_refusal
 
 log = logging.getLogger(__name__)
 

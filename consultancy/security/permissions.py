@@ -15,12 +15,12 @@ import sqlalchemy as sa
 from flask import abort, current_app, g, request
 from flask_login import current_user
 
-from consultancy import audit
-from consultancy.errors import json_error
 from consultancy.extensions import db, login_manager
 from consultancy.models import ApiToken, Role
 from consultancy.models.engagements import is_current_member
+from consultancy.security import audit
 from consultancy.services.clock import utcnow
+from consultancy.web.errors import json_error
 
 PUBLIC = "public"
 ACCESS_ATTRIBUTE = "access"
@@ -150,7 +150,7 @@ def can_write_case(user, engagement, today: date) -> bool:
 
 def pseudonymised(user) -> bool:
     """External evaluators see cases, units and respondents by the pseudonyms of their
-    exports (`consultancy.identities`), and no names of people, units or applicants, no
+    exports (`consultancy.security.identities`), and no names of people, units or applicants, no
     case or application references, no contacts and no free text."""
     return user.role is Role.EVALUATOR
 

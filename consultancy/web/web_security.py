@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import current_app, request
 
-from consultancy.permissions import is_static_file
+from consultancy.security.permissions import is_static_file
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",

@@ -2,7 +2,7 @@
 
 Staff see the case's reference, the unit's name and the respondent's code. External
 evaluators (`permissions.pseudonymised`) see the pseudonyms of their exports and the API
-instead (`consultancy.pseudonyms`, the same key), so a page adds nothing that would tie a
+instead (`consultancy.security.pseudonyms`, the same key), so a page adds nothing that would tie a
 pseudonym in a file to a name: no names, references, contacts or free text.
 
 The templates get these as globals that ask who is signed in; code that builds text for a
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from flask_login import current_user
 
-from consultancy.permissions import pseudonymised
-from consultancy.pseudonyms import pseudonym, respondent_value
+from consultancy.security.permissions import pseudonymised
+from consultancy.security.pseudonyms import pseudonym, respondent_value
 
 
 def reader_pseudonymised() -> bool:

@@ -20,8 +20,8 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import ColumnProperty
 
 from consultancy.extensions import db
-from consultancy.i18n import format_number
 from consultancy.models import AuditEntry
+from consultancy.web.i18n import format_number
 
 REDACTED = "***"
 

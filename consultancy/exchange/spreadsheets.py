@@ -17,7 +17,7 @@ cell and never repeating a cell's content, when
   into one cell), or a row runs over several lines where the importer expects none.
 
 What the cells may hold (no CPR number, no control character) the importers check with
-the forms' own validators (consultancy.validators).
+the forms' own validators (consultancy.security.validators).
 """
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ from flask_babel import gettext as _
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from consultancy.inputs import megabytes
+from consultancy.web.inputs import megabytes
 
 log = logging.getLogger(__name__)
 
