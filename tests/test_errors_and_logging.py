@@ -13,9 +13,11 @@ def test_not_found_page_is_in_the_layout_and_in_danish(client):
     assert "Siden findes ikke" in page and "navbar" in page
 
 
-def test_a_crash_shows_a_friendly_page_without_a_stack_trace(make_app):
+def test_a_crash_shows_a_friendly_page_without_a_stack_trace(make_app, monkeypatch):
     app = make_app(TESTING=False, PROPAGATE_EXCEPTIONS=False)
-    app.logger.disabled = True  # the traceback is logged, and that is expected here
+    # The traceback is logged, and that is expected here; the logger is shared by every app
+    # of the process, so it is switched on again for the tests after this one.
+    monkeypatch.setattr(app.logger, "disabled", True)
 
     @public
     def broken():
