@@ -20,7 +20,7 @@ def days(n: int) -> date:
 
 
 def no_session_yet(facts, params: dict, today: date):
-    """A rule's condition as `consultancy.rules.flags` holds them: pure, facts in."""
+    """A rule's condition as the catalogue holds them: pure, facts in."""
     if not facts.is_open or facts.start_date is None or facts.first_session_on is not None:
         return None
     due = facts.start_date + timedelta(days=params["days"])

@@ -6,9 +6,10 @@ from decimal import Decimal as D
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from consultancy.flags.catalogue import APPLICATION_RULES, CASE_RULES, CATALOGUE as PARAMETERS
-from consultancy.rules.flags import (
-    ApplicationFacts,
+from consultancy.flags.catalogue import (
+    APPLICATION_RULES,
+    CASE_RULES,
+    CATALOGUE as PARAMETERS,
     baseline_missing,
     end_assessment_due,
     hours_exceeded,
@@ -19,6 +20,7 @@ from consultancy.rules.flags import (
     review_overdue,
     team_incomplete,
 )
+from consultancy.rules.flags import ApplicationFacts
 from consultancy.rules.phases import CaseFacts
 
 START = date(2026, 3, 1)

@@ -1,10 +1,12 @@
 """The flag rules: one `FlagRuleSpec` per rule, listed once, in the order they are shown.
 
 A spec says all there is to say about its rule: its code, what it judges (cases or
-applications), its condition (a pure function of `consultancy.rules.flags`), its default
-severity, the thresholds an administrator may set (with their ranges and defaults), its
-texts and the step that resolves it. The flag pass, the flags pages, the digest, the
-admin page and the seeding of the `flag_rules` table read it from here.
+applications), its condition, its default severity, the thresholds an administrator may set
+(with their ranges and defaults), its texts and the step that resolves it. The conditions are
+pure functions of the facts, the thresholds and the day (no database, no Flask), written
+just above the rules and table-tested in `tests/test_rules_flags.py`. The flag pass, the
+flags pages, the digest, the admin page and the seeding of the `flag_rules` table read the
+rules from here; a new rule is one condition and one spec in this module, and its test.
 
 What an administrator changes (severity, on/off, thresholds, per type of course) is
 stored in the rule's `FlagRule` row, which the flag pass inserts for a rule it finds here
@@ -14,16 +16,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import gettext as _, lazy_gettext as _l
 
 from consultancy.models import Flag, FlagRule, SessionFormat, Severity
-from consultancy.rules import flags as conditions
-from consultancy.rules.engagements import BUDGET_WARNING_SHARE
-from consultancy.rules.flags import MILESTONE_FORMATS, Detail
+from consultancy.rules.engagements import BUDGET_WARNING_SHARE, add_months
+from consultancy.rules.flags import MILESTONE_FORMATS, ApplicationFacts, Detail
+from consultancy.rules.phases import CaseFacts
 from consultancy.web.i18n import format_date, format_number
 
 # What a rule judges: the facts its condition is given.
@@ -147,11 +149,98 @@ def _share_of_budget(maximum: int, default: int) -> Parameter:
     return Parameter("percent", _l("Share of the hour budget"), PERCENT, 1, maximum, default)
 
 
+# --- the conditions: pure, facts in, the detail to show (or None) out ----------------------
+
+def _day(value: date) -> str:  # a detail holds days as ISO text (JSON)
+    return value.isoformat()
+
+
+def baseline_missing(facts: CaseFacts, params: dict, today: date) -> Detail | None:
+    if not facts.is_open or facts.start_date is None or facts.baseline_on is not None:
+        return None
+    due = facts.start_date + timedelta(days=params["days_after_start"])
+    return {"due": _day(due)} if today >= due else None
+
+
+def no_recent_activity(facts: CaseFacts, params: dict, today: date) -> Detail | None:
+    if not facts.is_open or facts.start_date is None or facts.start_date > today:
+        return None
+    since = max(filter(None, (facts.start_date, facts.last_session_on)))
+    days = (today - since).days
+    if days < params["days"]:
+        return None
+    return {"since": _day(since), "days": days, "session": facts.last_session_on is not None}
+
+
+def _share(facts: CaseFacts) -> Decimal | None:
+    if not facts.hour_budget:
+        return None
+    return facts.hours_used * 100 / facts.hour_budget
+
+
+def _hours_of(facts: CaseFacts) -> Detail:
+    return {"used": str(facts.hours_used), "budget": str(facts.hour_budget)}
+
+
+def hours_nearly_used(facts: CaseFacts, params: dict, today: date) -> Detail | None:
+    share = _share(facts)
+    if not facts.is_open or share is None or facts.hours_used > facts.hour_budget:
+        return None
+    return _hours_of(facts) if share >= Decimal(str(params["percent"])) else None
+
+
+def hours_exceeded(facts: CaseFacts, params: dict, today: date) -> Detail | None:
+    share = _share(facts)
+    if not facts.is_open or share is None:
+        return None
+    return _hours_of(facts) if share > Decimal(str(params["percent"])) else None
+
+
+def midway_status_missing(facts: CaseFacts, params: dict, today: date) -> Detail | None:
+    if not facts.is_open or facts.start_date is None or facts.midway_on is not None:
+        return None
+    due = add_months(facts.start_date, params["months_after_start"]) + timedelta(
+        days=params["grace_days"])
+    # Courses that end before the midway status would be due (the mini course) have none.
+    if facts.planned_end is not None and facts.planned_end <= due:
+        return None
+    return {"due": _day(due)} if today >= due else None
+
+
+def end_assessment_due(facts: CaseFacts, params: dict, today: date) -> Detail | None:
+    if not facts.is_open or facts.planned_end is None or facts.end_on is not None:
+        return None
+    if today < facts.planned_end - timedelta(days=params["days_before_end"]):
+        return None
+    return {"end": _day(facts.planned_end)}
+
+
+def overdue_close(facts: CaseFacts, params: dict, today: date) -> Detail | None:
+    if not facts.is_open or facts.planned_end is None:
+        return None
+    if today < facts.planned_end + timedelta(days=params["days_after_end"]):
+        return None
+    return {"end": _day(facts.planned_end)}
+
+
+def team_incomplete(facts: CaseFacts, params: dict, today: date) -> Detail | None:
+    if not facts.is_open or facts.consultants >= facts.min_consultants:
+        return None
+    return {"consultants": facts.consultants, "required": facts.min_consultants}
+
+
+def review_overdue(facts: ApplicationFacts, params: dict, today: date) -> Detail | None:
+    if not facts.undecided:
+        return None
+    due = facts.waiting_since + timedelta(days=params["days"])
+    return {"since": _day(facts.waiting_since)} if today >= due else None
+
+
 # --- the rules -------------------------------------------------------------------------------
 
 CATALOGUE: dict[str, FlagRuleSpec] = {spec.code: spec for spec in (
     FlagRuleSpec(
-        "baseline_missing", CASE, conditions.baseline_missing, Severity.WARNING,
+        "baseline_missing", CASE, baseline_missing, Severity.WARNING,
         _l("Baseline missing"),
         _l("The case has started, but no kick-off (baseline) has been recorded."),
         lambda d: _("No kick-off meeting with baseline logged; it was due %(date)s",
@@ -160,7 +249,7 @@ CATALOGUE: dict[str, FlagRuleSpec] = {spec.code: spec for spec in (
                      MILESTONE_FORMATS["baseline_on"]),
         (Parameter("days_after_start", _l("Days after the start"), DAYS, 1, 365, 30),)),
     FlagRuleSpec(
-        "no_recent_activity", CASE, conditions.no_recent_activity, Severity.WARNING,
+        "no_recent_activity", CASE, no_recent_activity, Severity.WARNING,
         _l("No recent activity"),
         _l("No session has been held for a while (counted from the start when none has "
            "been held yet)."),
@@ -168,18 +257,18 @@ CATALOGUE: dict[str, FlagRuleSpec] = {spec.code: spec for spec in (
         (Parameter("days", _l("Days without a session"), DAYS, 1, 365, 42),),
         type_defaults={"mini": {"days": 30}}),
     FlagRuleSpec(
-        "hours_nearly_used", CASE, conditions.hours_nearly_used, Severity.INFO,
+        "hours_nearly_used", CASE, hours_nearly_used, Severity.INFO,
         _l("Hour budget nearly used"),
         _l("The hours held have reached a share of the case's hour budget."),
         # Its default is the budget bar's (`rules.engagements`), said there once.
         _hours_used, _case_edit, (_share_of_budget(100, int(BUDGET_WARNING_SHARE * 100)),)),
     FlagRuleSpec(
-        "hours_exceeded", CASE, conditions.hours_exceeded, Severity.CRITICAL,
+        "hours_exceeded", CASE, hours_exceeded, Severity.CRITICAL,
         _l("Hour budget exceeded"),
         _l("The hours held are above a share of the case's hour budget."),
         _hours_used, _case_edit, (_share_of_budget(300, 100),)),
     FlagRuleSpec(
-        "midway_status_missing", CASE, conditions.midway_status_missing, Severity.WARNING,
+        "midway_status_missing", CASE, midway_status_missing, Severity.WARNING,
         _l("Midway status missing"),
         _l("No midway status has been held some months after the start (plus a few days' "
            "grace). Courses that end before then have none."),
@@ -188,7 +277,7 @@ CATALOGUE: dict[str, FlagRuleSpec] = {spec.code: spec for spec in (
         (Parameter("months_after_start", _l("Months after the start"), MONTHS, 1, 60, 6),
          Parameter("grace_days", _l("Days of grace"), DAYS, 0, 180, 14))),
     FlagRuleSpec(
-        "end_assessment_due", CASE, conditions.end_assessment_due, Severity.WARNING,
+        "end_assessment_due", CASE, end_assessment_due, Severity.WARNING,
         _l("End assessment due"),
         _l("The planned end is near and no evaluation meeting has been held."),
         lambda d: _("The course ends %(date)s; no evaluation meeting is logged yet",
@@ -196,7 +285,7 @@ CATALOGUE: dict[str, FlagRuleSpec] = {spec.code: spec for spec in (
         _session_new(_l("Log the evaluation meeting"), MILESTONE_FORMATS["end_on"]),
         (Parameter("days_before_end", _l("Days before the planned end"), DAYS, 0, 365, 30),)),
     FlagRuleSpec(
-        "overdue_close", CASE, conditions.overdue_close, Severity.CRITICAL,
+        "overdue_close", CASE, overdue_close, Severity.CRITICAL,
         _l("Case not closed"),
         _l("The planned end has passed and the case is still open."),
         lambda d: _("The planned end %(date)s has passed and the case is still open",
@@ -204,7 +293,7 @@ CATALOGUE: dict[str, FlagRuleSpec] = {spec.code: spec for spec in (
         _on_case(_l("Complete the case"), "status"),
         (Parameter("days_after_end", _l("Days after the planned end"), DAYS, 0, 365, 30),)),
     FlagRuleSpec(
-        "team_incomplete", CASE, conditions.team_incomplete, Severity.WARNING,
+        "team_incomplete", CASE, team_incomplete, Severity.WARNING,
         _l("Team incomplete"),
         _l("Fewer consultants are on the case than its type of course asks for (set under "
            "Types of course)."),
@@ -213,7 +302,7 @@ CATALOGUE: dict[str, FlagRuleSpec] = {spec.code: spec for spec in (
                     required=int(d.get("required", 0))),
         _on_case(_l("Add a consultant"), "team")),
     FlagRuleSpec(
-        "review_overdue", APPLICATION, conditions.review_overdue, Severity.WARNING,
+        "review_overdue", APPLICATION, review_overdue, Severity.WARNING,
         _l("Application awaiting a decision"),
         _l("An application is still undecided some days after its round closed (or after "
            "it arrived, when it was not made in a round)."),

@@ -29,7 +29,7 @@ SEVERITY_ORDER = {Severity.CRITICAL: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
 class FlagRule(db.Model):
-    """The settings of one rule (its condition is code in `consultancy.rules.flags`).
+    """The settings of one rule (its condition is code in `consultancy.flags.catalogue`).
 
     `params` holds the thresholds; `type_params` overrides them per engagement type code,
     e.g. {"mini": {"days": 30}}.
