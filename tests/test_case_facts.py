@@ -27,6 +27,7 @@ from consultancy.models import (
 )
 from consultancy.rules.engagements import HeldSession, budget
 from tests.conftest import TODAY
+from tests.test_rules_engagements import MEMBERSHIPS
 
 NEARLY_USED_URL = "/admin/flag-rules/hours_nearly_used"
 
@@ -172,16 +173,7 @@ def test_the_overview_sorts_by_the_same_sum(app, make_case, login_client):
 
 # --- who is currently on a case: one hybrid ------------------------------------------------
 
-@pytest.mark.parametrize("started, ended, current", [
-    (-10, None, True),   # on the case, no end
-    (0, None, True),     # from the start day itself
-    (1, None, False),    # joins tomorrow
-    (-10, 1, True),      # leaves tomorrow: still on it today
-    (-10, 0, False),     # ended today: off it from that day
-    (-10, -1, False),    # a former member
-    (0, 0, False),       # started and ended today
-    (1, 5, False),       # a future stint
-])
+@pytest.mark.parametrize("started, ended, current", MEMBERSHIPS)
 def test_current_member_is_the_same_in_python_and_in_sql(app, make_case, make_user,
                                                          started, ended, current):
     case = make_case()

@@ -91,7 +91,9 @@ def test_case_status_workflow(current, new, allowed):
 DAY = date(2026, 6, 17)
 
 
-@pytest.mark.parametrize("started, ended, member", [
+# (started, ended) in days from today, and whether that membership is current today; the
+# SQL side is checked against the same table (test_case_facts.py).
+MEMBERSHIPS = [
     (-10, None, True),     # on the case, no end
     (0, None, True),       # from the start day itself
     (1, None, False),      # joins tomorrow
@@ -99,8 +101,12 @@ DAY = date(2026, 6, 17)
     (-10, 0, False),       # ended today: off it from that day
     (-10, -1, False),      # a former member
     (-10, -300, False),    # long gone
+    (0, 0, False),         # started and ended today
     (1, 5, False),         # a future stint
-])
+]
+
+
+@pytest.mark.parametrize("started, ended, member", MEMBERSHIPS)
 def test_is_current_member_from_the_start_day_until_the_day_it_ended(started, ended, member):
     ended_on = None if ended is None else DAY + timedelta(days=ended)
     assert is_current_member(DAY + timedelta(days=started), ended_on, DAY) is member
