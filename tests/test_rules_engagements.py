@@ -100,7 +100,7 @@ MEMBERSHIPS = [
     (-10, 1, True),        # leaves tomorrow: still on it today
     (-10, 0, False),       # ended today: off it from that day
     (-10, -1, False),      # a former member
-    (-10, -300, False),    # long gone
+    (-400, -300, False),   # long gone
     (0, 0, False),         # started and ended today
     (1, 5, False),         # a future stint
 ]
