@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from consultancy.extensions import db
 from consultancy.models import (
@@ -590,10 +591,44 @@ def test_an_event_without_a_user_names_the_acting_user(app, make_user):
     assert (event.actor_id, event.table_name, event.record_id) == (user.id, None, None)
 
 
+def test_an_export_names_who_made_it_and_from_where(app, make_user):
+    user = make_user(Role.TEAM)
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "198.51.100.7"}):
+        audit.set_actor(user.id)
+        audit.record_export("sessions", "csv", {"from": date(2026, 1, 1), "to": None}, 3)
+        db.session.commit()
+    [export] = entries(app, action="export")
+    assert (export.actor_id, export.client_address) == (user.id, "198.51.100.7")
+    assert export.details == {"export": "sessions", "format": "csv", "rows": 3,
+                              "channel": "web", "filters": {"from": "2026-01-01"}}
+
+
 @pytest.mark.parametrize("kind, channel", [("everything", "web"), ("sessions", "pigeon")])
 def test_an_export_of_an_unknown_kind_or_channel_is_refused(app, kind, channel):
     with app.test_request_context(), pytest.raises(ValueError, match="unknown export"):
         audit.record_export(kind, "csv", None, 1, channel=channel)
+
+
+@pytest.mark.parametrize("details, shown", [
+    ({"export": "sessions", "format": "csv", "rows": 1234, "channel": "web",
+      "filters": {"from": "2026-01-01", "to": "2026-06-30"}},
+     [("Export", "Sessions of the cases"), ("File format", "csv"),
+      ("Filters", "From: 2026-01-01; To: 2026-06-30"), ("Rows", "1,234"),
+      ("Channel", "web page")]),
+    ({"export": "effect-data", "format": "parquet", "rows": None, "channel": "api",
+      "token": 7, "filters": {}},
+     [("Export", "Effect data"), ("File format", "parquet"), ("Filters", "none"),
+      ("Rows", "—"), ("Channel", "API (token 7)")]),
+    # Names the labels do not know yet (an older entry) are shown as they are.
+    ({"export": "gone", "format": "xlsx", "rows": 0, "channel": "fax",
+      "filters": {"colour": "red"}},
+     [("Export", "gone"), ("File format", "xlsx"), ("Filters", "colour: red"), ("Rows", "0"),
+      ("Channel", "fax")]),
+    ({"reason": "moved", "count": 2}, [("reason", "moved"), ("count", "2")]),
+])
+def test_an_entrys_details_are_described_for_people(app, details, shown):
+    with app.test_request_context(), force_locale("en"):
+        assert audit.describe(details) == shown
 
 
 def test_changes_to_operational_records_are_not_audited(app):

@@ -427,12 +427,15 @@ CPR = "010190-1234"
     ([["unit", "note"], ["Ok", "fine"]], []),
     ([["unit", "note"], ["Ok", CPR]], [(2, "note", CPR_MESSAGE)]),
     # A cell beyond the header, or under an empty header, is named by its letter.
+    ([["unit"], ["Ok", CPR]], [(2, "B", CPR_MESSAGE)]),
     ([["unit"], ["Ok", "ok", CPR]], [(2, "C", CPR_MESSAGE)]),
     ([["unit", " "], ["Ok", CPR]], [(2, "B", CPR_MESSAGE)]),
     # A header that may not be repeated is named by its letter, in its row and below.
     ([["unit", CPR], ["Ok", CPR]], [(1, "B", CPR_MESSAGE), (2, "B", CPR_MESSAGE)]),
     ([["unit", "note\x00"], ["Ok", "x\x00"]],
      [(1, "B", CONTROL_MESSAGE), (2, "B", CONTROL_MESSAGE)]),
+    # A header cell refused for a character .strip() would take off is named by its letter.
+    ([["unit", "note\x0b"]], [(1, "B", CONTROL_MESSAGE)]),
     # The header row names no cell of its own.
     ([["unit", "note"], ["Ok", "fine"], [CPR]], [(3, "unit", CPR_MESSAGE)]),
 ])
