@@ -186,7 +186,9 @@ with app.app_context():
 """
 
 
-def test_the_first_app_of_a_process_audits_changes_with_their_old_values(tmp_path):
+def test_the_first_app_of_a_process_audits_changes_with_their_old_values(app, tmp_path):
+    # `app` is not used here: it shows mutation testing (which only sees this process) that
+    # the test covers the registration, so that a mutant of it is run in the child too.
     found = subprocess.run(
         [sys.executable, "-c", FIRST_APP_OF_A_PROCESS, f"sqlite:///{tmp_path / 'fresh.db'}",
          str(tmp_path)], capture_output=True, text=True, timeout=120,
@@ -619,6 +621,9 @@ def test_an_export_of_an_unknown_kind_or_channel_is_refused(app, kind, channel):
       "token": 7, "filters": {}},
      [("Export", "Effect data"), ("File format", "parquet"), ("Filters", "none"),
       ("Rows", "—"), ("Channel", "API (token 7)")]),
+    ({"export": "applications", "format": "xlsx", "rows": 2, "channel": "cli"},
+     [("Export", "Applications with scores and decisions"), ("File format", "xlsx"),
+      ("Filters", "none"), ("Rows", "2"), ("Channel", "command line")]),
     # Names the labels do not know yet (an older entry) are shown as they are.
     ({"export": "gone", "format": "xlsx", "rows": 0, "channel": "fax",
       "filters": {"colour": "red"}},
