@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload, undefer
 
 from consultancy.extensions import db
+from consultancy.flags.catalogue import CATALOGUE
 from consultancy.models import (
     DaycareUnit,
     Engagement,
@@ -100,9 +101,10 @@ def budget_warning_share() -> WarningShare:
     """The share of its hour budget at which a case warns, by its type of course's code: the
     administrator's setting of the flag rule `hours_nearly_used`, so the budget bar, the
     overview and the flag agree. The one place that reads it: one query, for a whole list."""
-    rule = db.session.get(FlagRule, "hours_nearly_used")
+    spec = CATALOGUE["hours_nearly_used"]
+    rule = db.session.get(FlagRule, spec.code)
     return lambda type_code: warning_share(
-        (rule.params_for(type_code) if rule else {}).get("percent"))
+        (spec.params(rule, type_code) if rule else spec.defaults)["percent"])
 
 
 def case_budget(engagement: Engagement, share: WarningShare | None = None) -> Budget:

@@ -91,9 +91,10 @@ def budget(hour_budget: Decimal | None, held: Iterable[HeldSession]) -> Budget:
     )
 
 
-def warning_share(percent: int | float | str | None) -> Decimal:
-    """The share at which a budget warns, from the rule's percent (its default without one)."""
-    return BUDGET_WARNING_SHARE if percent is None else Decimal(str(percent)) / 100
+def warning_share(percent: int | float | str) -> Decimal:
+    """The share at which a budget warns, from the flag rule's percent (whose default is
+    BUDGET_WARNING_SHARE)."""
+    return Decimal(str(percent)) / 100
 
 
 STATUS_TRANSITIONS: dict[E, frozenset[E]] = {
