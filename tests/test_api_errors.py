@@ -10,6 +10,7 @@ from consultancy.extensions import db
 from consultancy.models import Role, User
 from consultancy.security.permissions import public
 from tests.test_api import get, issue_token  # noqa: F401 (a fixture)
+from tests.test_errors_and_logging import crash  # noqa: F401 (a fixture)
 
 
 def assert_shape(response, status: int, error: str, field: str | None = None) -> dict:
@@ -59,16 +60,8 @@ def test_an_abort_in_the_api_is_json(app, client, status, error):
     assert_shape(client.get("/api/v1/refused"), status, error)
 
 
-def test_a_crash_in_the_api_is_500_json_without_a_stack_trace(make_app, monkeypatch):
-    app = make_app(TESTING=False, PROPAGATE_EXCEPTIONS=False)
-    # The traceback is logged, and that is expected here (the logger is every app's).
-    monkeypatch.setattr(app.logger, "disabled", True)
-
-    @public
-    def broken():
-        raise RuntimeError("secret internals")
-    app.add_url_rule("/api/v1/broken", view_func=broken)
-    response = app.test_client().get("/api/v1/broken")
+def test_a_crash_in_the_api_is_500_json_without_a_stack_trace(crash):
+    response = crash("/api/v1/broken")
     body = assert_shape(response, 500, "server_error")
     assert "secret internals" not in response.get_data(as_text=True)
     assert "Traceback" not in body["message"]

@@ -2,6 +2,8 @@ import io
 import json
 import logging
 
+import pytest
+
 from consultancy.security.permissions import public
 from consultancy.web.weblog import JsonFormatter
 
@@ -13,17 +15,26 @@ def test_not_found_page_is_in_the_layout_and_in_danish(client):
     assert "Siden findes ikke" in page and "navbar" in page
 
 
-def test_a_crash_shows_a_friendly_page_without_a_stack_trace(make_app, monkeypatch):
-    app = make_app(TESTING=False, PROPAGATE_EXCEPTIONS=False)
-    # The traceback is logged, and that is expected here; the logger is shared by every app
-    # of the process, so it is switched on again for the tests after this one.
-    monkeypatch.setattr(app.logger, "disabled", True)
+@pytest.fixture
+def crash(make_app, monkeypatch):
+    """Request `path` of an app whose view there fails as a bug would, answered as in
+    production (the error is not propagated to the test)."""
+    def get(path: str):
+        app = make_app(TESTING=False, PROPAGATE_EXCEPTIONS=False)
+        # The traceback is logged, and that is expected here; the logger is shared by every
+        # app of the process, so it is switched on again for the tests after this one.
+        monkeypatch.setattr(app.logger, "disabled", True)
 
-    @public
-    def broken():
-        raise RuntimeError("secret internals")
-    app.add_url_rule("/broken", view_func=broken)
-    response = app.test_client().get("/broken")
+        @public
+        def broken():
+            raise RuntimeError("secret internals")
+        app.add_url_rule(path, view_func=broken)
+        return app.test_client().get(path)
+    return get
+
+
+def test_a_crash_shows_a_friendly_page_without_a_stack_trace(crash):
+    response = crash("/broken")
     assert response.status_code == 500
     page = response.get_data(as_text=True)
     assert "Noget gik galt" in page
