@@ -5,7 +5,8 @@ BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app wsgi
 PORT   ?= 5000
 
-.PHONY: run serve install test lint test-midnight mutation e2e chromium benchmark migrate demo \
+.PHONY: run serve install test lint test-midnight mutation e2e chromium benchmark \
+	benchmark-national migrate demo \
 	translations clean
 
 $(BIN)/activate:
@@ -83,6 +84,17 @@ e2e: install chromium $(AXE)
 # Timings outside the default run; TEST_DATABASE_URL=postgresql+psycopg://... measures PostgreSQL.
 benchmark: install
 	$(BIN)/python -m pytest -m benchmark -s $(PYTEST_ARGS)
+
+# At national scale (issue 14), on PostgreSQL: drops and creates NATIONAL_DATABASE
+# (consultancy_national) on PGHOST/PGPORT as PGUSER (127.0.0.1, 5432, postgres), migrates it,
+# loads the demo, generates ten years of national data with COPY, then prints every main page's
+# status, SQL statements, rows and median time beside /healthz, and a load test of 20 people
+# (locust, NATIONAL_LOAD_SECONDS=60) against gunicorn with 3 workers. Minutes; not in CI.
+# NATIONAL_ARGS passes options, e.g. --reuse (measure again without generating), --no-load.
+NATIONAL_ARGS ?=
+benchmark-national: install
+	$(BIN)/pip install --quiet -e '.[test,benchmark]'
+	$(BIN)/python -m tests.national.run $(NATIONAL_ARGS)
 
 translations: install
 	$(FLASK) translate update
