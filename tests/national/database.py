@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -56,3 +57,10 @@ def prepare(url: str) -> None:
     recreate(url)
     flask(url, "db", "upgrade")
     flask(url, "demo", "load")
+
+
+def generate(url: str, scale: str, today: date | None = None) -> None:
+    """`python -m tests.national.generate` on the database, in a process of its own."""
+    subprocess.run([sys.executable, "-m", "tests.national.generate", "--url", url,
+                    "--scale", scale, *(["--today", today.isoformat()] if today else [])],
+                   cwd=ROOT, env=app_environment(url), check=True)

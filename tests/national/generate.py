@@ -21,7 +21,9 @@ columns other parts keep) is then computed by the app's own code in `derive`.
 """
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -29,9 +31,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time as clock_time, timedelta, timezone
 from decimal import Decimal
 
+import psycopg
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
+from consultancy import create_app
 from consultancy.cli import DEMO_PASSWORD
 from consultancy.demo.cases import HOURS_BY_FORMAT
 from consultancy.demo.common import UNIT_CHILDREN, texts, weekday
@@ -60,7 +64,7 @@ from consultancy.models import (
     User,
 )
 from consultancy.rules import engagements as rules
-from consultancy.services.clock import COPENHAGEN
+from consultancy.services.clock import COPENHAGEN, local_today
 
 SEED = 14
 DOMAIN = "national.example"
@@ -80,9 +84,13 @@ class Scale:
     big_cases: tuple[int, ...] = (1_500, 150, 20)
 
 
-NATIONAL = Scale()
-SMALL = Scale(years=2, cases=60, sessions=1_500, answers=8_000, consultants=8,
-              units_per_municipality=2, big_cases=(200, 40, 20))
+SCALES = {
+    "national": Scale(),
+    "small": Scale(years=2, cases=60, sessions=1_500, answers=8_000, consultants=8,
+                   units_per_municipality=2, big_cases=(200, 40, 20)),
+    "tiny": Scale(years=2, cases=30, sessions=600, answers=3_000, consultants=4,
+                  units_per_municipality=1, big_cases=(60, 25, 20)),
+}
 
 
 @dataclass
@@ -613,8 +621,10 @@ def generate(scale: Scale, today: date, seed: int = SEED) -> Generated:
     result.seconds["plan"] = time.perf_counter() - began
 
     began = time.perf_counter()
-    raw = db.session.connection().connection.driver_connection
-    with raw.cursor() as cursor:
+    db.session.remove()
+    # A connection of its own, closed afterwards: the app's pool never holds one that copied.
+    conninfo = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(conninfo) as connection, connection.cursor() as cursor:
         for table in COLUMNS:
             if table == "evaluation_responses":
                 rows = responses
@@ -632,7 +642,28 @@ def generate(scale: Scale, today: date, seed: int = SEED) -> Generated:
                 "ON CONFLICT (kind, year) DO UPDATE SET last = GREATEST("
                 "reference_counters.last, EXCLUDED.last)", (kind, year, last))
         cursor.execute("ANALYZE")
-    db.session.commit()
     result.seconds["copy"] = time.perf_counter() - began
     result.seconds.update(derive(today))
     return result
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m tests.national.generate --url URL [--scale national|small|tiny]`: generate
+    into a migrated database, in a process of its own (the page benchmark runs in another:
+    measuring in the process that generated has crashed inside SQLAlchemy's loading)."""
+    parser = argparse.ArgumentParser(description=main.__doc__.split("\n")[0])
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--scale", choices=SCALES, default="national")
+    parser.add_argument("--today", type=date.fromisoformat, default=None)
+    args = parser.parse_args(argv)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": args.url,
+                      "SECRET_KEY": os.environ.get("SECRET_KEY", "national benchmark")})
+    with app.app_context():
+        result = generate(SCALES[args.scale], args.today or local_today())
+        db.engine.dispose()
+    print(f"  scale {args.scale}: {SCALES[args.scale]}")
+    print("\n".join(result.lines()), flush=True)
+
+
+if __name__ == "__main__":
+    main()

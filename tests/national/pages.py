@@ -22,7 +22,14 @@ from flask import Flask
 
 from consultancy.auth import sessions
 from consultancy.extensions import db
-from consultancy.models import Engagement, EngagementMember, MemberRole, Role, User
+from consultancy.models import (
+    Engagement,
+    EngagementMember,
+    EngagementSession,
+    MemberRole,
+    Role,
+    User,
+)
 from consultancy.services.clock import utcnow
 
 WARM_UPS = 2
@@ -66,8 +73,15 @@ class _Counter:
         self.statements = self.rows = 0
 
 
-def case_ids(big_cases: dict[int, int]) -> dict[int, int]:
-    return dict(sorted(big_cases.items()))
+def big_cases() -> dict[int, int]:
+    """Sessions -> case id of the generated cases the benchmark opens: the only cases
+    planned over three years (a course is one year or three months)."""
+    rows = db.session.execute(
+        sa.select(Engagement.id, sa.func.count(EngagementSession.id))
+        .join(EngagementSession, EngagementSession.engagement_id == Engagement.id)
+        .where(Engagement.planned_end > Engagement.start_date + sa.text("interval '2 years'"))
+        .group_by(Engagement.id).order_by(Engagement.id)).all()
+    return {count: case_id for case_id, count in rows}
 
 
 def pages(big_cases: dict[int, int]) -> list[Page]:

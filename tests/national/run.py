@@ -21,24 +21,9 @@ import logging
 import os
 import time
 
-import sqlalchemy as sa
-
 from consultancy import create_app
 from consultancy.extensions import db
-from consultancy.models import Engagement, EngagementSession
-from consultancy.services.clock import local_today
-from tests.national import database, generate, load, pages
-
-
-def big_cases() -> dict[int, int]:
-    """Sessions -> case id of the generated cases the benchmark opens: the only cases
-    planned over three years (a course is one year or three months)."""
-    rows = db.session.execute(
-        sa.select(Engagement.id, sa.func.count(EngagementSession.id))
-        .join(EngagementSession, EngagementSession.engagement_id == Engagement.id)
-        .where(Engagement.planned_end > Engagement.start_date + sa.text("interval '2 years'"))
-        .group_by(Engagement.id).order_by(Engagement.id)).all()
-    return {count: case_id for case_id, count in rows}
+from tests.national import database, load, pages
 
 
 def _heading(text: str) -> None:
@@ -57,7 +42,7 @@ def main(argv: list[str] | None = None) -> None:
         "NATIONAL_LOAD_SECONDS", "60")))
     parser.add_argument("--users", type=int, default=sum(load.PEOPLE.values()))
     args = parser.parse_args(argv)
-    scale = generate.SMALL if args.small else generate.NATIONAL
+    scale = "small" if args.small else "national"
     url = database.server_url(args.database)
     began = time.perf_counter()
 
@@ -70,14 +55,13 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger("consultancy.request").setLevel(logging.WARNING)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url,
                       "SECRET_KEY": database.app_environment(url)["SECRET_KEY"]})
+    if not args.reuse:
+        _heading("national data: generate with COPY, then derive")
+        step = time.perf_counter()
+        database.generate(url, scale)
+        print(f"  generated and derived in {time.perf_counter() - step:.1f} s", flush=True)
     with app.app_context():
-        if not args.reuse:
-            _heading(f"national data: {scale}")
-            step = time.perf_counter()
-            generated = generate.generate(scale, local_today())
-            print("\n".join(generated.lines()))
-            print(f"  generated and derived in {time.perf_counter() - step:.1f} s", flush=True)
-        cases = big_cases()
+        cases = pages.big_cases()
         page_list = pages.pages(cases)
         users = pages.users_by_role(lead_of=cases[max(cases)])
         load_plan = load.plan(cases)
