@@ -49,8 +49,11 @@ def app_environment(url: str) -> dict[str, str]:
 
 def flask(url: str, *args: str) -> None:
     """`flask --app wsgi <args>` on the benchmark's database."""
-    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT,
-                   env=app_environment(url), check=True, stdout=subprocess.DEVNULL)
+    done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT,
+                          env=app_environment(url), capture_output=True, text=True)
+    if done.returncode:  # its output only when it failed (else Alembic's log of each step)
+        sys.stderr.write(done.stdout + done.stderr)
+        done.check_returncode()
 
 
 def prepare(url: str) -> None:
