@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -164,7 +164,9 @@ def signed_in_clients(app: Flask, users: dict[Role, int]) -> Iterator[dict]:
     yield clients
 
 
-def measure(app: Flask, page_list: list[Page], users: dict[Role, int]) -> list[Measured]:
+def measure(app: Flask, page_list: list[Page], users: dict[Role, int],
+            on_result: Callable[[Measured], object] = lambda _measured: None) -> list[Measured]:
+    """Each page in turn (`on_result` hears of each as it is measured)."""
     with app.app_context():
         counter = _Counter(db.engine)
     results = []
@@ -184,15 +186,22 @@ def measure(app: Flask, page_list: list[Page], users: dict[Role, int]) -> list[M
                 timings.append(time.perf_counter() - start)
             results.append(Measured(page, response.status_code, statements, rows,
                                     statistics.median(timings) * 1000, len(timings)))
+            on_result(results[-1])
     return results
+
+
+HEADER = (f"{'page':<36} {'role':<10} {'status':>6} {'SQL':>5} {'rows':>9} "
+          f"{'median ms':>10} {'x healthz':>9} {'n':>3}")
+
+
+def line(result: Measured, anchor_ms: float) -> str:
+    """A page's figures; `anchor_ms` is /healthz's median, measured first."""
+    role = result.page.role.value if result.page.role else "-"
+    return (f"{result.page.name:<36} {role:<10} {result.status:>6} {result.statements:>5} "
+            f"{result.rows:>9,} {result.median_ms:>10.1f} {result.median_ms / anchor_ms:>9.1f} "
+            f"{result.timed:>3}")
 
 
 def table(results: list[Measured]) -> list[str]:
     anchor = next(r for r in results if r.page.path == "/healthz").median_ms
-    lines = [f"{'page':<36} {'role':<10} {'status':>6} {'SQL':>5} {'rows':>9} "
-             f"{'median ms':>10} {'x healthz':>9} {'n':>3}"]
-    for r in results:
-        lines.append(f"{r.page.name:<36} {r.page.role.value if r.page.role else '-':<10} "
-                     f"{r.status:>6} {r.statements:>5} {r.rows:>9,} {r.median_ms:>10.1f} "
-                     f"{r.median_ms / anchor:>9.1f} {r.timed:>3}")
-    return lines
+    return [HEADER, *(line(result, anchor) for result in results)]
