@@ -121,7 +121,7 @@ def _wait_until_up(base: str, server: subprocess.Popen, seconds: float = 120) ->
 
 def run(url: str, load_plan: dict, seconds: int, users: int) -> tuple[list[Row], list[str]]:
     """Start gunicorn on `url`, run locust against it for `seconds`, stop both; returns the
-    rows of locust's stats and its distinct errors."""
+    rows of locust's stats, and its distinct errors with the workers gunicorn killed."""
     with tempfile.TemporaryDirectory(prefix="national-load-") as folder:
         work = Path(folder)
         (work / "plan.json").write_text(json.dumps(load_plan), encoding="utf-8")
@@ -156,6 +156,8 @@ def run(url: str, load_plan: dict, seconds: int, users: int) -> tuple[list[Row],
         with open(work / "load_failures.csv", newline="", encoding="utf-8") as handle:
             for r in csv.DictReader(handle):
                 errors.append(f"{r['Occurrences']:>5} x {r['Name']}: {r['Error'][:120]}")
+        timeouts = (work / "gunicorn.log").read_text(errors="replace").count("WORKER TIMEOUT")
+        errors.append(f"gunicorn: {timeouts} worker(s) killed for taking over its timeout")
     return rows, errors
 
 
