@@ -156,8 +156,9 @@ def run(url: str, load_plan: dict, seconds: int, users: int) -> tuple[list[Row],
         with open(work / "load_failures.csv", newline="", encoding="utf-8") as handle:
             for r in csv.DictReader(handle):
                 errors.append(f"{r['Occurrences']:>5} x {r['Name']}: {r['Error'][:120]}")
-        timeouts = (work / "gunicorn.log").read_text(errors="replace").count("WORKER TIMEOUT")
-        errors.append(f"gunicorn: {timeouts} worker(s) killed for taking over its timeout")
+        log = (work / "gunicorn.log").read_text(errors="replace")
+        errors.append(f"gunicorn: {log.count('WORKER TIMEOUT')} worker(s) killed for taking "
+                      f"over its timeout, {log.count('SIGSEGV')} crashed (SIGSEGV)")
     return rows, errors
 
 
