@@ -97,17 +97,16 @@ SCALES = {
 class Generated:
     counts: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
-    # Sessions -> case id, for the cases with `scale.big_cases` sessions.
-    big_cases: dict[int, int] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
         return ([f"  {table:<28} {count:>9,}" for table, count in self.counts.items()]
                 + [f"  {step:<28} {seconds:>8.1f} s" for step, seconds in self.seconds.items()])
 
 
-# The hooks that derive stored columns from the data, each called once after the copy with
-# `today`, in order, after the flag pass. The parts of issue 14 that keep columns of their
-# own (a case's activity, a response's scores) add theirs here, one line each.
+# The hooks that derive stored columns from the copied rows, each called once with `today`,
+# in order, before the flag pass (which may read what they store). The parts of issue 14
+# that keep columns of their own (a case's activity, a response's scores) add theirs here,
+# one line each.
 DERIVE_HOOKS: list[Callable[[date], object]] = [
     # e.g. engagements.services.refresh_activity_all,
     # e.g. evaluation.services.store_scores_all,
@@ -115,19 +114,19 @@ DERIVE_HOOKS: list[Callable[[date], object]] = [
 
 
 def derive(today: date) -> dict[str, float]:
-    """What the app computes from the rows, by the app's own code: the flag pass (phases,
-    phase changes and flags), then every hook of DERIVE_HOOKS. Commits; returns the seconds
-    each step took."""
+    """What the app computes from the rows, by the app's own code: every hook of
+    DERIVE_HOOKS, then the flag pass (phases, phase changes and flags). Commits after each;
+    returns the seconds each step took."""
     seconds = {}
-    began = time.perf_counter()
-    run_pass(today)
-    db.session.commit()
-    seconds["flag pass"] = time.perf_counter() - began
     for hook in DERIVE_HOOKS:
         began = time.perf_counter()
         hook(today)
         db.session.commit()
         seconds[getattr(hook, "__name__", repr(hook))] = time.perf_counter() - began
+    began = time.perf_counter()
+    run_pass(today)
+    db.session.commit()
+    seconds["flag pass"] = time.perf_counter() - began
     return seconds
 
 
@@ -617,7 +616,6 @@ def generate(scale: Scale, today: date, seed: int = SEED) -> Generated:
                                                 for s in others])[0]
         generator.application(case, rounds, status, counters)
     responses = list(generator.assessments(cases))
-    result.big_cases = {case.sessions: case.id for case in cases[:len(scale.big_cases)]}
     result.seconds["plan"] = time.perf_counter() - began
 
     began = time.perf_counter()
