@@ -13,6 +13,7 @@ import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -50,10 +51,11 @@ def _emails(role: Role) -> list[str]:
         User.role == role, User.active).order_by(User.id)))
 
 
-def plan(big_cases: dict[int, int], people: dict[str, int] = PEOPLE) -> dict:
+def plan(big_cases: dict[int, int], today: date, people: dict[str, int] = PEOPLE) -> dict:
     """Who signs in and which pages each opens: consultants their start page, flags and
-    their own running cases (the leads of the big cases among them); Team Dagtilbud the
-    lists and the big cases; evaluators the summary; administrators users and audit."""
+    running cases they are on the team of `today` (the leads of the big cases among them);
+    Team Dagtilbud the lists and the big cases; evaluators the summary; administrators
+    users and audit."""
     sizes = sorted(big_cases)
     big = [(f"case, {n} sessions", f"/engagements/{big_cases[n]}") for n in sizes]
     leads = {}
@@ -69,6 +71,7 @@ def plan(big_cases: dict[int, int], people: dict[str, int] = PEOPLE) -> dict:
         own = db.session.scalars(
             sa.select(Engagement.id).join(EngagementMember).join(User)
             .where(User.email == email, Engagement.status == EngagementStatus.ACTIVE,
+                   EngagementMember.is_current(today),
                    Engagement.id.not_in(list(big_cases.values())))
             .order_by(Engagement.id).limit(3)).all()
         consultant_people.append({"email": email, "pages": [

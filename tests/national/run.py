@@ -23,6 +23,7 @@ import time
 
 from consultancy import create_app
 from consultancy.extensions import db
+from consultancy.services.clock import local_today
 from tests.national import database, load, pages
 
 
@@ -64,7 +65,7 @@ def main(argv: list[str] | None = None) -> None:
         cases = pages.big_cases()
         page_list = pages.pages(cases)
         users = pages.users_by_role(lead_of=cases[max(cases)])
-        load_plan = load.plan(cases)
+        load_plan = load.plan(cases, local_today())
         db.session.remove()
 
     _heading(f"pages: median of up to {pages.TIMED} warm requests after {pages.WARM_UPS} "
