@@ -647,8 +647,9 @@ def generate(scale: Scale, today: date, seed: int = SEED) -> Generated:
 
 def main(argv: list[str] | None = None) -> None:
     """`python -m tests.national.generate --url URL [--scale national|small|tiny]`: generate
-    into a migrated database, in a process of its own (the page benchmark runs in another:
-    measuring in the process that generated has crashed inside SQLAlchemy's loading)."""
+    into a migrated database, in a process of its own. The page benchmark runs in another:
+    in a process that had loaded the instrument's items, later requests crashed (SIGSEGV in
+    the cyclic garbage collector, not seen with `gc.disable()`; see the report of issue 14)."""
     parser = argparse.ArgumentParser(description=main.__doc__.split("\n")[0])
     parser.add_argument("--url", required=True)
     parser.add_argument("--scale", choices=SCALES, default="national")
