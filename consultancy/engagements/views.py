@@ -53,7 +53,7 @@ def _case_page(engagement: Engagement, refused=None, status: int = 200):
     manager = can_manage_case(current_user)
     notes = sees_case_notes(current_user)
     hidden = pseudonymised(current_user)
-    budget = queries.case_budget(engagement)
+    budget = queries.case_budget(engagement, consultant_hours=engagement.consultant_hours)
     context = dict(
         engagement=engagement, today=today, writer=writer, manager=manager, notes=notes,
         budget=budget,
