@@ -172,18 +172,27 @@ def test_a_planned_session_whose_day_has_come_is_due(app, make_case, make_user):
                 if i.kind.code == "planned_session"] == [True]
 
 
-def test_the_timeline_runs_no_query_per_item(app, make_case, make_user, query_counter):
+def test_the_timeline_runs_as_many_queries_whatever_the_history(app, make_case, make_user,
+                                                                 query_counter):
     consultant = make_user(Role.CONSULTANT)
-    small = make_case(consultants=[consultant], sessions=[(-1, 1)])
+    small = make_case(consultants=[consultant], sessions=[(2, 1)])
     large = make_case(consultants=[consultant, make_user(Role.CONSULTANT)],
-                      sessions=[CaseSession(-day, 1, next_steps="x") for day in range(1, 6)]
+                      sessions=[CaseSession(-day, 1, next_steps="x") for day in range(1, 40)]
                       + [CaseSession(3, 1)])
+    counts = []
     with app.test_request_context():
         for engagement_id in (small, large):
             engagement = _loaded(engagement_id)
             with query_counter() as statements:
-                items = timeline(engagement)
-            assert items and statements == []
+                items = timeline(engagement, limit=3)
+            counts.append(len(statements))
+            assert len(items) == 3 and items[0].kind.code == "planned_session"
+            # The window's sessions only, with their consultants and units.
+            assert "LIMIT" in statements[0] and "engagement_sessions.id IN" in statements[1]
+        whole = timeline(engagement)
+        assert items.total == len(whole) > 40 and list(items) == list(whole[:3])
+    # The index, the sessions shown, their consultants, their units.
+    assert counts == [4, 4]
 
 
 def test_the_timeline_partial_labels_every_item_and_links_for_writers(

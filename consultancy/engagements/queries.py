@@ -27,7 +27,6 @@ from consultancy.models import (
     FlagRule,
     MemberRole,
     Municipality,
-    Response,
     Role,
     SessionConsultant,
     User,
@@ -78,10 +77,11 @@ CONSULTANT_HOURS = undefer(Engagement.consultant_hours)
 CASE_PAGE = (
     CONSULTANT_HOURS, selectinload(Engagement.units), selectinload(Engagement.themes),
     selectinload(Engagement.contacts), selectinload(Engagement.status_changes),
-    selectinload(Engagement.sessions), selectinload(Engagement.phase_changes),
-    selectinload(Engagement.flags), selectinload(Engagement.responses).lazyload(Response.answers))
-"""What the case page and its timeline show, loaded in a fixed number of queries
-(responses without their answers)."""
+    selectinload(Engagement.phase_changes), selectinload(Engagement.flags),
+    selectinload(Engagement.application))
+"""What the case page shows, loaded in a fixed number of queries whatever the case's
+history: neither its sessions nor its responses (the timeline reads the sessions it shows
+and counts the responses by occasion)."""
 
 
 def case_query(engagement_id: int, *loads):
