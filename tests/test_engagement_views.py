@@ -195,6 +195,34 @@ def test_the_timeline_runs_as_many_queries_whatever_the_history(app, make_case, 
     assert counts == [4, 4]
 
 
+def log_sessions(app, engagement_id: int, days: range) -> None:
+    """Log a held session of an hour on each of `days` (days from today) on the case, by its
+    first consultant."""
+    with app.test_request_context():
+        engagement = db.session.get(Engagement, engagement_id)
+        author = engagement.members[0].user
+        for day in days:
+            services.log_session(engagement, SessionData(
+                held_on=TODAY + timedelta(days=day), hours=Decimal(1),
+                format=SessionFormat.THEME_DAY, sub_format=None, consultant_ids=[author.id],
+                unit_ids=[engagement.units[0].unit_id], summary="Temadag.", next_steps="x"),
+                author, TODAY, confirm_overrun=True)
+        db.session.commit()
+
+
+@pytest.mark.parametrize("role", [Role.TEAM, Role.CONSULTANT, Role.EVALUATOR])
+def test_the_case_page_runs_as_many_queries_with_60_sessions_as_with_3(
+        app, make_case, make_user, login_client, assert_constant_queries, role):
+    consultant = make_user(Role.CONSULTANT)
+    case = make_case(consultants=[consultant], start=-120, status=EngagementStatus.ACTIVE,
+                     hour_budget=100, sessions=[(-1, 1), (-2, 1), (5, 1)])
+    client = login_client(user=consultant) if role is Role.CONSULTANT else login_client(role)
+    page = assert_constant_queries(client, f"/engagements/{case}",
+                                   lambda: log_sessions(app, case, range(-60, -3)))
+    assert page.count('class="timeline-item') == 25
+    assert 'value="59' in page  # the budget bar: the hours of the 59 held sessions
+
+
 def test_the_timeline_partial_labels_every_item_and_links_for_writers(
         app, case_from_application):
     engagement_id, first, second = case_from_application()
