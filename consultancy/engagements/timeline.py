@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from functools import cache
 
 import sqlalchemy as sa
 from flask_babel import gettext as _, lazy_gettext as _l, ngettext
@@ -117,15 +118,15 @@ PAYLOAD = {"text_a": sa.String(), "text_b": sa.String(), "day_a": sa.Date(),
            "day_b": sa.Date(), "count_a": sa.Integer(), "count_b": sa.Integer()}
 """Columns a kind may carry in the index beyond its moment (self-assessments their counts)."""
 
-RowsOf = Callable[[int, bool, str], Iterable[sa.Select]]
+RowsOf = Callable[[sa.BindParameter, bool, sa.BindParameter], Iterable[sa.Select]]
 ItemsOf = Callable[[Engagement, list, bool, date], list[TimelineItem]]
 
 
 @dataclass(frozen=True)
 class Source:
     """One source of items: `rows` selects its index rows (one select per kind) for a case,
-    whether pseudonymised, in a zone; `items` makes the items of the rows of a page, in
-    their order."""
+    whether pseudonymised, in a zone (the case and the zone are bound parameters); `items`
+    makes the items of the rows of a page, in their order."""
     rows: RowsOf
     items: ItemsOf
 
@@ -175,21 +176,29 @@ def timeline(engagement: Engagement, *, pseudonymised: bool = False, today: date
     next steps, reasons, decision notes, comments) and no names: units by their pseudonyms,
     no people (team changes left out), no application reference."""
     today = today or local_today()
-    zone = local_zone().key
-    parts = [select.add_columns(sa.literal(number, sa.Integer()).label("source"))
-             for number, part in enumerate(SOURCES)
-             for select in part.rows(engagement.id, pseudonymised, zone)]
-    index = sa.union_all(*parts).subquery("timeline")
-    query = (sa.select(index, sa.func.count().over().label("total"))
-             .order_by(index.c.moment.desc(), index.c.rank.desc(), index.c.source,
-                       index.c.position).offset(offset).limit(limit))
-    rows = db.session.execute(query).all()
+    rows = db.session.execute(_index(pseudonymised).offset(offset).limit(limit), {
+        "engagement_id": engagement.id, "zone": local_zone().key}).all()
     by_source: dict[int, list] = {}
     for row in rows:
         by_source.setdefault(row.source, []).append(row)
     made = {number: iter(SOURCES[number].items(engagement, source_rows, pseudonymised, today))
             for number, source_rows in by_source.items()}
     return Timeline([next(made[row.source]) for row in rows], rows[0].total if rows else 0)
+
+
+@cache
+def _index(pseudonymised: bool) -> sa.Select:
+    """The index of every source's rows of a case (`:engagement_id`, moments in `:zone`),
+    in the timeline's order, each row with the count of all: built once per process."""
+    engagement_id = sa.bindparam("engagement_id", type_=sa.Integer())
+    zone = sa.bindparam("zone", type_=sa.String())
+    parts = [select.add_columns(sa.literal(number, sa.Integer()).label("source"))
+             for number, part in enumerate(SOURCES)
+             for select in part.rows(engagement_id, pseudonymised, zone)]
+    index = sa.union_all(*parts).subquery("timeline")
+    return (sa.select(index, sa.func.count().over().label("total"))
+            .order_by(index.c.moment.desc(), index.c.rank.desc(), index.c.source,
+                      index.c.position))
 
 
 def phase_name(engagement_type: EngagementType, code: str | None) -> str:
@@ -207,7 +216,7 @@ def _hours(hours) -> str:
     return _("%(hours)s hours", hours=format_number(hours))
 
 
-def _session_rows(engagement_id: int, pseudonymised: bool, zone: str):
+def _session_rows(engagement_id, pseudonymised: bool, zone):
     session = EngagementSession
     yield sa.select(*index_row(SESSION, session.id, end_of_day(session.held_on),
                                (session.held_on, session.id))
@@ -253,7 +262,7 @@ def _session_item(engagement: Engagement, session: EngagementSession, pseudonymi
         due=due)
 
 
-def _application_rows(engagement_id: int, pseudonymised: bool, zone: str):
+def _application_rows(engagement_id, pseudonymised: bool, zone):
     application = Application
     of_case = application.id == sa.select(Engagement.application_id).where(
         Engagement.id == engagement_id).scalar_subquery()
@@ -289,7 +298,7 @@ def _application(engagement: Engagement, rows: list, pseudonymised: bool, today:
     return items
 
 
-def _status_rows(engagement_id: int, pseudonymised: bool, zone: str):
+def _status_rows(engagement_id, pseudonymised: bool, zone):
     change = EngagementStatusChange
     yield sa.select(*index_row(STATUS_CHANGE, change.id, local_moment(change.at, zone),
                                (change.at, change.id))
@@ -315,7 +324,7 @@ def _status_changes(engagement: Engagement, rows: list, pseudonymised: bool, tod
     return items
 
 
-def _team_rows(engagement_id: int, pseudonymised: bool, zone: str):
+def _team_rows(engagement_id, pseudonymised: bool, zone):
     if pseudonymised:
         return  # who joined and left: people's names
     member = EngagementMember
@@ -345,7 +354,7 @@ def _team(engagement: Engagement, rows: list, pseudonymised: bool, today: date
     return items
 
 
-def _phase_rows(engagement_id: int, pseudonymised: bool, zone: str):
+def _phase_rows(engagement_id, pseudonymised: bool, zone):
     change = EngagementPhaseChange
     yield sa.select(*index_row(PHASE_CHANGE, change.id, end_of_day(change.entered_on),
                                (change.entered_on, change.id))
@@ -368,7 +377,7 @@ def _phases(engagement: Engagement, rows: list, pseudonymised: bool, today: date
     return items
 
 
-def _flag_rows(engagement_id: int, pseudonymised: bool, zone: str):
+def _flag_rows(engagement_id, pseudonymised: bool, zone):
     of_case = Flag.engagement_id == engagement_id
     order = (Flag.raised_on, Flag.id)
     yield sa.select(*index_row(FLAG_RAISED, Flag.id, end_of_day(Flag.raised_on), order)
@@ -431,7 +440,7 @@ _OCCASION_TITLES = {
 }
 
 
-def _self_assessment_rows(engagement_id: int, pseudonymised: bool, zone: str):
+def _self_assessment_rows(engagement_id, pseudonymised: bool, zone):
     """Each occasion measured (by kind of instrument), counted in SQL: its first and last
     day, its respondents and its units; no response is loaded."""
     kind = sa.type_coerce(Instrument.kind, sa.String())

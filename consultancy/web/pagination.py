@@ -9,10 +9,11 @@ the templates' pager macro takes any.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from flask import abort, current_app
+from flask_sqlalchemy.pagination import Pagination
 
 from consultancy.extensions import db
 from consultancy.web.inputs import page_arg
@@ -44,8 +45,8 @@ class _Pager:
     def next_num(self) -> int | None:
         return self.page + 1 if self.has_next else None
 
-    def iter_pages(self) -> Iterator[int]:
-        return iter(range(1, self.pages + 1))
+    # The page numbers to link, the far ones left out (None), as db.paginate's pages.
+    iter_pages = Pagination.iter_pages
 
 
 @dataclass(frozen=True)
