@@ -196,3 +196,20 @@ def test_current_member_is_the_same_in_python_and_in_sql(app, make_case, make_us
 
 
 # --- views are leaves ----------------------------------------------------------------------
+
+
+def test_the_figures_kept_on_a_case_are_repaired_by_the_command(app, make_case, runner):
+    case = make_case(start=-10, new_consultants=1, sessions=[(-3, 2), (-1, 1.5), (4, 1)])
+    right = make_case(municipality=161, new_consultants=1, sessions=[(-2, 1)])
+    with app.app_context():
+        db.session.execute(sa.update(Engagement.__table__).where(Engagement.id == case).values(
+            hours_used=0, last_session_on=None, next_session_on=TODAY))  # as after a bulk load
+        db.session.commit()
+    result = runner.invoke(args=["sessions", "figures"])
+    assert result.exit_code == 0, result.output
+    assert " 1 " in result.output  # one case written, the other already right
+    with app.app_context():
+        fixed = db.session.get(Engagement, case)
+        assert (fixed.hours_used, fixed.last_session_on, fixed.next_session_on) == (
+            Decimal("3.5"), TODAY - timedelta(days=1), TODAY + timedelta(days=4))
+        assert db.session.get(Engagement, right).hours_used == 1
