@@ -22,6 +22,7 @@ from consultancy.models import (
     Engagement,
     EngagementStatus,
     EngagementType,
+    Flag,
     MemberRole,
     Role,
     SessionFormat,
@@ -193,6 +194,22 @@ def test_the_timeline_runs_as_many_queries_whatever_the_history(app, make_case, 
         assert items.total == len(whole) > 40 and list(items) == list(whole[:3])
     # The index, the sessions shown, their consultants, their units.
     assert counts == [4, 4]
+
+
+def test_a_row_written_after_the_case_was_loaded_is_left_out_not_an_error(
+        app, make_case, make_user):
+    """The page loads the case's flags, then reads the timeline's index: a flag raised by
+    another request in between is in the index but not among the flags loaded."""
+    engagement_id = make_case(consultants=[make_user(Role.CONSULTANT)], sessions=[(-1, 1)])
+    with app.test_request_context():
+        engagement = _loaded(engagement_id)
+        before = [item.kind.code for item in timeline(engagement)]
+        db.session.execute(sa.insert(Flag.__table__).values(
+            rule_code="team_incomplete", engagement_id=engagement_id, raised_on=TODAY,
+            raised_at=utcnow(), detail={}))
+        after = timeline(engagement)
+        assert [item.kind.code for item in after] == before
+        assert after.total == len(before) + 1
 
 
 def log_sessions(app, engagement_id: int, days: range) -> None:

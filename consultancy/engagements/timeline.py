@@ -126,7 +126,8 @@ ItemsOf = Callable[[Engagement, list, bool, date], list[TimelineItem]]
 class Source:
     """One source of items: `rows` selects its index rows (one select per kind) for a case,
     whether pseudonymised, in a zone (the case and the zone are bound parameters); `items`
-    makes the items of the rows of a page, in their order."""
+    makes the items of the rows of a page, in their order (None for a row whose record is
+    not among those loaded: one another request wrote or deleted in between)."""
     rows: RowsOf
     items: ItemsOf
 
@@ -183,7 +184,8 @@ def timeline(engagement: Engagement, *, pseudonymised: bool = False, today: date
         by_source.setdefault(row.source, []).append(row)
     made = {number: iter(SOURCES[number].items(engagement, source_rows, pseudonymised, today))
             for number, source_rows in by_source.items()}
-    return Timeline([next(made[row.source]) for row in rows], rows[0].total if rows else 0)
+    items = [next(made[row.source]) for row in rows]
+    return Timeline([item for item in items if item is not None], rows[0].total if rows else 0)
 
 
 @cache
@@ -231,7 +233,8 @@ def _sessions(engagement: Engagement, rows: list, pseudonymised: bool, today: da
     loaded = {session.id: session for session in db.session.scalars(
         sa.select(EngagementSession).where(EngagementSession.id.in_([row.ref for row in rows]))
         .options(lazyload(EngagementSession.themes)))}
-    return [_session_item(engagement, loaded[row.ref], pseudonymised, today) for row in rows]
+    return [_session_item(engagement, loaded[row.ref], pseudonymised, today)
+            if row.ref in loaded else None for row in rows]
 
 
 def _session_item(engagement: Engagement, session: EngagementSession, pseudonymised: bool,
@@ -278,11 +281,15 @@ def _application_rows(engagement_id, pseudonymised: bool, zone):
 def _application(engagement: Engagement, rows: list, pseudonymised: bool, today: date
                  ) -> list[TimelineItem]:
     application = engagement.application
+    if application is None:
+        return [None] * len(rows)
     link = Link("applications.detail", {"application_id": application.id},
                 _("Open the application"), audience="team")
     items = []
     for row in rows:
-        if row.kind == APPLICATION_SUBMITTED.code:
+        if row.kind == APPLICATION_DECIDED.code and application.decided_at is None:
+            items.append(None)
+        elif row.kind == APPLICATION_SUBMITTED.code:
             items.append(TimelineItem(
                 when=application.submitted_at, kind=APPLICATION_SUBMITTED,
                 title=_("Application received") if pseudonymised
@@ -310,7 +317,10 @@ def _status_changes(engagement: Engagement, rows: list, pseudonymised: bool, tod
                     ) -> list[TimelineItem]:
     changes = {change.id: change for change in engagement.status_changes}
     items = []
-    for change in (changes[row.ref] for row in rows):
+    for change in (changes.get(row.ref) for row in rows):
+        if change is None:
+            items.append(None)
+            continue
         if change.from_status is None:
             title = _("Case opened as %(status)s", status=change.to_status.label.lower())
         else:
@@ -341,7 +351,10 @@ def _team(engagement: Engagement, rows: list, pseudonymised: bool, today: date
     members = {member.id: member for member in engagement.members}
     items = []
     for row in rows:
-        member = members[row.ref]
+        member = members.get(row.ref)
+        if member is None or (row.kind == MEMBER_ENDED.code and member.ended_on is None):
+            items.append(None)
+            continue
         role = member.role.label.lower()
         if row.kind == MEMBER_STARTED.code:
             items.append(TimelineItem(
@@ -368,7 +381,10 @@ def _phases(engagement: Engagement, rows: list, pseudonymised: bool, today: date
     kind = engagement.engagement_type
     changes = {change.id: change for change in engagement.phase_changes}
     items = []
-    for change in (changes[row.ref] for row in rows):
+    for change in (changes.get(row.ref) for row in rows):
+        if change is None:
+            items.append(None)
+            continue
         if change.phase is None:
             title = _("Left phase %(phase)s", phase=phase_name(kind, change.from_phase))
         else:
@@ -400,9 +416,11 @@ def _flags(engagement: Engagement, rows: list, pseudonymised: bool, today: date
     events = {event.id: (flag, event) for flag in engagement.flags for event in flag.events}
     items = []
     for row in rows:
-        flag, event = events[row.ref] if row.kind in (FLAG_SNOOZED.code,
-                                                      FLAG_ACKNOWLEDGED.code) \
-            else (flags[row.ref], None)
+        flag, event = events.get(row.ref, (None, None)) if row.kind in (
+            FLAG_SNOOZED.code, FLAG_ACKNOWLEDGED.code) else (flags.get(row.ref), None)
+        if flag is None or (row.kind == FLAG_RESOLVED.code and flag.resolved_on is None):
+            items.append(None)
+            continue
         name = flag_texts.rule_name(flag.rule_code)
         link = Link("flags.detail", {"flag_id": flag.id}, _("Open the flag"))
         if row.kind == FLAG_RAISED.code:
