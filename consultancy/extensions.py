@@ -1,5 +1,7 @@
 """Extensions, created unbound and bound to an app in `create_app`."""
 import sqlite3
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
@@ -33,10 +35,21 @@ babel = Babel()
 bootstrap = Bootstrap5()
 
 
+def _local_moment(stored: str | None, zone: str) -> str | None:
+    """SQLite's `local_moment(instant, zone)` (`models.types.local_moment`): a UTC instant
+    as SQLAlchemy stores it, as the wall-clock time in `zone`, in the same text form."""
+    if stored is None:
+        return None
+    instant = datetime.fromisoformat(stored).replace(tzinfo=timezone.utc)
+    return instant.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    """SQLite enforces foreign keys only when asked, per connection."""
+    """SQLite enforces foreign keys only when asked, per connection; it knows no time zones,
+    so it is given the one function that needs them."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+        dbapi_connection.create_function("local_moment", 2, _local_moment, deterministic=True)

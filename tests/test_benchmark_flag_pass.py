@@ -18,6 +18,7 @@ from flask_migrate import upgrade
 from sqlalchemy.engine import make_url
 
 from consultancy import create_app
+from consultancy.engagements.activity import refresh_activity
 from consultancy.extensions import db
 from consultancy.flags.services import run_pass
 from consultancy.models import (
@@ -86,6 +87,7 @@ def generate(today) -> None:
     db.session.execute(sa.insert(EngagementMember), members)
     for start in range(0, len(sessions), 50_000):
         db.session.execute(sa.insert(EngagementSession), sessions[start:start + 50_000])
+    refresh_activity(db.session.connection())  # what a bulk load must do, as migration 0009
     db.session.commit()
 
 

@@ -1,6 +1,6 @@
 """Facts about a case written once and read everywhere: the share of the hour budget at which
-a case warns (the flag rule's setting), the hours used (one SQL sum), who is currently on
-the case (one hybrid, in Python and in SQL)."""
+a case warns (the flag rule's setting), the hours used (one SQL sum, kept on the case with its
+last and next session), who is currently on the case (one hybrid, in Python and in SQL)."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -9,7 +9,8 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from consultancy.engagements.queries import HOURS, case_budget, case_query
+from consultancy.engagements.activity import KEPT
+from consultancy.engagements.queries import CONSULTANT_HOURS, case_budget, case_query
 from consultancy.engagements.services import budget_for_decision
 from consultancy.extensions import db
 from consultancy.flags.services import case_rows, evaluate
@@ -25,7 +26,7 @@ from consultancy.models import (
     SessionConsultant,
     SessionStatus,
 )
-from consultancy.rules.engagements import HeldSession, budget
+from consultancy.rules.engagements import HOURS_COUNTED, PLANNED, HeldSession, budget
 from tests.conftest import TODAY
 from tests.test_rules_engagements import MEMBERSHIPS
 
@@ -113,13 +114,17 @@ def test_the_sum_of_hours_agrees_with_the_rule_everywhere(
     case = make_case(start=-10, status=EngagementStatus.ACTIVE, new_consultants=consultants,
                      sessions=sessions)
     with app.test_request_context():
-        engagement = db.session.scalars(case_query(case, *HOURS)).one()
+        engagement = db.session.scalars(case_query(case, CONSULTANT_HOURS)).one()
         held = [HeldSession(s.hours, len(s.consultants)) for s in engagement.sessions
-                if s.status is SessionStatus.HELD]
+                if s.status is HOURS_COUNTED]
         by_rule = budget(engagement.hour_budget, held)
         assert (engagement.hours_used, engagement.consultant_hours) == (
             Decimal(used), Decimal(consultant_hours)) == (
             by_rule.session_hours, by_rule.consultant_hours)
+        days = {status: sorted(s.held_on for s in engagement.sessions if s.status is status)
+                for status in (HOURS_COUNTED, PLANNED)}  # kept on the case with the hours
+        assert engagement.last_session_on == (days[HOURS_COUNTED] or [None])[-1]
+        assert engagement.next_session_on == (days[PLANNED] or [None])[0]
         [row] = case_rows(TODAY, [case])  # the flag pass
         assert row.facts.hours_used == Decimal(used)
         assert budget_for_decision(engagement).session_hours == Decimal(used)
@@ -137,26 +142,26 @@ def test_a_session_without_consultants_counts_once_in_consultant_hours(app, make
         db.session.execute(sa.delete(SessionConsultant).where(
             SessionConsultant.session_id == session_id))
         db.session.commit()
-        engagement = db.session.scalars(case_query(case, *HOURS)).one()
+        engagement = db.session.scalars(case_query(case, CONSULTANT_HOURS)).one()
         assert engagement.consultant_hours == Decimal(2 + 2 * 1)
 
 
 def test_the_sums_are_not_audited_as_columns_of_the_case(app, make_case):
     case = make_case(start=-10, new_consultants=1, sessions=[(-1, 2)])
     with app.app_context():
-        engagement = db.session.scalars(case_query(case, *HOURS)).one()
+        engagement = db.session.scalars(case_query(case, CONSULTANT_HOURS)).one()
         db.session.delete(engagement)
         db.session.commit()
         entry = db.session.scalars(sa.select(AuditEntry).where(
             AuditEntry.table_name == "engagements", AuditEntry.action == "delete")).one()
     assert "hour_budget" in entry.changes
-    assert not {"hours_used", "consultant_hours"} & set(entry.changes)
+    assert not set(KEPT) & set(entry.changes) and "consultant_hours" not in entry.changes
 
 
 def test_the_case_budget_loads_no_session(app, make_case, query_counter):
     case = make_case(start=-10, new_consultants=1, sessions=[(-1, 2), (-2, 1)])
     with app.test_request_context():
-        engagement = db.session.scalars(case_query(case, *HOURS)).one()
+        engagement = db.session.scalars(case_query(case, CONSULTANT_HOURS)).one()
         with query_counter() as statements:
             result = case_budget(engagement)
         assert result.session_hours == 3 and result.budget == 10
@@ -191,3 +196,20 @@ def test_current_member_is_the_same_in_python_and_in_sql(app, make_case, make_us
 
 
 # --- views are leaves ----------------------------------------------------------------------
+
+
+def test_the_figures_kept_on_a_case_are_repaired_by_the_command(app, make_case, runner):
+    case = make_case(start=-10, new_consultants=1, sessions=[(-3, 2), (-1, 1.5), (4, 1)])
+    right = make_case(municipality=161, new_consultants=1, sessions=[(-2, 1)])
+    with app.app_context():
+        db.session.execute(sa.update(Engagement.__table__).where(Engagement.id == case).values(
+            hours_used=0, last_session_on=None, next_session_on=TODAY))  # as after a bulk load
+        db.session.commit()
+    result = runner.invoke(args=["sessions", "figures"])
+    assert result.exit_code == 0, result.output
+    assert " 1 " in result.output  # one case written, the other already right
+    with app.app_context():
+        fixed = db.session.get(Engagement, case)
+        assert (fixed.hours_used, fixed.last_session_on, fixed.next_session_on) == (
+            Decimal("3.5"), TODAY - timedelta(days=1), TODAY + timedelta(days=4))
+        assert db.session.get(Engagement, right).hours_used == 1

@@ -22,6 +22,7 @@ from consultancy.models import (
     Engagement,
     EngagementStatus,
     EngagementType,
+    Flag,
     MemberRole,
     Role,
     SessionFormat,
@@ -172,18 +173,71 @@ def test_a_planned_session_whose_day_has_come_is_due(app, make_case, make_user):
                 if i.kind.code == "planned_session"] == [True]
 
 
-def test_the_timeline_runs_no_query_per_item(app, make_case, make_user, query_counter):
+def test_the_timeline_runs_as_many_queries_whatever_the_history(app, make_case, make_user,
+                                                                 query_counter):
     consultant = make_user(Role.CONSULTANT)
-    small = make_case(consultants=[consultant], sessions=[(-1, 1)])
+    small = make_case(consultants=[consultant], sessions=[(2, 1)])
     large = make_case(consultants=[consultant, make_user(Role.CONSULTANT)],
-                      sessions=[CaseSession(-day, 1, next_steps="x") for day in range(1, 6)]
+                      sessions=[CaseSession(-day, 1, next_steps="x") for day in range(1, 40)]
                       + [CaseSession(3, 1)])
+    counts = []
     with app.test_request_context():
         for engagement_id in (small, large):
             engagement = _loaded(engagement_id)
             with query_counter() as statements:
-                items = timeline(engagement)
-            assert items and statements == []
+                items = timeline(engagement, limit=3)
+            counts.append(len(statements))
+            assert len(items) == 3 and items[0].kind.code == "planned_session"
+            # The window's sessions only, with their consultants and units.
+            assert "LIMIT" in statements[0] and "engagement_sessions.id IN" in statements[1]
+        whole = timeline(engagement)
+        assert items.total == len(whole) > 40 and list(items) == list(whole[:3])
+    # The index, the sessions shown, their consultants, their units.
+    assert counts == [4, 4]
+
+
+def test_a_row_written_after_the_case_was_loaded_is_left_out_not_an_error(
+        app, make_case, make_user):
+    """The page loads the case's flags, then reads the timeline's index: a flag raised by
+    another request in between is in the index but not among the flags loaded."""
+    engagement_id = make_case(consultants=[make_user(Role.CONSULTANT)], sessions=[(-1, 1)])
+    with app.test_request_context():
+        engagement = _loaded(engagement_id)
+        before = [item.kind.code for item in timeline(engagement)]
+        db.session.execute(sa.insert(Flag.__table__).values(
+            rule_code="team_incomplete", engagement_id=engagement_id, raised_on=TODAY,
+            raised_at=utcnow(), detail={}))
+        after = timeline(engagement)
+        assert [item.kind.code for item in after] == before
+        assert after.total == len(before) + 1
+
+
+def log_sessions(app, engagement_id: int, days: range) -> None:
+    """Log a held session of an hour on each of `days` (days from today) on the case, by its
+    first consultant."""
+    with app.test_request_context():
+        engagement = db.session.get(Engagement, engagement_id)
+        author = engagement.members[0].user
+        for day in days:
+            services.log_session(engagement, SessionData(
+                held_on=TODAY + timedelta(days=day), hours=Decimal(1),
+                format=SessionFormat.THEME_DAY, sub_format=None, consultant_ids=[author.id],
+                unit_ids=[engagement.units[0].unit_id], summary="Temadag.", next_steps="x"),
+                author, TODAY, confirm_overrun=True)
+        db.session.commit()
+
+
+@pytest.mark.parametrize("role", [Role.TEAM, Role.CONSULTANT, Role.EVALUATOR])
+def test_the_case_page_runs_as_many_queries_with_60_sessions_as_with_3(
+        app, make_case, make_user, login_client, assert_constant_queries, role):
+    consultant = make_user(Role.CONSULTANT)
+    case = make_case(consultants=[consultant], start=-120, status=EngagementStatus.ACTIVE,
+                     hour_budget=100, sessions=[(-1, 1), (-2, 1), (5, 1)])
+    client = login_client(user=consultant) if role is Role.CONSULTANT else login_client(role)
+    page = assert_constant_queries(client, f"/engagements/{case}",
+                                   lambda: log_sessions(app, case, range(-60, -3)))
+    assert page.count('class="timeline-item') == 25
+    assert 'value="59' in page  # the budget bar: the hours of the 59 held sessions
 
 
 def test_the_timeline_partial_labels_every_item_and_links_for_writers(

@@ -1,4 +1,5 @@
-"""`flask sessions export`: the logged sessions as a spreadsheet, without free text."""
+"""`flask sessions export`: the logged sessions as a spreadsheet, without free text.
+`flask sessions figures`: the figures kept on every case recomputed from its sessions."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,6 +8,7 @@ import click
 from flask_babel import gettext as _
 
 from consultancy.engagements import bp
+from consultancy.engagements.activity import refresh_activity
 from consultancy.engagements.exchange import PeriodError, parse_period, sessions_frame
 from consultancy.exchange.exports import write_table
 from consultancy.extensions import db
@@ -15,7 +17,7 @@ from consultancy.security import audit
 
 @bp.cli.group("sessions")
 def sessions_cli() -> None:
-    """Export the logged sessions of the cases."""
+    """Export the logged sessions of the cases; recompute the figures kept from them."""
 
 
 @sessions_cli.command("export")
@@ -45,3 +47,13 @@ def export_command(fmt: str | None, out, date_from: str | None, date_to: str | N
     audit.record_export("sessions", fmt, {"from": first, "to": last}, len(frame), channel="cli")
     db.session.commit()
     click.echo(_("Exported %(count)d session(s).", count=len(frame)), err=True)
+
+
+@sessions_cli.command("figures")
+def figures_command() -> None:
+    """Recompute the hours used, last session held and next planned session kept on every
+    case from its sessions: after sessions were loaded in bulk (which the application does
+    not see), or to repair. Cases already right are left as they are."""
+    written = refresh_activity(db.session.connection())
+    db.session.commit()
+    click.echo(_("Recomputed the figures of %(count)d case(s).", count=written), err=True)

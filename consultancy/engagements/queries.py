@@ -2,8 +2,9 @@
 flag pass; what the case page loads; the choices its forms offer; and the figures across
 cases (the overview, the consultants' load, a consultant's own cases).
 
-Every list runs a fixed number of queries whatever its row count: hours come from the one
-sum `held_hours` (as `Engagement.hours_used` per case), dates from set-based aggregates.
+Every list runs a fixed number of queries whatever its row count, and reads what a case's
+sessions add up to from the figures kept on the case (`Engagement.hours_used`,
+`last_session_on`, `next_session_on`; `engagements.activity`) instead of summing sessions.
 """
 from __future__ import annotations
 
@@ -26,13 +27,11 @@ from consultancy.models import (
     FlagRule,
     MemberRole,
     Municipality,
-    Response,
     Role,
     SessionConsultant,
-    SessionStatus,
     User,
 )
-from consultancy.models.engagements import held_hours
+from consultancy.models.engagements import COUNTS
 from consultancy.rules.engagements import Budget, half_year_of, month_of, warning_share
 from consultancy.rules.phases import phase_entry
 from consultancy.services.clock import local_zone
@@ -72,16 +71,17 @@ def case_years() -> list[int]:
 
 # --- one case ------------------------------------------------------------------------------
 
-HOURS = (undefer(Engagement.hours_used), undefer(Engagement.consultant_hours))
-"""Load a case with its hours (summed in the same query)."""
+CONSULTANT_HOURS = undefer(Engagement.consultant_hours)
+"""Load a case with its consultant hours (summed in the same query)."""
 
 CASE_PAGE = (
-    *HOURS, selectinload(Engagement.units), selectinload(Engagement.themes),
+    CONSULTANT_HOURS, selectinload(Engagement.units), selectinload(Engagement.themes),
     selectinload(Engagement.contacts), selectinload(Engagement.status_changes),
-    selectinload(Engagement.sessions), selectinload(Engagement.phase_changes),
-    selectinload(Engagement.flags), selectinload(Engagement.responses).lazyload(Response.answers))
-"""What the case page and its timeline show, loaded in a fixed number of queries
-(responses without their answers)."""
+    selectinload(Engagement.phase_changes), selectinload(Engagement.flags),
+    selectinload(Engagement.application))
+"""What the case page shows, loaded in a fixed number of queries whatever the case's
+history: neither its sessions nor its responses (the timeline reads the sessions it shows
+and counts the responses by occasion)."""
 
 
 def case_query(engagement_id: int, *loads):
@@ -107,11 +107,13 @@ def budget_warning_share() -> WarningShare:
         (spec.params(rule, type_code) if rule else spec.defaults)["percent"])
 
 
-def case_budget(engagement: Engagement, share: WarningShare | None = None) -> Budget:
-    """The case's hours against its budget (`HOURS` loads them with the case); a list
-    passes the `budget_warning_share()` it read once."""
+def case_budget(engagement: Engagement, share: WarningShare | None = None,
+                consultant_hours: Decimal | None = None) -> Budget:
+    """The case's hours against its budget, from the hours kept on it; a list passes the
+    `budget_warning_share()` it read once, the case page the consultant hours it loaded
+    (`CONSULTANT_HOURS`)."""
     share = share or budget_warning_share()
-    return Budget(engagement.hour_budget, engagement.hours_used, engagement.consultant_hours,
+    return Budget(engagement.hour_budget, engagement.hours_used, consultant_hours,
                   share(engagement.engagement_type.code))
 
 
@@ -148,26 +150,18 @@ def municipalities(with_cases: bool = False) -> list[Municipality]:
 
 # --- a consultant's own cases (the start page) ---------------------------------------------
 
-def next_planned(engagement_ids: list[int]) -> dict[int, date]:
-    """The earliest planned session of each case, in one aggregate query."""
-    return dict(db.session.execute(
-        sa.select(EngagementSession.engagement_id, sa.func.min(EngagementSession.held_on))
-        .where(EngagementSession.status == SessionStatus.PLANNED,
-               EngagementSession.engagement_id.in_(engagement_ids))
-        .group_by(EngagementSession.engagement_id)).all())
-
-
 def latest_next_steps(engagement_ids: list[int]) -> dict[int, tuple[date, str]]:
-    """The agreed next steps of each case's most recent held session, in one query."""
+    """The agreed next steps of each case's most recent held session, in one query that
+    reads only the sessions of the case's last day (`Engagement.last_session_on`)."""
     ranked = (sa.select(
         EngagementSession.engagement_id, EngagementSession.held_on,
         EngagementSession.next_steps,
         sa.func.row_number().over(
             partition_by=EngagementSession.engagement_id,
-            order_by=(EngagementSession.held_on.desc(), EngagementSession.id.desc()),
-        ).label("position"))
-        .where(EngagementSession.status == SessionStatus.HELD,
-               EngagementSession.engagement_id.in_(engagement_ids))
+            order_by=EngagementSession.id.desc()).label("position"))
+        .join(Engagement, sa.and_(Engagement.id == EngagementSession.engagement_id,
+                                  Engagement.last_session_on == EngagementSession.held_on))
+        .where(COUNTS, EngagementSession.engagement_id.in_(engagement_ids))
         .subquery("ranked"))
     rows = db.session.execute(sa.select(ranked.c.engagement_id, ranked.c.held_on,
                                         ranked.c.next_steps).where(ranked.c.position == 1))
@@ -188,21 +182,19 @@ def my_active_cases(user: User, today: date) -> list[MyCase]:
     """The planned and active cases the consultant is on today, with their figures:
     a fixed number of queries whatever the number of cases."""
     engagements = db.session.scalars(
-        sa.select(Engagement).options(*HOURS)
+        sa.select(Engagement)
         .where(Engagement.status.in_(OPEN_STATUSES),
                Engagement.id.in_(cases_of(user.id, today)))
         .order_by(Engagement.start_date.asc().nulls_last(), Engagement.year, Engagement.number)
     ).all()
-    ids = [e.id for e in engagements]
-    planned = next_planned(ids)
-    steps = latest_next_steps(ids)
+    steps = latest_next_steps([e.id for e in engagements])
     share = budget_warning_share()
     cases = []
     for engagement in engagements:
         held_on, next_steps = steps.get(engagement.id, (None, ""))
         cases.append(MyCase(engagement, phase_entry(engagement.engagement_type.phase_template,
                                                         engagement.phase),
-                            case_budget(engagement, share), planned.get(engagement.id),
+                            case_budget(engagement, share), engagement.next_session_on,
                             next_steps.strip(), held_on))
     return cases
 
@@ -229,8 +221,12 @@ SORT_COLUMNS = {
 
 
 def overview_query(filters: CaseFilters, today: date):
-    """The cases passing `filters`, in their order, with their team and hours."""
-    query = sa.select(Engagement).options(selectinload(Engagement.members), *HOURS)
+    """The cases passing `filters`, in their order, with their team and hours (kept on the
+    case). Type and municipality come in queries of their own, so the database sorts the
+    narrow rows of the cases, not their join."""
+    query = sa.select(Engagement).options(
+        selectinload(Engagement.members), selectinload(Engagement.engagement_type),
+        selectinload(Engagement.municipality))
     if filters.type_id:
         query = query.where(Engagement.engagement_type_id == filters.type_id)
     if filters.status:
@@ -280,7 +276,8 @@ class LoadRow:
 
 def consultant_load(today: date) -> list[LoadRow]:
     """One row per active consultant: open cases they are on, and the session hours of held
-    sessions they were present at this month and this half-year. Three queries."""
+    sessions they were present at this month and this half-year. Three queries; the hours
+    read only the half-year's sessions (by their day), summed per consultant in one pass."""
     consultants = db.session.scalars(
         sa.select(User).where(ACTIVE_CONSULTANT).order_by(User.name, User.id)).all()
     open_cases = dict(db.session.execute(
@@ -289,9 +286,25 @@ def consultant_load(today: date) -> list[LoadRow]:
         .join(EngagementMember.engagement)
         .where(Engagement.status.in_(OPEN_STATUSES), EngagementMember.is_current(today))
         .group_by(EngagementMember.user_id)).all())
-    present = EngagementSession.consultants.any(SessionConsultant.user_id == User.id)
+    in_month = EngagementSession.held_on.between(*month_of(today))
+    in_half_year = sa.and_(COUNTS, EngagementSession.held_on.between(*half_year_of(today)))
     hours = {user_id: (month, half) for user_id, month, half in db.session.execute(
-        sa.select(User.id, *(held_hours(present, EngagementSession.held_on.between(*period))
-                             for period in (month_of(today), half_year_of(today))))
-        .where(User.id.in_([user.id for user in consultants])))}
-    return [LoadRow(user, open_cases.get(user.id, 0), *hours[user.id]) for user in consultants]
+        sa.select(SessionConsultant.user_id,
+                  sa.func.sum(sa.case((in_month, EngagementSession.hours), else_=0)),
+                  sa.func.sum(EngagementSession.hours))
+        .join(EngagementSession, EngagementSession.id == SessionConsultant.session_id)
+        .where(in_half_year, _among(SessionConsultant.session_id,
+                                    sa.select(EngagementSession.id).where(in_half_year)))
+        .group_by(SessionConsultant.user_id))}
+    none = (Decimal(0), Decimal(0))
+    return [LoadRow(user, open_cases.get(user.id, 0), *hours.get(user.id, none))
+            for user in consultants]
+
+
+def _among(column, ids: sa.Select) -> sa.ColumnElement[bool]:
+    """`column IN ids`, which PostgreSQL is told as `= ANY(ARRAY(ids))`: probes of the
+    column's index for a few thousand ids, where its planner would otherwise hash the
+    whole table (every session's consultants, to keep a half-year's)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == sa.any_(sa.func.array(ids.scalar_subquery()))
+    return column.in_(ids)

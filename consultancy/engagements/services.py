@@ -214,9 +214,9 @@ def _check_budget(engagement: Engagement, session: EngagementSession | None, dat
     Only added hours are judged: correcting an older session without adding hours keeps
     its overrun mark as it was, and asks nothing.
     """
-    if status is not SessionStatus.HELD:
+    if status is not rules.HOURS_COUNTED:
         return False
-    before = session.hours if session is not None and session.status is SessionStatus.HELD \
+    before = session.hours if session is not None and session.status is rules.HOURS_COUNTED \
         else Decimal(0)
     if session is not None and data.hours <= before:
         return session.overrun

@@ -23,8 +23,8 @@ from consultancy.web.i18n import current_language, format_date
 from consultancy.web.transactions import commit_or_show
 
 SESSION_ROLES = (Role.CONSULTANT, Role.TEAM, Role.ADMIN)
-# What the session form offers and checks: the case's units and themes, and its hours.
-SESSION_FORM = (*queries.HOURS, selectinload(Engagement.units), selectinload(Engagement.themes))
+# What the session form offers and checks: the case's units and themes.
+SESSION_FORM = (selectinload(Engagement.units), selectinload(Engagement.themes))
 
 
 def case_url(engagement_id: int) -> str:

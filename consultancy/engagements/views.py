@@ -32,7 +32,7 @@ from consultancy.security.permissions import (
 from consultancy.services.clock import local_today, utcnow
 from consultancy.web.forms import ButtonForm, choices
 from consultancy.web.i18n import current_language
-from consultancy.web.pagination import paginate_list
+from consultancy.web.pagination import paginate_window
 from consultancy.web.transactions import commit_or_show, flash_form_errors
 
 
@@ -53,7 +53,7 @@ def _case_page(engagement: Engagement, refused=None, status: int = 200):
     manager = can_manage_case(current_user)
     notes = sees_case_notes(current_user)
     hidden = pseudonymised(current_user)
-    budget = queries.case_budget(engagement)
+    budget = queries.case_budget(engagement, consultant_hours=engagement.consultant_hours)
     context = dict(
         engagement=engagement, today=today, writer=writer, manager=manager, notes=notes,
         budget=budget,
@@ -64,7 +64,8 @@ def _case_page(engagement: Engagement, refused=None, status: int = 200):
         # What needs attention: the open flags not snoozed, the most severe first.
         flags=sorted((flag for flag in engagement.flags if flag.shown(today)), key=sort_key),
         members=queries.current_members(engagement, today),
-        timeline_page=paginate_list(timeline(engagement, pseudonymised=hidden, today=today)),
+        timeline_page=paginate_window(lambda offset, limit: timeline(
+            engagement, pseudonymised=hidden, today=today, offset=offset, limit=limit)),
         language=current_language())
     if manager:
         member_form = form_of(MemberForm)

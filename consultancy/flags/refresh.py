@@ -1,9 +1,12 @@
-"""Every change to a case brings its phase and flags up to date in the same transaction.
+"""Every change to a case brings its kept figures, phase and flags up to date in the same
+transaction.
 
 One mechanism for all writers (views, imports, the CLI, the demo): the session notes which
-cases a flush touched and, just before the commit, re-judges those cases. A consultant who
-logs the kick-off (or the baseline self-assessment) sees the baseline flag resolved at
-once; the daily pass catches what only the passing of time changes.
+cases a flush touched and, just before the commit, recomputes the figures kept on those
+cases from their sessions (`engagements.activity`), then re-judges them on those figures.
+A consultant who logs the
+kick-off (or the baseline self-assessment) sees the baseline flag resolved at once; the daily
+pass catches what only the passing of time changes.
 
 They are judged as of the day the caller names with `services.judging_as_of` (a pass run
 for another day names its day), else as of today by the clock (a page, an import).
@@ -16,6 +19,7 @@ from flask import has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from consultancy.engagements.activity import refresh_activity
 from consultancy.extensions import db
 from consultancy.flags.services import JUDGE_ON, evaluate
 from consultancy.models import Engagement, EngagementMember, EngagementSession, Response
@@ -39,6 +43,7 @@ def _refresh_changed_cases(session: Session) -> None:
     session.flush()
     changed = session.info.pop(KEY, set()) - {None}
     if changed:
+        refresh_activity(session.connection(), sorted(changed))
         evaluate(session.info.get(JUDGE_ON) or local_today(), sorted(changed))
 
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 from consultancy.models.reference import DaycareUnit, EngagementType, Municipality
 from consultancy.models.types import UTCDateTime, enum_column
 from consultancy.models.users import User
+from consultancy.rules.engagements import HOURS_COUNTED, PLANNED
 from consultancy.services.clock import utcnow
 
 set_labels({
@@ -97,8 +98,9 @@ class Engagement(db.Model):
     # A save based on an older version is refused instead of silently overwriting.
     version: Mapped[int] = mapped_column(server_default="1")
     __mapper_args__ = {"version_id_col": version}
-    # Sums over its sessions (below), not stored: the sessions' own entries say what changed.
-    __audit_ignored__ = frozenset({"hours_used", "consultant_hours"})
+    # Figures of its sessions (below): the sessions' own entries say what changed.
+    __audit_ignored__ = frozenset({"hours_used", "last_session_on", "next_session_on",
+                                   "consultant_hours"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(sa.String(16), unique=True)
@@ -123,6 +125,15 @@ class Engagement(db.Model):
     # The phase code of the type's template the case is in, kept by the flag pass (and by
     # every change to the case); None for a cancelled case.
     phase: Mapped[str | None] = mapped_column(sa.String(32))
+    # What its sessions add up to (`case_activity`), kept in the transaction that changes
+    # them (`engagements.activity.refresh_activity`), so lists read them without summing.
+    hours_used: Mapped[Decimal] = mapped_column(sa.Numeric(8, 2), default=0,
+                                                server_default="0")
+    """Session hours held on the case, which count against its hour budget."""
+    last_session_on: Mapped[date | None]
+    """The day of its last session held."""
+    next_session_on: Mapped[date | None]
+    """The day of its earliest planned session (one whose day has passed is due)."""
 
     engagement_type: Mapped[EngagementType] = relationship(lazy="joined")
     municipality: Mapped[Municipality] = relationship(lazy="joined")
@@ -344,20 +355,36 @@ CONSULTANTS_PRESENT = sa.func.coalesce(sa.select(sa.func.nullif(sa.func.count(),
     SessionConsultant.session_id == EngagementSession.id).scalar_subquery(), 1)
 """The consultants at a session, counted as one when none is recorded."""
 
+COUNTS = EngagementSession.status == HOURS_COUNTED
+"""A session whose hours count against the case's hour budget (`rules.engagements`)."""
+
 
 def held_hours(*criteria, measure=EngagementSession.hours) -> sa.ScalarSelect:
     """The hours of the held sessions meeting `criteria`, 0 without any: what counts against
     an hour budget (planned sessions do not). The one sum of hours, correlated to the query
     it is used in (a case, a consultant); `measure` weighs each session's hours."""
     return (sa.select(sa.func.coalesce(sa.func.sum(measure), 0))
-            .where(EngagementSession.status == SessionStatus.HELD, *criteria)
+            .where(COUNTS, *criteria)
             .correlate_except(EngagementSession).scalar_subquery())
 
 
-# Loaded only when asked for (`undefer`), so pages that do not show hours do not sum them.
-Engagement.hours_used = column_property(
-    held_hours(EngagementSession.engagement_id == Engagement.id), deferred=True)
-"""Session hours held on the case, which count against its hour budget."""
+def case_activity() -> sa.Select:
+    """Per case, what its sessions add up to, as the columns of the same names kept on it:
+    `hours_used` (the sum `held_hours` makes), `last_session_on` (the last day held) and
+    `next_session_on` (the earliest day planned). Every case has a row, those without
+    sessions too; narrow it with a where-clause on `Engagement.id`."""
+    session = EngagementSession
+    return (sa.select(
+        Engagement.id.label("engagement_id"),
+        sa.func.coalesce(sa.func.sum(sa.case((COUNTS, session.hours))), 0).label("hours_used"),
+        sa.func.max(sa.case((COUNTS, session.held_on))).label("last_session_on"),
+        sa.func.min(sa.case((session.status == PLANNED, session.held_on)))
+        .label("next_session_on"))
+        .outerjoin(session, session.engagement_id == Engagement.id)
+        .group_by(Engagement.id))
+
+
+# Loaded only when asked for (`undefer`): the case page shows it, no list does.
 Engagement.consultant_hours = column_property(
     held_hours(EngagementSession.engagement_id == Engagement.id,
                measure=EngagementSession.hours * CONSULTANTS_PRESENT), deferred=True)

@@ -7,9 +7,21 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from consultancy.enums import EngagementStatus as E, SessionFormat as F, SubFormat as Sub
+from consultancy.enums import (
+    EngagementStatus as E,
+    SessionFormat as F,
+    SessionStatus,
+    SubFormat as Sub,
+)
 
 QUARTER = Decimal("0.25")
+
+# What a case's sessions add up to, said once for Python and for SQL (the sums and the figures
+# kept on the case, `models.engagements.case_activity`): a session HELD counts its hours
+# against the budget and is the case's last session by its day; a session PLANNED (ahead, or
+# due to be completed) is its next planned session by the earliest day.
+HOURS_COUNTED = SessionStatus.HELD
+PLANNED = SessionStatus.PLANNED
 # The default threshold of the flag rule `hours_nearly_used` (80 %); an admin may change it.
 BUDGET_WARNING_SHARE = Decimal("0.8")
 
