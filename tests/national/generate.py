@@ -39,6 +39,7 @@ from consultancy import create_app
 from consultancy.cli import DEMO_PASSWORD
 from consultancy.demo.cases import HOURS_BY_FORMAT
 from consultancy.demo.common import UNIT_CHILDREN, texts, weekday
+from consultancy.engagements.activity import refresh_activity
 from consultancy.evaluation.services import CODE_ALPHABET, CODE_LENGTH, CODE_PREFIX, default_version
 from consultancy.extensions import db
 from consultancy.flags.services import run_pass
@@ -107,9 +108,13 @@ class Generated:
 # in order, before the flag pass (which may read what they store). The parts of issue 14
 # that keep columns of their own (a case's activity, a response's scores) add theirs here,
 # one line each.
+def refresh_case_activity(today: date) -> None:
+    """Hours used, last and next session kept on each case (COPY bypasses the services)."""
+    refresh_activity(db.session.connection())
+
+
 DERIVE_HOOKS: list[Callable[[date], object]] = [
-    # e.g. engagements.services.refresh_activity_all,
-    # e.g. evaluation.services.store_scores_all,
+    refresh_case_activity,
 ]
 
 
