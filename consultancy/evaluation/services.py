@@ -33,6 +33,7 @@ from consultancy.models import (
     Occasion,
     RespondentRole,
     Response,
+    ResponseScore,
     User,
     VersionStatus,
 )
@@ -215,6 +216,34 @@ def _columns(value: AnswerValue) -> dict:
     return {"value": value, "missing_code": None}
 
 
+# --- the scores the effect summary reads -------------------------------------------------
+
+def refresh_scores(response_ids: Iterable[int] | None = None) -> None:
+    """(Re)compute the `ResponseScore` rows of the responses given, or of every response:
+    per response and dimension, the sum and the count of its scored answers (a reverse-coded
+    item flipped to min + max - value, a missing code left out). Two set-based statements
+    in the caller's transaction, whatever the number of responses: the services call it
+    with the answers they write; a bulk load (COPY) or a repair calls it once after."""
+    scored = sa.case((Item.reverse_coded, InstrumentVersion.scale_min
+                      + InstrumentVersion.scale_max - Answer.value), else_=Answer.value)
+    sums = (sa.select(Answer.response_id, Item.dimension_id,
+                      sa.func.coalesce(sa.func.sum(scored), 0), sa.func.count(Answer.value))
+            .join(Item, Item.id == Answer.item_id)
+            .join(InstrumentVersion, InstrumentVersion.id == Item.version_id)
+            .group_by(Answer.response_id, Item.dimension_id))
+    table = ResponseScore.__table__
+    delete = sa.delete(table)
+    if response_ids is not None:
+        response_ids = list(response_ids)
+        if not response_ids:
+            return
+        sums = sums.where(Answer.response_id.in_(response_ids))
+        delete = delete.where(table.c.response_id.in_(response_ids))
+    db.session.execute(delete)
+    db.session.execute(sa.insert(table).from_select(
+        ["response_id", "dimension_id", "value_sum", "value_count"], sums))
+
+
 # --- record, correct, delete --------------------------------------------------------------
 
 def record_response(engagement: Engagement, unit_id: int, version: InstrumentVersion,
@@ -247,6 +276,7 @@ def record_response(engagement: Engagement, unit_id: int, version: InstrumentVer
         answers=[_answer(items[item_code], value) for item_code, value in answers.items()])
     db.session.add(response)
     db.session.flush()
+    refresh_scores([response.id])
     return response
 
 
@@ -276,9 +306,11 @@ def update_response(response: Response, *, unit_id: int, occasion: Occasion,
         elif (answer.value, answer.missing_code) != (columns["value"], columns["missing_code"]):
             answer.value, answer.missing_code = columns["value"], columns["missing_code"]
     db.session.flush()
+    refresh_scores([response.id])
 
 
 def delete_response(response: Response) -> None:
+    """Delete a response with its answers (and, by the foreign key, its scores). Flushes."""
     db.session.delete(response)
     db.session.flush()
 

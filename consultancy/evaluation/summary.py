@@ -1,9 +1,11 @@
-"""Effect summaries of one instrument, for one case or across cases: loads the answers
-set-based and hands them to the pure functions of `consultancy.rules.statistics`.
+"""Effect summaries of one instrument, for one case or across cases: the database
+aggregates the responses' stored score sums (`ResponseScore`, kept with the answers) into
+respondent means, unit means per occasion and scope (overall and each dimension), and their
+moments; the pure functions of `consultancy.rules.statistics` turn these into the summary.
 
-Three queries whatever the number of cases: the instrument, its versions with their
-dimensions, and the answers at baseline and at end of the cases chosen by the filters.
-The page, the case page and `flask evaluation summary` share the result.
+Three queries whatever the number of cases and answers: the instrument's versions with
+their dimensions, the versions answered in the chosen cases, and the moments (one row per
+scope). The page, the case page and `flask evaluation summary` share the result.
 """
 from __future__ import annotations
 
@@ -15,7 +17,6 @@ from flask_babel import gettext as _
 from consultancy.engagements.queries import case_years, starting_in
 from consultancy.extensions import db
 from consultancy.models import (
-    Answer,
     Application,
     Dimension,
     Engagement,
@@ -23,20 +24,20 @@ from consultancy.models import (
     Instrument,
     InstrumentKind,
     InstrumentVersion,
-    Item,
     Municipality,
     Occasion,
     Response,
+    ResponseScore,
     Round,
     VersionStatus,
 )
 from consultancy.rules.statistics import (
     SUMMARY_FIELDS,
+    UNCHANGED_DIGITS,
     InstrumentSummary,
-    ScoredAnswer,
+    PairStatistics,
     scales_poolable,
-    score_value,
-    summarise_answers,
+    summarise_scopes,
 )
 from consultancy.services import Refusal
 
@@ -214,20 +215,92 @@ def _dimensions_of(shown: list[int],
     return list(found.values())
 
 
-def _answers(version_ids: list[int], filters: Filters):
-    """(case, unit, occasion, respondent code, version, dimension code, reverse-coded,
-    value) of every answer at baseline or end to the versions, in the chosen cases. One
-    query. (A respondent code is one person within a case: the respondent.)"""
-    return db.session.execute(
-        sa.select(Response.engagement_id, Response.unit_id, Response.occasion,
-                  Response.respondent_code,
-                  Response.instrument_version_id, Dimension.code, Item.reverse_coded,
-                  Answer.value)
-        .join(Answer.response).join(Answer.item)
-        .join(Dimension, Dimension.id == Item.dimension_id)
-        .where(Response.instrument_version_id.in_(version_ids),
-               Response.occasion.in_(OCCASIONS),
-               Response.engagement_id.in_(cases_matching(filters)))).all()
+# Means are taken in NUMERIC on PostgreSQL (exact sums, 16+ significant digits in the
+# quotients), in double precision on SQLite; the moments come back as doubles.
+EXACT = sa.Float().with_variant(sa.Numeric(), "postgresql")
+
+
+def _answered(version_ids: list[int], filters: Filters) -> list[int]:
+    """The versions among `version_ids` with an answer at baseline or end in the chosen
+    cases. One query."""
+    answered = (sa.select(Response.id)
+                .join(ResponseScore, ResponseScore.response_id == Response.id)
+                .where(Response.instrument_version_id == InstrumentVersion.id,
+                       Response.occasion.in_(OCCASIONS),
+                       Response.engagement_id.in_(cases_matching(filters))))
+    return list(db.session.scalars(sa.select(InstrumentVersion.id).where(
+        InstrumentVersion.id.in_(version_ids), answered.exists())))
+
+
+def _moments(version_ids: list[int], filters: Filters) -> dict[str | None, PairStatistics]:
+    """The moments of the unit scores per scope (None: overall; else a dimension code) over
+    the responses at baseline and end to the versions, in the chosen cases. One query.
+
+    A respondent (a code within a unit, an occasion and a case) scores the mean of their
+    scored answers in scope, pooled over their responses; a unit at an occasion the mean of
+    its respondents' scores (those with a value in scope). A unit scored at both occasions
+    is a matched pair; the moments are over those pairs."""
+    scores = (sa.select(Response.engagement_id, Response.unit_id, Response.occasion,
+                        Response.respondent_code, Dimension.code.label("dimension"),
+                        ResponseScore.value_sum, ResponseScore.value_count)
+              .join(Response, Response.id == ResponseScore.response_id)
+              .join(Dimension, Dimension.id == ResponseScore.dimension_id)
+              .where(Response.instrument_version_id.in_(version_ids),
+                     Response.occasion.in_(OCCASIONS),
+                     Response.engagement_id.in_(cases_matching(filters)))
+              .cte("scores"))
+    respondent = (scores.c.engagement_id, scores.c.unit_id, scores.c.occasion,
+                  scores.c.respondent_code)
+    mean = (sa.cast(sa.func.sum(scores.c.value_sum), EXACT)
+            / sa.func.sum(scores.c.value_count)).label("score")
+    valued = sa.func.sum(scores.c.value_count) > 0
+    respondents = sa.union_all(
+        sa.select(*respondent, scores.c.dimension, mean)
+        .group_by(*respondent, scores.c.dimension).having(valued),
+        sa.select(*respondent, sa.null().label("dimension"), mean)
+        .group_by(*respondent).having(valued)).cte("respondents")
+    r = respondents.c
+
+    def at(occasion: Occasion):
+        return sa.func.avg(sa.case((r.occasion == occasion, r.score)))
+
+    units = (sa.select(r.dimension, at(Occasion.BASELINE).label("before"),
+                       at(Occasion.END).label("after"))
+             .group_by(r.engagement_id, r.unit_id, r.dimension).cte("units"))
+    u = units.c
+    matched = sa.and_(u.before.is_not(None), u.after.is_not(None))
+    scope = {"partition_by": u.dimension}
+    pairs = sa.select(
+        u.dimension, u.before, u.after, (u.after - u.before).label("change"),
+        sa.func.avg(sa.case((matched, u.before))).over(**scope).label("mean_before"),
+        sa.func.avg(sa.case((matched, u.after))).over(**scope).label("mean_after"),
+        sa.func.avg(u.after - u.before).over(**scope).label("mean_change"),
+    ).subquery("pairs")
+    p = pairs.c
+    paired = sa.and_(p.before.is_not(None), p.after.is_not(None))
+    before_only = sa.and_(p.before.is_not(None), p.after.is_(None))
+    rounded = sa.func.round(p.change, UNCHANGED_DIGITS)
+
+    def squares(value, mean):
+        return sa.cast(sa.func.sum(sa.case((paired, (value - mean) * (value - mean)))),
+                       sa.Float)
+
+    def as_float(value):
+        return sa.cast(value, sa.Float)
+
+    def count(condition):
+        return sa.func.count().filter(condition)
+
+    rows = db.session.execute(sa.select(
+        p.dimension, count(paired), count(before_only),
+        count(sa.and_(p.before.is_(None), p.after.is_not(None))),
+        as_float(sa.func.max(p.mean_before)), as_float(sa.func.max(p.mean_after)),
+        as_float(sa.func.max(p.mean_change)), squares(p.before, p.mean_before),
+        squares(p.after, p.mean_after), squares(p.change, p.mean_change),
+        count(rounded > 0), count(rounded == 0), count(rounded < 0),
+        as_float(sa.func.avg(sa.case((before_only, p.before)))),
+    ).group_by(p.dimension)).all()
+    return {row[0]: PairStatistics(*row[1:]) for row in rows}
 
 
 def _label(instrument: Instrument, numbers: list[int]) -> str:
@@ -239,9 +312,9 @@ def summarise(instrument: Instrument, filters: Filters) -> Summary:
     different versions are pooled by dimension code, each scored against its own version's
     items and scale; versions with different scales are not pooled (refused)."""
     versions, all_dimensions = _versions(instrument)
-    rows = _answers(list(versions), filters) if versions else []
     # The versions answered; without answers, the newest published one (else the newest).
-    shown = sorted({row[4] for row in rows}, key=lambda v: versions[v].number)
+    shown = sorted(_answered(list(versions), filters) if versions else [],
+                   key=lambda v: versions[v].number)
     if not shown and versions:
         newest = max(versions.values(), key=lambda v: (v.published, v.number))
         shown = [newest.id]
@@ -254,12 +327,7 @@ def summarise(instrument: Instrument, filters: Filters) -> Summary:
             "(%(scales)s), which cannot be pooled. Choose fewer cases, or summarise the "
             "versions apart.",
             scales=", ".join(f"{low}–{high}" for low, high in sorted(scales))))
-    answers = [
-        ScoredAnswer(unit=(case_id, unit_id), occasion=occasion.value, respondent=respondent,
-                     dimension=dimension,
-                     value=score_value(value, versions[version_id].scale_min,
-                                       versions[version_id].scale_max, reverse))
-        for case_id, unit_id, occasion, respondent, version_id, dimension, reverse, value
-        in rows]
+    moments = _moments(shown, filters)
     return Summary(instrument, label, next(iter(scales), None), dimensions,
-                   summarise_answers(answers, [d.code for d in dimensions]))
+                   summarise_scopes(moments.get(None, PairStatistics(0, 0, 0)),
+                                    moments, [d.code for d in dimensions]))

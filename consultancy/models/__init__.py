@@ -56,6 +56,7 @@ from consultancy.models.evaluation import (
     Item,
     ItemTheme,
     Response,
+    ResponseScore,
 )
 from consultancy.models.flags import SEVERITY_ORDER, Flag, FlagEvent, FlagRule
 from consultancy.models.jobs import JobClaim, JobRun
@@ -66,7 +67,8 @@ from consultancy.models.users import LANGUAGES, ApiToken, User, UserSession
 __all__ = [
     "ApiToken",
     "Answer", "Dimension", "Instrument", "InstrumentKind", "InstrumentVersion", "Item",
-    "ItemTheme", "MissingCode", "Occasion", "RespondentRole", "Response", "VersionStatus",
+    "ItemTheme", "MissingCode", "Occasion", "RespondentRole", "Response", "ResponseScore",
+    "VersionStatus",
     "ApplicantKind", "Application", "ApplicationStatus", "ApplicationUnit", "AuditEntry",
     "Channel", "CriteriaSet", "Criterion", "DaycareUnit", "Engagement", "EngagementStatus",
     "EngagementContact", "EngagementMember", "EngagementPhaseChange", "Flag", "FlagEvent",

@@ -217,3 +217,21 @@ class Answer(db.Model):
 
     response: Mapped[Response] = relationship(back_populates="answers")
     item: Mapped[Item] = relationship(lazy="joined")
+
+
+class ResponseScore(db.Model):
+    """Derived: a response's scored answers on one dimension of its version, summed (reverse-
+    coded items flipped, missing codes left out) and counted, so the effect summary reads
+    these sums instead of every answer. Written with the answers, in the same transaction,
+    by `evaluation.services.refresh_scores`; a row for every dimension the response has an
+    answer on (`value_count` 0 when all of them are missing codes)."""
+
+    __tablename__ = "evaluation_response_scores"
+    __audited__ = False  # derived from the answers, which are audited
+
+    response_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("evaluation_responses.id", ondelete="CASCADE"), primary_key=True)
+    dimension_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("instrument_dimensions.id", ondelete="CASCADE"), primary_key=True)
+    value_sum: Mapped[int]
+    value_count: Mapped[int]
