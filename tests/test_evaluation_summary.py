@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from babel.numbers import format_decimal
 
-from consultancy.evaluation.services import refresh_scores
+from consultancy.evaluation.services import refresh_case_scores
 from consultancy.extensions import db
 from consultancy.models import (
     Answer,
@@ -85,7 +85,7 @@ def respond(app, case_id: int, unit_id: int, occasion: Occasion, code: str,
             for item, given in answers.items()]
         db.session.add(response)
         db.session.flush()
-        refresh_scores([response.id])  # as the service does with the answers it writes
+        refresh_case_scores([case_id])  # as the services do with the answers they write
         db.session.commit()
 
 

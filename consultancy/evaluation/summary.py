@@ -1,11 +1,12 @@
-"""Effect summaries of one instrument, for one case or across cases: the database
-aggregates the responses' stored score sums (`ResponseScore`, kept with the answers) into
-respondent means, unit means per occasion and scope (overall and each dimension), and their
-moments; the pure functions of `consultancy.rules.statistics` turn these into the summary.
+"""Effect summaries of one instrument, for one case or across cases: the database sums
+the moments of the unit scores that every case keeps (`CaseScore`, recomputed with its
+answers by `evaluation.services.refresh_case_scores`) over the chosen cases; the pure
+functions of `consultancy.rules.statistics` turn them into the summary.
 
 Three queries whatever the number of cases and answers: the instrument's versions with
 their dimensions, the versions answered in the chosen cases, and the moments (one row per
-scope). The page, the case page and `flask evaluation summary` share the result.
+scope, from a row per case and scope). The page, the case page and `flask evaluation
+summary` share the result.
 """
 from __future__ import annotations
 
@@ -15,9 +16,12 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from consultancy.engagements.queries import case_years, starting_in
+from consultancy.evaluation.services import OVERALL
 from consultancy.extensions import db
 from consultancy.models import (
+    Answer,
     Application,
+    CaseScore,
     Dimension,
     Engagement,
     EngagementType,
@@ -27,13 +31,11 @@ from consultancy.models import (
     Municipality,
     Occasion,
     Response,
-    ResponseScore,
     Round,
     VersionStatus,
 )
 from consultancy.rules.statistics import (
     SUMMARY_FIELDS,
-    UNCHANGED_DIGITS,
     InstrumentSummary,
     PairStatistics,
     scales_poolable,
@@ -215,92 +217,61 @@ def _dimensions_of(shown: list[int],
     return list(found.values())
 
 
-# Means are taken in NUMERIC on PostgreSQL (exact sums, 16+ significant digits in the
-# quotients), in double precision on SQLite; the moments come back as doubles.
-EXACT = sa.Float().with_variant(sa.Numeric(), "postgresql")
-
-
 def _answered(version_ids: list[int], filters: Filters) -> list[int]:
     """The versions among `version_ids` with an answer at baseline or end in the chosen
     cases. One query."""
     answered = (sa.select(Response.id)
-                .join(ResponseScore, ResponseScore.response_id == Response.id)
                 .where(Response.instrument_version_id == InstrumentVersion.id,
                        Response.occasion.in_(OCCASIONS),
-                       Response.engagement_id.in_(cases_matching(filters))))
+                       Response.engagement_id.in_(cases_matching(filters)),
+                       sa.exists().where(Answer.response_id == Response.id)))
     return list(db.session.scalars(sa.select(InstrumentVersion.id).where(
         InstrumentVersion.id.in_(version_ids), answered.exists())))
 
 
-def _moments(version_ids: list[int], filters: Filters) -> dict[str | None, PairStatistics]:
-    """The moments of the unit scores per scope (None: overall; else a dimension code) over
-    the responses at baseline and end to the versions, in the chosen cases. One query.
+def _moments(instrument: Instrument, filters: Filters) -> dict[str, PairStatistics]:
+    """The moments of the unit scores per scope (OVERALL, or a dimension code) over the
+    chosen cases, from the cases' stored moments (`CaseScore`). One query, two passes over
+    a row per case and scope: the sums, then the squared deviations from the pooled means
+    (each case's own plus its size times its mean's distance from the pooled mean)."""
+    chosen = (sa.select(CaseScore)
+              .where(CaseScore.instrument_id == instrument.id,
+                     CaseScore.engagement_id.in_(cases_matching(filters)))
+              .cte("chosen"))
+    c = chosen.c
+    totals = (sa.select(c.dimension, sa.func.sum(c.n_matched).label("n"),
+                        sa.func.sum(c.sum_before).label("before"),
+                        sa.func.sum(c.sum_after).label("after"),
+                        sa.func.sum(c.sum_change).label("change"))
+              .group_by(c.dimension).cte("totals"))
+    t = totals.c
 
-    A respondent (a code within a unit, an occasion and a case) scores the mean of their
-    scored answers in scope, pooled over their responses; a unit at an occasion the mean of
-    its respondents' scores (those with a value in scope). A unit scored at both occasions
-    is a matched pair; the moments are over those pairs."""
-    scores = (sa.select(Response.engagement_id, Response.unit_id, Response.occasion,
-                        Response.respondent_code, Dimension.code.label("dimension"),
-                        ResponseScore.value_sum, ResponseScore.value_count)
-              .join(Response, Response.id == ResponseScore.response_id)
-              .join(Dimension, Dimension.id == ResponseScore.dimension_id)
-              .where(Response.instrument_version_id.in_(version_ids),
-                     Response.occasion.in_(OCCASIONS),
-                     Response.engagement_id.in_(cases_matching(filters)))
-              .cte("scores"))
-    respondent = (scores.c.engagement_id, scores.c.unit_id, scores.c.occasion,
-                  scores.c.respondent_code)
-    mean = (sa.cast(sa.func.sum(scores.c.value_sum), EXACT)
-            / sa.func.sum(scores.c.value_count)).label("score")
-    valued = sa.func.sum(scores.c.value_count) > 0
-    respondents = sa.union_all(
-        sa.select(*respondent, scores.c.dimension, mean)
-        .group_by(*respondent, scores.c.dimension).having(valued),
-        sa.select(*respondent, sa.null().label("dimension"), mean)
-        .group_by(*respondent).having(valued)).cte("respondents")
-    r = respondents.c
+    def squares(own, total, squares_column):
+        # The case's squares about its own mean, plus n (mean - pooled mean)^2.
+        gap = own / c.n_matched - total / t.n
+        return sa.func.sum(sa.case((c.n_matched > 0,
+                                    squares_column + c.n_matched * gap * gap)))
 
-    def at(occasion: Occasion):
-        return sa.func.avg(sa.case((r.occasion == occasion, r.score)))
-
-    units = (sa.select(r.dimension, at(Occasion.BASELINE).label("before"),
-                       at(Occasion.END).label("after"))
-             .group_by(r.engagement_id, r.unit_id, r.dimension).cte("units"))
-    u = units.c
-    matched = sa.and_(u.before.is_not(None), u.after.is_not(None))
-    scope = {"partition_by": u.dimension}
-    pairs = sa.select(
-        u.dimension, u.before, u.after, (u.after - u.before).label("change"),
-        sa.func.avg(sa.case((matched, u.before))).over(**scope).label("mean_before"),
-        sa.func.avg(sa.case((matched, u.after))).over(**scope).label("mean_after"),
-        sa.func.avg(u.after - u.before).over(**scope).label("mean_change"),
-    ).subquery("pairs")
-    p = pairs.c
-    paired = sa.and_(p.before.is_not(None), p.after.is_not(None))
-    before_only = sa.and_(p.before.is_not(None), p.after.is_(None))
-    rounded = sa.func.round(p.change, UNCHANGED_DIGITS)
-
-    def squares(value, mean):
-        return sa.cast(sa.func.sum(sa.case((paired, (value - mean) * (value - mean)))),
-                       sa.Float)
-
-    def as_float(value):
-        return sa.cast(value, sa.Float)
-
-    def count(condition):
-        return sa.func.count().filter(condition)
-
-    rows = db.session.execute(sa.select(
-        p.dimension, count(paired), count(before_only),
-        count(sa.and_(p.before.is_(None), p.after.is_not(None))),
-        as_float(sa.func.max(p.mean_before)), as_float(sa.func.max(p.mean_after)),
-        as_float(sa.func.max(p.mean_change)), squares(p.before, p.mean_before),
-        squares(p.after, p.mean_after), squares(p.change, p.mean_change),
-        count(rounded > 0), count(rounded == 0), count(rounded < 0),
-        as_float(sa.func.avg(sa.case((before_only, p.before)))),
-    ).group_by(p.dimension)).all()
-    return {row[0]: PairStatistics(*row[1:]) for row in rows}
+    rows = db.session.execute(
+        sa.select(c.dimension, sa.func.sum(c.n_matched), sa.func.sum(c.n_before_only),
+                  sa.func.sum(c.n_after_only), sa.func.max(t.before), sa.func.max(t.after),
+                  sa.func.max(t.change), squares(c.sum_before, t.before, c.squares_before),
+                  squares(c.sum_after, t.after, c.squares_after),
+                  squares(c.sum_change, t.change, c.squares_change),
+                  sa.func.sum(c.n_improved), sa.func.sum(c.n_unchanged),
+                  sa.func.sum(c.n_worse), sa.func.sum(c.sum_before_only))
+        .join(totals, t.dimension == c.dimension).group_by(c.dimension)).all()
+    moments = {}
+    for (dimension, n, before_only, after_only, before, after, change, squares_before,
+         squares_after, squares_change, improved, unchanged, worse, sum_before_only) in rows:
+        moments[dimension] = PairStatistics(
+            int(n), int(before_only), int(after_only),
+            mean_before=before / n if n else None, mean_after=after / n if n else None,
+            mean_change=change / n if n else None, squares_before=squares_before,
+            squares_after=squares_after, squares_change=squares_change,
+            n_improved=int(improved), n_unchanged=int(unchanged), n_worse=int(worse),
+            mean_before_only=sum_before_only / before_only if before_only else None)
+    return moments
 
 
 def _label(instrument: Instrument, numbers: list[int]) -> str:
@@ -327,7 +298,7 @@ def summarise(instrument: Instrument, filters: Filters) -> Summary:
             "(%(scales)s), which cannot be pooled. Choose fewer cases, or summarise the "
             "versions apart.",
             scales=", ".join(f"{low}–{high}" for low, high in sorted(scales))))
-    moments = _moments(shown, filters)
+    moments = _moments(instrument, filters)
     return Summary(instrument, label, next(iter(scales), None), dimensions,
-                   summarise_scopes(moments.get(None, PairStatistics(0, 0, 0)),
+                   summarise_scopes(moments.get(OVERALL, PairStatistics(0, 0, 0)),
                                     moments, [d.code for d in dimensions]))

@@ -50,13 +50,13 @@ from consultancy.models.engagements import (
 )
 from consultancy.models.evaluation import (
     Answer,
+    CaseScore,
     Dimension,
     Instrument,
     InstrumentVersion,
     Item,
     ItemTheme,
     Response,
-    ResponseScore,
 )
 from consultancy.models.flags import SEVERITY_ORDER, Flag, FlagEvent, FlagRule
 from consultancy.models.jobs import JobClaim, JobRun
@@ -67,8 +67,8 @@ from consultancy.models.users import LANGUAGES, ApiToken, User, UserSession
 __all__ = [
     "ApiToken",
     "Answer", "Dimension", "Instrument", "InstrumentKind", "InstrumentVersion", "Item",
-    "ItemTheme", "MissingCode", "Occasion", "RespondentRole", "Response", "ResponseScore",
-    "VersionStatus",
+    "ItemTheme", "MissingCode", "Occasion", "RespondentRole", "Response", "VersionStatus",
+    "CaseScore",
     "ApplicantKind", "Application", "ApplicationStatus", "ApplicationUnit", "AuditEntry",
     "Channel", "CriteriaSet", "Criterion", "DaycareUnit", "Engagement", "EngagementStatus",
     "EngagementContact", "EngagementMember", "EngagementPhaseChange", "Flag", "FlagEvent",
