@@ -234,25 +234,26 @@ def _moments(instrument: Instrument, filters: Filters) -> dict[str, PairStatisti
     chosen cases, from the cases' stored moments (`CaseScore`). One query, two passes over
     a row per case and scope: the sums, then the squared deviations from the pooled means
     (each case's own plus its size times its mean's distance from the pooled mean)."""
-    chosen = (sa.select(CaseScore)
-              .where(CaseScore.instrument_id == instrument.id,
-                     CaseScore.engagement_id.in_(cases_matching(filters)))
-              .cte("chosen"))
-    c = chosen.c
-    totals = (sa.select(c.dimension, sa.func.sum(c.n_matched).label("n"),
-                        sa.func.sum(c.sum_before).label("before"),
-                        sa.func.sum(c.sum_after).label("after"),
-                        sa.func.sum(c.sum_change).label("change"))
-              .group_by(c.dimension).cte("totals"))
+    def chosen(query):
+        return query.where(CaseScore.instrument_id == instrument.id,
+                           CaseScore.engagement_id.in_(cases_matching(filters)))
+
+    c = CaseScore
+    totals = chosen(sa.select(c.dimension, sa.func.sum(c.n_matched).label("n"),
+                              sa.func.sum(c.sum_before).label("before"),
+                              sa.func.sum(c.sum_after).label("after"),
+                              sa.func.sum(c.sum_change).label("change"))
+                    .group_by(c.dimension)).subquery("totals")
     t = totals.c
 
     def squares(own, total, squares_column):
-        # The case's squares about its own mean, plus n (mean - pooled mean)^2.
-        gap = own / c.n_matched - total / t.n
+        # The case's squares about its own mean, plus n (mean - pooled mean)^2; divisions
+        # in double precision (SQLAlchemy would divide by an integer in NUMERIC).
+        gap = own / sa.cast(c.n_matched, sa.Float) - total / sa.cast(t.n, sa.Float)
         return sa.func.sum(sa.case((c.n_matched > 0,
                                     squares_column + c.n_matched * gap * gap)))
 
-    rows = db.session.execute(
+    rows = db.session.execute(chosen(
         sa.select(c.dimension, sa.func.sum(c.n_matched), sa.func.sum(c.n_before_only),
                   sa.func.sum(c.n_after_only), sa.func.max(t.before), sa.func.max(t.after),
                   sa.func.max(t.change), squares(c.sum_before, t.before, c.squares_before),
@@ -260,7 +261,7 @@ def _moments(instrument: Instrument, filters: Filters) -> dict[str, PairStatisti
                   squares(c.sum_change, t.change, c.squares_change),
                   sa.func.sum(c.n_improved), sa.func.sum(c.n_unchanged),
                   sa.func.sum(c.n_worse), sa.func.sum(c.sum_before_only))
-        .join(totals, t.dimension == c.dimension).group_by(c.dimension)).all()
+        .join(totals, t.dimension == c.dimension)).group_by(c.dimension)).all()
     moments = {}
     for (dimension, n, before_only, after_only, before, after, change, squares_before,
          squares_after, squares_change, improved, unchanged, worse, sum_before_only) in rows:
