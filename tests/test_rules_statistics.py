@@ -11,6 +11,7 @@ from hypothesis import given, settings, strategies as st
 from consultancy.rules import statistics
 from consultancy.rules.statistics import (
     PairStatistics,
+    pooled_squares,
     regularized_beta,
     scales_poolable,
     summarise_scopes,
@@ -420,3 +421,16 @@ def test_scopes_without_moments_are_summarised_as_empty():
     assert result.overall == summarise(Pairs())
     assert result.attrition.as_dict() == {"n_with_end": 0, "mean_with_end": None,
                                           "n_without_end": 0, "mean_without_end": None}
+
+
+@PROPERTY
+@given(groups=st.lists(st.lists(scores, min_size=1, max_size=6), min_size=1, max_size=8),
+       centre=st.sampled_from([0.0, 3.0, 4.0]))
+def test_squares_pooled_from_groups_are_the_squares_of_all_values(groups, centre):
+    values = [value for group in groups for value in group]
+    own = sum(math.fsum((v - sum(g) / len(g)) ** 2 for v in g) for g in groups)
+    spread = sum(len(g) * (sum(g) / len(g) - centre) ** 2 for g in groups)
+    expected = sample_sd(values) ** 2 * (len(values) - 1) if len(values) > 1 else 0.0
+    assert pooled_squares(len(values), own, spread, sum(values), centre) == approx(
+        expected, abs=1e-12)
+    assert pooled_squares(0, None, None, None, centre) is None

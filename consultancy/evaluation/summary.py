@@ -38,6 +38,7 @@ from consultancy.rules.statistics import (
     SUMMARY_FIELDS,
     InstrumentSummary,
     PairStatistics,
+    pooled_squares,
     scales_poolable,
     summarise_scopes,
 )
@@ -229,47 +230,47 @@ def _answered(version_ids: list[int], filters: Filters) -> list[int]:
         InstrumentVersion.id.in_(version_ids), answered.exists())))
 
 
-def _moments(instrument: Instrument, filters: Filters) -> dict[str, PairStatistics]:
+def _moments(instrument: Instrument, filters: Filters,
+             centre: float) -> dict[str, PairStatistics]:
     """The moments of the unit scores per scope (OVERALL, or a dimension code) over the
-    chosen cases, from the cases' stored moments (`CaseScore`). One query, two passes over
-    a row per case and scope: the sums, then the squared deviations from the pooled means
-    (each case's own plus its size times its mean's distance from the pooled mean)."""
-    def chosen(query):
-        return query.where(CaseScore.instrument_id == instrument.id,
-                           CaseScore.engagement_id.in_(cases_matching(filters)))
+    chosen cases, from the cases' stored moments (`CaseScore`). One query, one pass over a
+    row per case and scope.
 
+    The squared deviations from the pooled mean M of N scores combine the cases' own (W)
+    with their means' spread: W + sum(n (m - c)^2) - N (M - c)^2 for any c (Chan et al.);
+    taking c near the scores (the scale's `centre`; 0 for changes) keeps the difference
+    free of cancellation."""
     c = CaseScore
-    totals = chosen(sa.select(c.dimension, sa.func.sum(c.n_matched).label("n"),
-                              sa.func.sum(c.sum_before).label("before"),
-                              sa.func.sum(c.sum_after).label("after"),
-                              sa.func.sum(c.sum_change).label("change"))
-                    .group_by(c.dimension)).subquery("totals")
-    t = totals.c
+    query = sa.select(c.dimension).where(c.instrument_id == instrument.id)
+    if filters != Filters():
+        query = query.where(c.engagement_id.in_(cases_matching(filters)))
 
-    def squares(own, total, squares_column):
-        # The case's squares about its own mean, plus n (mean - pooled mean)^2; divisions
-        # in double precision (SQLAlchemy would divide by an integer in NUMERIC).
-        gap = own / sa.cast(c.n_matched, sa.Float) - total / sa.cast(t.n, sa.Float)
-        return sa.func.sum(sa.case((c.n_matched > 0,
-                                    squares_column + c.n_matched * gap * gap)))
+    def spread(total, around: float):
+        # n (m - c)^2 of each case with matched pairs; divisions in double precision
+        # (SQLAlchemy would divide by an integer in NUMERIC).
+        gap = total / sa.cast(c.n_matched, sa.Float) - around
+        return sa.func.sum(sa.case((c.n_matched > 0, c.n_matched * gap * gap)))
 
-    rows = db.session.execute(chosen(
-        sa.select(c.dimension, sa.func.sum(c.n_matched), sa.func.sum(c.n_before_only),
-                  sa.func.sum(c.n_after_only), sa.func.max(t.before), sa.func.max(t.after),
-                  sa.func.max(t.change), squares(c.sum_before, t.before, c.squares_before),
-                  squares(c.sum_after, t.after, c.squares_after),
-                  squares(c.sum_change, t.change, c.squares_change),
-                  sa.func.sum(c.n_improved), sa.func.sum(c.n_unchanged),
-                  sa.func.sum(c.n_worse), sa.func.sum(c.sum_before_only))
-        .join(totals, t.dimension == c.dimension)).group_by(c.dimension)).all()
+    rows = db.session.execute(query.add_columns(
+        sa.func.sum(c.n_matched), sa.func.sum(c.n_before_only), sa.func.sum(c.n_after_only),
+        sa.func.sum(c.sum_before), sa.func.sum(c.sum_after), sa.func.sum(c.sum_change),
+        sa.func.sum(c.squares_before), sa.func.sum(c.squares_after),
+        sa.func.sum(c.squares_change), spread(c.sum_before, centre),
+        spread(c.sum_after, centre), spread(c.sum_change, 0.0),
+        sa.func.sum(c.n_improved), sa.func.sum(c.n_unchanged), sa.func.sum(c.n_worse),
+        sa.func.sum(c.sum_before_only)).group_by(c.dimension)).all()
     moments = {}
-    for (dimension, n, before_only, after_only, before, after, change, squares_before,
-         squares_after, squares_change, improved, unchanged, worse, sum_before_only) in rows:
+    for (dimension, n, before_only, after_only, before, after, change, own_before,
+         own_after, own_change, spread_before, spread_after, spread_change, improved,
+         unchanged, worse, sum_before_only) in rows:
+        n = int(n)
         moments[dimension] = PairStatistics(
-            int(n), int(before_only), int(after_only),
+            n, int(before_only), int(after_only),
             mean_before=before / n if n else None, mean_after=after / n if n else None,
-            mean_change=change / n if n else None, squares_before=squares_before,
-            squares_after=squares_after, squares_change=squares_change,
+            mean_change=change / n if n else None,
+            squares_before=pooled_squares(n, own_before, spread_before, before, centre),
+            squares_after=pooled_squares(n, own_after, spread_after, after, centre),
+            squares_change=pooled_squares(n, own_change, spread_change, change, 0.0),
             n_improved=int(improved), n_unchanged=int(unchanged), n_worse=int(worse),
             mean_before_only=sum_before_only / before_only if before_only else None)
     return moments
@@ -299,7 +300,8 @@ def summarise(instrument: Instrument, filters: Filters) -> Summary:
             "(%(scales)s), which cannot be pooled. Choose fewer cases, or summarise the "
             "versions apart.",
             scales=", ".join(f"{low}–{high}" for low, high in sorted(scales))))
-    moments = _moments(instrument, filters)
+    low, high = next(iter(scales), (0, 0))
+    moments = _moments(instrument, filters, (low + high) / 2)
     return Summary(instrument, label, next(iter(scales), None), dimensions,
                    summarise_scopes(moments.get(OVERALL, PairStatistics(0, 0, 0)),
                                     moments, [d.code for d in dimensions]))

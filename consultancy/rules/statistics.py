@@ -84,6 +84,17 @@ class PairStatistics:
     mean_before_only: float | None = None
 
 
+def pooled_squares(n: int, own: float | None, spread: float | None, total: float | None,
+                   centre: float) -> float | None:
+    """The sum of squared deviations of n values from their mean, from groups of them: the
+    groups' own squares about their means (`own`), the sum over the groups of their size
+    times the squared distance of their mean from `centre` (`spread`), and the values'
+    `total`. None without values."""
+    if not n or own is None or spread is None or total is None:
+        return None
+    return own + spread - n * (total / n - centre) ** 2
+
+
 def _sd(squares: float | None, n: int) -> float | None:
     """The sample standard deviation (n - 1) from the sum of squared deviations; None for
     fewer than two values."""
