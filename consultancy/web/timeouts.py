@@ -61,9 +61,8 @@ def _postgresql_timeout(_session, _transaction, connection) -> None:
     if connection.dialect.name != "postgresql":
         return
     milliseconds = request_timeout_ms()
-    if milliseconds:
-        connection.execute(sa.text("SELECT set_config('statement_timeout', :value, true)"),
-                           {"value": f"{milliseconds}ms"})
+    if milliseconds:  # an int from the settings: SET takes no bound parameters
+        connection.exec_driver_sql(f"SET LOCAL statement_timeout = {int(milliseconds)}")
 
 
 def _sqlite_deadline(connection, _cursor, _statement, _parameters, _context, _many) -> None:
