@@ -6,7 +6,9 @@ recorded, corrected and deleted through the services; and the sums the services 
 those recomputed from the answers."""
 from __future__ import annotations
 
+import importlib.util
 import random
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -89,6 +91,24 @@ def assert_scores_as_recomputed() -> None:
     for row, recomputed in zip(kept, again):
         assert row == tuple(pytest.approx(value, **TOLERANCE) if isinstance(value, float)
                             else value for value in recomputed)
+
+
+def assert_back_fill_as_recomputed() -> None:
+    """Migration 0009's back-fill computes what `refresh_case_scores` does."""
+    path = Path(__file__).resolve().parent.parent / "migrations/versions/0009_response_scores.py"
+    spec = importlib.util.spec_from_file_location("migration_0009", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    services.refresh_case_scores()
+    refreshed = stored_scores()
+    db.session.execute(sa.delete(CaseScore))
+    dialect = db.session.get_bind().dialect.name
+    db.session.execute(sa.text(migration.BACK_FILL.format(round=migration.ROUNDED[dialect])))
+    filled = stored_scores()
+    assert len(refreshed) == len(filled)
+    for row, back_filled in zip(refreshed, filled):
+        assert row == tuple(pytest.approx(value, **TOLERANCE) if isinstance(value, float)
+                            else value for value in back_filled)
 
 
 def filters_of_every_kind(case_ids: list[int]) -> list[Filters]:
@@ -242,3 +262,4 @@ def test_the_summary_of_generated_data_equals_todays_computation(app, make_case,
         db.session.commit()
         assert assert_summaries_equal(filters) > 0
         assert_scores_as_recomputed()
+        assert_back_fill_as_recomputed()
