@@ -41,7 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None,
     from consultancy.extensions import bootstrap, csrf, db, login_manager, migrate
     from consultancy.flags import refresh as flag_refresh
     from consultancy.security import audit, identities, permissions
-    from consultancy.web import errors, i18n, inputs, web_security, weblog
+    from consultancy.web import errors, i18n, inputs, timeouts, web_security, weblog
 
     weblog.init_app(app)  # first, so that its timer runs before any other hook can refuse
     inputs.init_app(app)  # before the routes are added and before the CSRF check reads forms
@@ -59,6 +59,7 @@ def create_app(config: Mapping[str, Any] | None = None,
     permissions.init_app(app)
     web_security.init_app(app)
     errors.init_app(app)
+    timeouts.init_app(app)
     cli.init_app(app)
     flag_refresh.init_app(app)
 

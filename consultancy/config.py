@@ -56,6 +56,12 @@ class Defaults:
     IMPORT_MAX_UNPACKED_BYTES = 20 * 1024 * 1024
     IMPORT_MAX_ROWS = 5000
     ITEMS_PER_PAGE = 25
+    # No SQL statement of a web request runs longer than this (milliseconds; 0: no limit):
+    # the page answers 503 with a message instead of holding the database and the worker
+    # (consultancy.web.timeouts). The CLI and the scheduler run without a limit. Views
+    # marked @statement_timeout("EXPORT_STATEMENT_TIMEOUT_MS") (large exports) get the other.
+    STATEMENT_TIMEOUT_MS = 5000
+    EXPORT_STATEMENT_TIMEOUT_MS = 120_000
 
     # A background job's claim older than this belongs to a process that died.
     JOB_CLAIM_STALE_AFTER = timedelta(hours=1)

@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from babel.numbers import format_decimal
 
+from consultancy.evaluation.services import refresh_case_scores
 from consultancy.extensions import db
 from consultancy.models import (
     Answer,
@@ -66,7 +67,8 @@ def first_unit(app, case_id: int) -> int:
 def respond(app, case_id: int, unit_id: int, occasion: Occasion, code: str,
             answers: dict, instrument: str = "egenvurdering", number: int = 1,
             role: RespondentRole = RespondentRole.PEDAGOGUE) -> None:
-    """One respondent's answers by item code: a value or a missing code."""
+    """One respondent's answers by item code: a value or a missing code; entered directly,
+    with the scores the summary reads."""
     with app.app_context():
         version = db.session.scalar(
             sa.select(InstrumentVersion).join(InstrumentVersion.instrument)
@@ -82,6 +84,8 @@ def respond(app, case_id: int, unit_id: int, occasion: Occasion, code: str,
                    missing_code=given if isinstance(given, MissingCode) else None)
             for item, given in answers.items()]
         db.session.add(response)
+        db.session.flush()
+        refresh_case_scores([case_id])  # as the services do with the answers they write
         db.session.commit()
 
 

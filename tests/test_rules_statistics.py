@@ -1,24 +1,33 @@
 """Table tests of the effect statistics against numbers worked out by hand, and property
-tests of the invariants every summary keeps."""
+tests of the invariants every summary keeps: of today's computation from the answers (the
+oracle, tests/statistics_oracle.py) and of the rules' computation from the moments the
+database aggregates, which must give the same summary."""
 import math
 import random
 
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from consultancy.rules import statistics
 from consultancy.rules.statistics import (
+    PairStatistics,
+    pooled_squares,
+    regularized_beta,
+    scales_poolable,
+    summarise_scopes,
+    t_cdf,
+    t_quantile,
+)
+from tests.statistics_oracle import (
     Pairs,
     ScoredAnswer,
     attrition,
     pair_scores,
-    regularized_beta,
     sample_sd,
-    scales_poolable,
     score_value,
+    statistics_of,
     summarise,
     summarise_answers,
-    t_cdf,
-    t_quantile,
     unit_scores,
 )
 
@@ -378,3 +387,50 @@ def test_every_unit_measured_before_or_after_is_counted_once(rows):
     all_units = [u for u, *_ in pairs.matched] + [u for u, _ in pairs.before_only] \
         + [u for u, _ in pairs.after_only]
     assert len(all_units) == len(set(all_units))
+
+
+# --- from the moments, as the database gives them ---------------------------------------------
+
+@PROPERTY
+@given(pairs=matched | st.just([]), before_only=st.lists(scores, max_size=4),
+       after_only=st.lists(scores, max_size=4))
+def test_the_summary_from_the_moments_is_the_summary_from_the_pairs(pairs, before_only,
+                                                                   after_only):
+    pairs = pairs_of([b for b, _a in pairs], [a for _b, a in pairs], before_only, after_only)
+    moments = statistics_of(pairs)
+    assert statistics.summarise(moments) == summarise(pairs)
+    assert statistics.attrition(moments) == attrition(pairs)
+
+
+def test_the_five_pairs_worked_by_hand_from_their_moments():
+    # Before 2, 3, 3, 4, 2 (mean 2.8, squares 2.8), after 3, 3, 4, 5, 4 (3.8, 2.8), changes
+    # 1, 0, 1, 1, 2 (1.0, 2.0): as test_five_pairs_worked_by_hand.
+    s = statistics.summarise(PairStatistics(
+        5, 1, 2, mean_before=2.8, mean_after=3.8, mean_change=1.0, squares_before=2.8,
+        squares_after=2.8, squares_change=2.0, n_improved=4, n_unchanged=1, n_worse=0,
+        mean_before_only=1.0))
+    assert (s.ci_low, s.ci_high) == (approx(0.122011, abs=1e-6), approx(1.877989, abs=1e-6))
+    assert (s.d_z, s.d_av) == (approx(1 / math.sqrt(0.5)), approx(1 / math.sqrt(0.7)))
+    assert (s.share_improved, s.share_unchanged, s.share_worse) == (0.8, 0.2, 0.0)
+
+
+def test_scopes_without_moments_are_summarised_as_empty():
+    empty = PairStatistics(0, 0, 0)
+    result = summarise_scopes(empty, {}, ["X"])
+    assert result.dimensions["X"] == summarise(Pairs())
+    assert result.overall == summarise(Pairs())
+    assert result.attrition.as_dict() == {"n_with_end": 0, "mean_with_end": None,
+                                          "n_without_end": 0, "mean_without_end": None}
+
+
+@PROPERTY
+@given(groups=st.lists(st.lists(scores, min_size=1, max_size=6), min_size=1, max_size=8),
+       centre=st.sampled_from([0.0, 3.0, 4.0]))
+def test_squares_pooled_from_groups_are_the_squares_of_all_values(groups, centre):
+    values = [value for group in groups for value in group]
+    own = sum(math.fsum((v - sum(g) / len(g)) ** 2 for v in g) for g in groups)
+    spread = sum(len(g) * (sum(g) / len(g) - centre) ** 2 for g in groups)
+    expected = sample_sd(values) ** 2 * (len(values) - 1) if len(values) > 1 else 0.0
+    assert pooled_squares(len(values), own, spread, sum(values), centre) == approx(
+        expected, abs=1e-12)
+    assert pooled_squares(0, None, None, None, centre) is None

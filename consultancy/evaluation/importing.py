@@ -513,7 +513,7 @@ def import_responses(data: bytes, filename: str, *, actor: User | None, today: d
                 loaded.engagements[row.case.upper()], row.unit_id,
                 loaded.versions[row.version.lower()],
                 row.occasion, row.role, row.responded_on, row.answers, actor,
-                row.respondent, today=today))
+                row.respondent, today=today, refresh=False))
         except Refusal as refusal:
             column = FIELD_COLUMNS.get(refusal.field or "")
             if column is None and (refusal.field or "").startswith(item_field("")):
@@ -523,6 +523,7 @@ def import_responses(data: bytes, filename: str, *, actor: User | None, today: d
         db.session.rollback()
         raise ResponseImportError(errors)
     db.session.flush()
+    services.refresh_case_scores({response.engagement_id for response in recorded})
     return ImportSummary(
         responses=len(recorded),
         respondents=len({(r.engagement_id, r.respondent_code) for r in recorded}),

@@ -24,7 +24,9 @@ from sqlalchemy.orm import lazyload
 from consultancy.extensions import db
 from consultancy.models import (
     Answer,
+    CaseScore,
     DaycareUnit,
+    Dimension,
     Engagement,
     Instrument,
     InstrumentVersion,
@@ -36,6 +38,7 @@ from consultancy.models import (
     User,
     VersionStatus,
 )
+from consultancy.rules.statistics import UNCHANGED_DIGITS
 from consultancy.security.validators import text_problem
 from consultancy.services import Refusal
 from consultancy.services.clock import local_today
@@ -215,18 +218,121 @@ def _columns(value: AnswerValue) -> dict:
     return {"value": value, "missing_code": None}
 
 
+# --- the scores the effect summary reads -------------------------------------------------
+
+# The occasions the effect summary pairs, and the scope name of all items ("overall").
+PAIRED = (Occasion.BASELINE, Occasion.END)
+OVERALL = ""
+# Rounding a change to the unchanged digits takes NUMERIC on PostgreSQL (round(double, n)
+# does not exist there); SQLite rounds its doubles.
+ROUNDABLE = sa.Float().with_variant(sa.Numeric(), "postgresql")
+
+
+def _case_scores(engagement_ids: list[int] | None):
+    """The `CaseScore` rows of the cases (every case: None) as a SELECT, from the answers.
+
+    A respondent (a code within a unit, an occasion and a case) scores the mean of their
+    scored answers in scope (reverse-coded items flipped to min + max - value, missing codes
+    left out), pooled over their responses to the instrument's versions; a unit the mean of
+    its respondents' scores at an occasion (those with a value in scope)."""
+    scored = sa.case((Item.reverse_coded, InstrumentVersion.scale_min
+                      + InstrumentVersion.scale_max - Answer.value), else_=Answer.value)
+    answers = (sa.select(Response.engagement_id, Response.unit_id, Response.occasion,
+                         Response.respondent_code, InstrumentVersion.instrument_id,
+                         Dimension.code.label("dimension"), scored.label("value"))
+               .select_from(Answer)
+               .join(Response, Response.id == Answer.response_id)
+               .join(InstrumentVersion, InstrumentVersion.id == Response.instrument_version_id)
+               .join(Item, Item.id == Answer.item_id)
+               .join(Dimension, Dimension.id == Item.dimension_id)
+               .where(Response.occasion.in_(PAIRED)))
+    if engagement_ids is not None:
+        answers = answers.where(Response.engagement_id.in_(engagement_ids))
+    answers = answers.cte("scored")
+    a = answers.c
+    respondent = (a.engagement_id, a.instrument_id, a.unit_id, a.occasion, a.respondent_code)
+    mean = (sa.cast(sa.func.sum(a.value), sa.Float) / sa.func.count(a.value)).label("score")
+    valued = sa.func.count(a.value) > 0
+    respondents = sa.union_all(
+        sa.select(*respondent, a.dimension, mean)
+        .group_by(*respondent, a.dimension).having(valued),
+        sa.select(*respondent, sa.literal(OVERALL, sa.String).label("dimension"), mean)
+        .group_by(*respondent).having(valued)).cte("respondents")
+    r = respondents.c
+
+    def at(occasion: Occasion):
+        return sa.func.avg(sa.case((r.occasion == occasion, r.score)))
+
+    scope = (r.engagement_id, r.instrument_id, r.dimension)
+    units = (sa.select(*scope, at(Occasion.BASELINE).label("before"),
+                       at(Occasion.END).label("after"))
+             .group_by(*scope, r.unit_id).cte("units"))
+    u = units.c
+    matched = sa.and_(u.before.is_not(None), u.after.is_not(None))
+    before_only = sa.and_(u.before.is_not(None), u.after.is_(None))
+    change = u.after - u.before
+    key = (u.engagement_id, u.instrument_id, u.dimension)
+    means = (sa.select(*key, sa.func.avg(sa.case((matched, u.before))).label("before"),
+                       sa.func.avg(sa.case((matched, u.after))).label("after"),
+                       sa.func.avg(change).label("change"))
+             .group_by(*key).cte("means"))
+    m = means.c
+    rounded = sa.func.round(sa.cast(change, ROUNDABLE), UNCHANGED_DIGITS)
+
+    def squares(value, mean):
+        return sa.func.sum(sa.case((matched, (value - mean) * (value - mean))))
+
+    def count(condition):
+        return sa.func.count().filter(condition)
+
+    return (sa.select(
+        *key, count(matched), count(before_only),
+        count(sa.and_(u.before.is_(None), u.after.is_not(None))),
+        sa.func.sum(sa.case((matched, u.before))), sa.func.sum(sa.case((matched, u.after))),
+        sa.func.sum(change), squares(u.before, m.before), squares(u.after, m.after),
+        squares(change, m.change), count(rounded > 0), count(rounded == 0),
+        count(rounded < 0), sa.func.sum(sa.case((before_only, u.before))))
+        .join(means, sa.and_(m.engagement_id == u.engagement_id,
+                             m.instrument_id == u.instrument_id, m.dimension == u.dimension))
+        .group_by(*key))
+
+
+CASE_SCORE_COLUMNS = ("engagement_id", "instrument_id", "dimension", "n_matched",
+                      "n_before_only", "n_after_only", "sum_before", "sum_after", "sum_change",
+                      "squares_before", "squares_after", "squares_change", "n_improved",
+                      "n_unchanged", "n_worse", "sum_before_only")
+
+
+def refresh_case_scores(engagement_ids: Iterable[int] | None = None) -> None:
+    """(Re)compute the `CaseScore` rows of the cases given, or of every case, from their
+    answers. Two set-based statements in the caller's transaction, whatever the number of
+    cases: the services call it for the case whose answers they write; an import once for
+    the cases it touched; a bulk load (COPY) or a repair once after."""
+    table = CaseScore.__table__
+    delete = sa.delete(table)
+    if engagement_ids is not None:
+        engagement_ids = sorted(set(engagement_ids))
+        if not engagement_ids:
+            return
+        delete = delete.where(table.c.engagement_id.in_(engagement_ids))
+    db.session.execute(delete)
+    db.session.execute(sa.insert(table).from_select(CASE_SCORE_COLUMNS,
+                                                    _case_scores(engagement_ids)))
+
+
 # --- record, correct, delete --------------------------------------------------------------
 
 def record_response(engagement: Engagement, unit_id: int, version: InstrumentVersion,
                     occasion: Occasion, role: RespondentRole, responded_on: date,
                     answers: Mapping[str, AnswerValue], actor: User | None,
                     respondent_code: str | None = None, *, today: date | None = None,
-                    rng: random.Random | None = None) -> Response:
+                    rng: random.Random | None = None, refresh: bool = True) -> Response:
     """One respondent's answers at one occasion for one unit of the case. Flushes.
 
     `answers` maps every item code of `version` to a value on its scale or a missing code.
     Without `respondent_code` a new code is generated (`rng` makes it reproducible, for
-    the demo); with one, the answers belong to that respondent.
+    the demo); with one, the answers belong to that respondent. Without `refresh` the
+    caller recomputes the case's scores (`refresh_case_scores`) once after many responses.
     """
     today = today or local_today()
     if version is None or not version.published:
@@ -247,6 +353,8 @@ def record_response(engagement: Engagement, unit_id: int, version: InstrumentVer
         answers=[_answer(items[item_code], value) for item_code, value in answers.items()])
     db.session.add(response)
     db.session.flush()
+    if refresh:
+        refresh_case_scores([engagement.id])
     return response
 
 
@@ -276,11 +384,15 @@ def update_response(response: Response, *, unit_id: int, occasion: Occasion,
         elif (answer.value, answer.missing_code) != (columns["value"], columns["missing_code"]):
             answer.value, answer.missing_code = columns["value"], columns["missing_code"]
     db.session.flush()
+    refresh_case_scores([engagement.id])
 
 
 def delete_response(response: Response) -> None:
+    """Delete a response with its answers; its case's scores follow. Flushes."""
+    engagement_id = response.engagement_id
     db.session.delete(response)
     db.session.flush()
+    refresh_case_scores([engagement_id])
 
 
 def answer_values(response: Response) -> dict[str, AnswerValue]:

@@ -1,9 +1,12 @@
-"""Effect summaries of one instrument, for one case or across cases: loads the answers
-set-based and hands them to the pure functions of `consultancy.rules.statistics`.
+"""Effect summaries of one instrument, for one case or across cases: the database sums
+the moments of the unit scores that every case keeps (`CaseScore`, recomputed with its
+answers by `evaluation.services.refresh_case_scores`) over the chosen cases; the pure
+functions of `consultancy.rules.statistics` turn them into the summary.
 
-Three queries whatever the number of cases: the instrument, its versions with their
-dimensions, and the answers at baseline and at end of the cases chosen by the filters.
-The page, the case page and `flask evaluation summary` share the result.
+Three queries whatever the number of cases and answers: the instrument's versions with
+their dimensions, the versions answered in the chosen cases, and the moments (one row per
+scope, from a row per case and scope). The page, the case page and `flask evaluation
+summary` share the result.
 """
 from __future__ import annotations
 
@@ -13,17 +16,18 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from consultancy.engagements.queries import case_years, starting_in
+from consultancy.evaluation.services import OVERALL
 from consultancy.extensions import db
 from consultancy.models import (
     Answer,
     Application,
+    CaseScore,
     Dimension,
     Engagement,
     EngagementType,
     Instrument,
     InstrumentKind,
     InstrumentVersion,
-    Item,
     Municipality,
     Occasion,
     Response,
@@ -33,10 +37,10 @@ from consultancy.models import (
 from consultancy.rules.statistics import (
     SUMMARY_FIELDS,
     InstrumentSummary,
-    ScoredAnswer,
+    PairStatistics,
+    pooled_squares,
     scales_poolable,
-    score_value,
-    summarise_answers,
+    summarise_scopes,
 )
 from consultancy.services import Refusal
 
@@ -214,20 +218,62 @@ def _dimensions_of(shown: list[int],
     return list(found.values())
 
 
-def _answers(version_ids: list[int], filters: Filters):
-    """(case, unit, occasion, respondent code, version, dimension code, reverse-coded,
-    value) of every answer at baseline or end to the versions, in the chosen cases. One
-    query. (A respondent code is one person within a case: the respondent.)"""
-    return db.session.execute(
-        sa.select(Response.engagement_id, Response.unit_id, Response.occasion,
-                  Response.respondent_code,
-                  Response.instrument_version_id, Dimension.code, Item.reverse_coded,
-                  Answer.value)
-        .join(Answer.response).join(Answer.item)
-        .join(Dimension, Dimension.id == Item.dimension_id)
-        .where(Response.instrument_version_id.in_(version_ids),
-               Response.occasion.in_(OCCASIONS),
-               Response.engagement_id.in_(cases_matching(filters)))).all()
+def _answered(version_ids: list[int], filters: Filters) -> list[int]:
+    """The versions among `version_ids` with an answer at baseline or end in the chosen
+    cases. One query."""
+    answered = (sa.select(Response.id)
+                .where(Response.instrument_version_id == InstrumentVersion.id,
+                       Response.occasion.in_(OCCASIONS),
+                       Response.engagement_id.in_(cases_matching(filters)),
+                       sa.exists().where(Answer.response_id == Response.id)))
+    return list(db.session.scalars(sa.select(InstrumentVersion.id).where(
+        InstrumentVersion.id.in_(version_ids), answered.exists())))
+
+
+def _moments(instrument: Instrument, filters: Filters,
+             centre: float) -> dict[str, PairStatistics]:
+    """The moments of the unit scores per scope (OVERALL, or a dimension code) over the
+    chosen cases, from the cases' stored moments (`CaseScore`). One query, one pass over a
+    row per case and scope.
+
+    The squared deviations from the pooled mean M of N scores combine the cases' own (W)
+    with their means' spread: W + sum(n (m - c)^2) - N (M - c)^2 for any c (Chan et al.);
+    taking c near the scores (the scale's `centre`; 0 for changes) keeps the difference
+    free of cancellation."""
+    c = CaseScore
+    query = sa.select(c.dimension).where(c.instrument_id == instrument.id)
+    if filters != Filters():
+        query = query.where(c.engagement_id.in_(cases_matching(filters)))
+
+    def spread(total, around: float):
+        # n (m - c)^2 of each case with matched pairs; divisions in double precision
+        # (SQLAlchemy would divide by an integer in NUMERIC).
+        gap = total / sa.cast(c.n_matched, sa.Float) - around
+        return sa.func.sum(sa.case((c.n_matched > 0, c.n_matched * gap * gap)))
+
+    rows = db.session.execute(query.add_columns(
+        sa.func.sum(c.n_matched), sa.func.sum(c.n_before_only), sa.func.sum(c.n_after_only),
+        sa.func.sum(c.sum_before), sa.func.sum(c.sum_after), sa.func.sum(c.sum_change),
+        sa.func.sum(c.squares_before), sa.func.sum(c.squares_after),
+        sa.func.sum(c.squares_change), spread(c.sum_before, centre),
+        spread(c.sum_after, centre), spread(c.sum_change, 0.0),
+        sa.func.sum(c.n_improved), sa.func.sum(c.n_unchanged), sa.func.sum(c.n_worse),
+        sa.func.sum(c.sum_before_only)).group_by(c.dimension)).all()
+    moments = {}
+    for (dimension, n, before_only, after_only, before, after, change, own_before,
+         own_after, own_change, spread_before, spread_after, spread_change, improved,
+         unchanged, worse, sum_before_only) in rows:
+        n = int(n)
+        moments[dimension] = PairStatistics(
+            n, int(before_only), int(after_only),
+            mean_before=before / n if n else None, mean_after=after / n if n else None,
+            mean_change=change / n if n else None,
+            squares_before=pooled_squares(n, own_before, spread_before, before, centre),
+            squares_after=pooled_squares(n, own_after, spread_after, after, centre),
+            squares_change=pooled_squares(n, own_change, spread_change, change, 0.0),
+            n_improved=int(improved), n_unchanged=int(unchanged), n_worse=int(worse),
+            mean_before_only=sum_before_only / before_only if before_only else None)
+    return moments
 
 
 def _label(instrument: Instrument, numbers: list[int]) -> str:
@@ -239,9 +285,9 @@ def summarise(instrument: Instrument, filters: Filters) -> Summary:
     different versions are pooled by dimension code, each scored against its own version's
     items and scale; versions with different scales are not pooled (refused)."""
     versions, all_dimensions = _versions(instrument)
-    rows = _answers(list(versions), filters) if versions else []
     # The versions answered; without answers, the newest published one (else the newest).
-    shown = sorted({row[4] for row in rows}, key=lambda v: versions[v].number)
+    shown = sorted(_answered(list(versions), filters) if versions else [],
+                   key=lambda v: versions[v].number)
     if not shown and versions:
         newest = max(versions.values(), key=lambda v: (v.published, v.number))
         shown = [newest.id]
@@ -254,12 +300,8 @@ def summarise(instrument: Instrument, filters: Filters) -> Summary:
             "(%(scales)s), which cannot be pooled. Choose fewer cases, or summarise the "
             "versions apart.",
             scales=", ".join(f"{low}–{high}" for low, high in sorted(scales))))
-    answers = [
-        ScoredAnswer(unit=(case_id, unit_id), occasion=occasion.value, respondent=respondent,
-                     dimension=dimension,
-                     value=score_value(value, versions[version_id].scale_min,
-                                       versions[version_id].scale_max, reverse))
-        for case_id, unit_id, occasion, respondent, version_id, dimension, reverse, value
-        in rows]
+    low, high = next(iter(scales), (0, 0))
+    moments = _moments(instrument, filters, (low + high) / 2)
     return Summary(instrument, label, next(iter(scales), None), dimensions,
-                   summarise_answers(answers, [d.code for d in dimensions]))
+                   summarise_scopes(moments.get(OVERALL, PairStatistics(0, 0, 0)),
+                                    moments, [d.code for d in dimensions]))

@@ -50,6 +50,7 @@ from consultancy.models.engagements import (
 )
 from consultancy.models.evaluation import (
     Answer,
+    CaseScore,
     Dimension,
     Instrument,
     InstrumentVersion,
@@ -67,6 +68,7 @@ __all__ = [
     "ApiToken",
     "Answer", "Dimension", "Instrument", "InstrumentKind", "InstrumentVersion", "Item",
     "ItemTheme", "MissingCode", "Occasion", "RespondentRole", "Response", "VersionStatus",
+    "CaseScore",
     "ApplicantKind", "Application", "ApplicationStatus", "ApplicationUnit", "AuditEntry",
     "Channel", "CriteriaSet", "Criterion", "DaycareUnit", "Engagement", "EngagementStatus",
     "EngagementContact", "EngagementMember", "EngagementPhaseChange", "Flag", "FlagEvent",

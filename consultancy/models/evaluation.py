@@ -217,3 +217,38 @@ class Answer(db.Model):
 
     response: Mapped[Response] = relationship(back_populates="answers")
     item: Mapped[Item] = relationship(lazy="joined")
+
+
+
+class CaseScore(db.Model):
+    """Derived: the moments of a case's unit scores on one instrument, overall (dimension
+    "") and per dimension code, so the effect summary sums a row per case instead of reading
+    every answer. A unit's score at an occasion is the mean of its respondents' means
+    (`rules.statistics`); a unit scored at baseline and at end is a matched pair. Over the
+    case's matched pairs: the sums of the scores before and after and of the changes, and the
+    sums of squared deviations from the case's own means (combined across cases exactly,
+    Chan et al.); the pairs improved, unchanged and worse; the units measured at one occasion
+    only. Recomputed for a case with its answers, in the same transaction, by
+    `evaluation.services.refresh_case_scores`."""
+
+    __tablename__ = "evaluation_case_scores"
+    __audited__ = False  # derived from the answers, which are audited
+
+    engagement_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("engagements.id", ondelete="CASCADE"), primary_key=True)
+    instrument_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("instruments.id", ondelete="CASCADE"), primary_key=True)
+    dimension: Mapped[str] = mapped_column(sa.String(48), primary_key=True)
+    n_matched: Mapped[int]
+    n_before_only: Mapped[int]
+    n_after_only: Mapped[int]
+    sum_before: Mapped[float | None] = mapped_column(sa.Float)
+    sum_after: Mapped[float | None] = mapped_column(sa.Float)
+    sum_change: Mapped[float | None] = mapped_column(sa.Float)
+    squares_before: Mapped[float | None] = mapped_column(sa.Float)
+    squares_after: Mapped[float | None] = mapped_column(sa.Float)
+    squares_change: Mapped[float | None] = mapped_column(sa.Float)
+    n_improved: Mapped[int]
+    n_unchanged: Mapped[int]
+    n_worse: Mapped[int]
+    sum_before_only: Mapped[float | None] = mapped_column(sa.Float)

@@ -1,108 +1,27 @@
-"""Effect statistics of self-assessments and observations: unit scores from answers, the
-before/after pairs of units, and what a summary shows of them. Pure: no database, no Flask.
+"""Effect statistics of self-assessments and observations: what a summary shows of the
+before/after pairs of units, from their sufficient statistics. Pure: no database, no Flask.
 
 A unit is a daycare unit within one case. Its score at an occasion is the mean of its
 respondents' means of their item values (reverse-coded items flipped, missing codes left
 out); its score on a dimension the same over that dimension's items only. A unit measured
 at baseline and at end is a matched pair; nothing is imputed for the others, they are
-counted (and compared at baseline, the attrition line).
+counted (and compared at baseline, the attrition line). The database computes the unit
+scores and their moments (`evaluation.summary`); these functions turn the moments into what
+the summary shows. (tests/statistics_oracle.py keeps the computation from the answers in
+Python, which the database's must equal.)
 """
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 
-BEFORE = "baseline"
-AFTER = "end"
 # Standardised effects of fewer pairs than this are shown as not meaningful.
 MIN_PAIRS_FOR_EFFECT_SIZES = 5
 CONFIDENCE = 0.95
 # A change this close to 0 counts as unchanged (floating point noise of means).
 UNCHANGED_DIGITS = 9
-
-
-# --- scoring ---------------------------------------------------------------------------------
-
-def score_value(value: int | None, scale_min: int, scale_max: int,
-                reverse: bool) -> float | None:
-    """An answer's value as scored: flipped (min + max - value) for a reverse-coded item;
-    None for a missing code (no value)."""
-    if value is None:
-        return None
-    return float(scale_min + scale_max - value if reverse else value)
-
-
-@dataclass(frozen=True)
-class ScoredAnswer:
-    """One answer ready to score: whose (unit, occasion, respondent), on which dimension,
-    and its value after `score_value` (None when the respondent gave a missing code)."""
-    unit: Hashable
-    occasion: str
-    respondent: Hashable
-    dimension: str
-    value: float | None
-
-
-def _mean(values: list[float]) -> float:
-    return math.fsum(values) / len(values)
-
-
-def unit_scores(answers: Iterable[ScoredAnswer],
-                dimension: str | None = None) -> dict[tuple[Hashable, str], float]:
-    """Score per (unit, occasion): the mean of its respondents' means over their valued
-    answers, on `dimension` only when given, else over all items. A respondent without a
-    value in scope does not count; a unit without such a respondent has no score."""
-    per_respondent: dict[tuple[Hashable, str], dict[Hashable, list[float]]] = {}
-    for answer in answers:
-        if answer.value is None or (dimension is not None and answer.dimension != dimension):
-            continue
-        per_respondent.setdefault((answer.unit, answer.occasion), {}) \
-            .setdefault(answer.respondent, []).append(answer.value)
-    return {key: _mean([_mean(values) for values in respondents.values()])
-            for key, respondents in per_respondent.items()}
-
-
-# --- pairing -----------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Pairs:
-    """Units measured at both occasions (unit, before, after), and those measured once."""
-    matched: list[tuple[Hashable, float, float]] = field(default_factory=list)
-    before_only: list[tuple[Hashable, float]] = field(default_factory=list)
-    after_only: list[tuple[Hashable, float]] = field(default_factory=list)
-
-
-def _order(unit: Hashable) -> str:
-    return repr(unit)
-
-
-def pair_scores(scores: Mapping[tuple[Hashable, str], float], before: str = BEFORE,
-                after: str = AFTER) -> Pairs:
-    """Pair each unit's `before` score with its `after` score; other occasions are ignored."""
-    units = sorted({unit for unit, occasion in scores if occasion in (before, after)},
-                   key=_order)
-    pairs = Pairs()
-    for unit in units:
-        first, last = scores.get((unit, before)), scores.get((unit, after))
-        if first is not None and last is not None:
-            pairs.matched.append((unit, first, last))
-        elif first is not None:
-            pairs.before_only.append((unit, first))
-        else:
-            pairs.after_only.append((unit, last))
-    return pairs
-
-
-# --- the numbers -------------------------------------------------------------------------------
-
-def sample_sd(values: list[float]) -> float | None:
-    """The sample standard deviation (n - 1); None for fewer than two values."""
-    if len(values) < 2:
-        return None
-    mean = _mean(values)
-    return math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (len(values) - 1))
 
 
 @dataclass(frozen=True)
@@ -143,22 +62,60 @@ def _ratio(numerator: float, denominator: float | None) -> float | None:
     return numerator / denominator
 
 
-def summarise(pairs: Pairs) -> EffectSummary:
+@dataclass(frozen=True)
+class PairStatistics:
+    """The sufficient statistics of one scope's unit scores, as the database aggregates
+    them: the counts of units measured at both occasions or at one; over the matched pairs
+    the means before, after and of the changes (after - before) and the sums of squared
+    deviations from those means; the pairs whose change rounded to UNCHANGED_DIGITS is
+    above, at or below 0; and the mean baseline of the units without an end."""
+    n_matched: int
+    n_before_only: int
+    n_after_only: int
+    mean_before: float | None = None
+    mean_after: float | None = None
+    mean_change: float | None = None
+    squares_before: float | None = None
+    squares_after: float | None = None
+    squares_change: float | None = None
+    n_improved: int = 0
+    n_unchanged: int = 0
+    n_worse: int = 0
+    mean_before_only: float | None = None
+
+
+def pooled_squares(n: int, own: float | None, spread: float | None, total: float | None,
+                   centre: float) -> float | None:
+    """The sum of squared deviations of n values from their mean, from groups of them: the
+    groups' own squares about their means (`own`), the sum over the groups of their size
+    times the squared distance of their mean from `centre` (`spread`), and the values'
+    `total`. None without values."""
+    if not n or own is None or spread is None or total is None:
+        return None
+    return own + spread - n * (total / n - centre) ** 2
+
+
+def _sd(squares: float | None, n: int) -> float | None:
+    """The sample standard deviation (n - 1) from the sum of squared deviations; None for
+    fewer than two values."""
+    if n < 2 or squares is None:
+        return None
+    return math.sqrt(squares / (n - 1))
+
+
+def summarise(stats: PairStatistics) -> EffectSummary:
     """Counts, means over the matched pairs, the mean change with its 95 % t interval,
     d_z (mean change / SD of the changes), d_av (mean change / mean of the before and after
     SDs), and the shares of pairs improved, unchanged and worse."""
-    n = len(pairs.matched)
-    counts = dict(n_matched=n, n_before_only=len(pairs.before_only),
-                  n_after_only=len(pairs.after_only))
+    n = stats.n_matched
+    counts = dict(n_matched=n, n_before_only=stats.n_before_only,
+                  n_after_only=stats.n_after_only)
     if n == 0:
         return EffectSummary(**counts, mean_before=None, mean_after=None, mean_change=None,
                              ci_low=None, ci_high=None, d_z=None, d_av=None,
                              share_improved=None, share_unchanged=None, share_worse=None)
-    before = [b for _unit, b, _a in pairs.matched]
-    after = [a for _unit, _b, a in pairs.matched]
-    changes = [a - b for b, a in zip(before, after)]
-    mean_change = _mean(changes)
-    sd_change = sample_sd(changes)
+    mean_change = stats.mean_change
+    sd_change = _sd(stats.squares_change, n)
     if sd_change is None:
         ci_low = ci_high = None
     else:
@@ -167,15 +124,13 @@ def summarise(pairs: Pairs) -> EffectSummary:
     d_z = d_av = None
     if n >= MIN_PAIRS_FOR_EFFECT_SIZES:
         d_z = _ratio(mean_change, sd_change)
-        sd_before, sd_after = sample_sd(before), sample_sd(after)
+        sd_before, sd_after = _sd(stats.squares_before, n), _sd(stats.squares_after, n)
         d_av = _ratio(mean_change, (sd_before + sd_after) / 2)
-    rounded = [round(change, UNCHANGED_DIGITS) for change in changes]
     return EffectSummary(
-        **counts, mean_before=_mean(before), mean_after=_mean(after), mean_change=mean_change,
-        ci_low=ci_low, ci_high=ci_high, d_z=d_z, d_av=d_av,
-        share_improved=sum(c > 0 for c in rounded) / n,
-        share_unchanged=sum(c == 0 for c in rounded) / n,
-        share_worse=sum(c < 0 for c in rounded) / n)
+        **counts, mean_before=stats.mean_before, mean_after=stats.mean_after,
+        mean_change=mean_change, ci_low=ci_low, ci_high=ci_high, d_z=d_z, d_av=d_av,
+        share_improved=stats.n_improved / n, share_unchanged=stats.n_unchanged / n,
+        share_worse=stats.n_worse / n)
 
 
 @dataclass(frozen=True)
@@ -192,11 +147,9 @@ class Attrition:
                 "n_without_end": self.n_without_end, "mean_without_end": self.mean_without_end}
 
 
-def attrition(pairs: Pairs) -> Attrition:
-    with_end = [before for _unit, before, _after in pairs.matched]
-    without_end = [before for _unit, before in pairs.before_only]
-    return Attrition(len(with_end), _mean(with_end) if with_end else None,
-                     len(without_end), _mean(without_end) if without_end else None)
+def attrition(overall: PairStatistics) -> Attrition:
+    return Attrition(overall.n_matched, overall.mean_before, overall.n_before_only,
+                     overall.mean_before_only)
 
 
 @dataclass(frozen=True)
@@ -206,16 +159,14 @@ class InstrumentSummary:
     dimensions: dict[str, EffectSummary]
 
 
-def summarise_answers(answers: Iterable[ScoredAnswer],
-                      dimensions: Iterable[str]) -> InstrumentSummary:
-    """Overall, attrition and per-dimension summaries of scored answers, the dimensions in
-    the order given (those without answers summarised as empty)."""
-    answers = list(answers)
-    overall = pair_scores(unit_scores(answers))
+def summarise_scopes(overall: PairStatistics, dimensions: Mapping[str, PairStatistics],
+                     codes: Iterable[str]) -> InstrumentSummary:
+    """Overall, attrition and per-dimension summaries, the dimensions in the order of
+    `codes` (those without statistics summarised as empty)."""
+    empty = PairStatistics(0, 0, 0)
     return InstrumentSummary(
         overall=summarise(overall), attrition=attrition(overall),
-        dimensions={code: summarise(pair_scores(unit_scores(answers, code)))
-                    for code in dimensions})
+        dimensions={code: summarise(dimensions.get(code, empty)) for code in codes})
 
 
 def scales_poolable(scales: Iterable[tuple[int, int]]) -> bool:

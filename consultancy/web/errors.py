@@ -19,6 +19,8 @@ MESSAGES = {
     429: (_l("Too many attempts"), _l("Too many attempts. Wait a while and try again.")),
     500: (_l("Something went wrong"),
           _l("An error occurred on our side. It has been logged; please try again later.")),
+    503: (_l("Try again in a moment"),
+          _l("The page could not be prepared just now. Try again in a moment.")),
 }
 
 
@@ -32,6 +34,8 @@ API_ERRORS = {
     429: ("too_many_requests", "Too many requests. Wait a while and try again."),
     500: ("server_error", "An error occurred on our side. It has been logged; please try "
                           "again later."),
+    503: ("timeout", "The request took too long and was stopped. Try again in a moment, or "
+                     "ask for less."),
 }
 
 
@@ -52,14 +56,14 @@ def json_error(status: int, error: str, message: str, field: str | None = None):
     return response
 
 
-def _for_the_api() -> bool:
+def for_the_api() -> bool:
     """A request under the API's URL prefix, whether or not a route matched it."""
     api = current_app.blueprints.get("api")
     return api is not None and f"{request.path}/".startswith(f"{api.url_prefix}/")
 
 
 def render_error(code: int, message: str | None = None):
-    if _for_the_api():
+    if for_the_api():
         error, default_message = API_ERRORS.get(code, API_ERRORS[500])
         return json_error(code, error, message or default_message)
     title, default_message = MESSAGES.get(code, MESSAGES[500])

@@ -40,7 +40,13 @@ from consultancy.cli import DEMO_PASSWORD
 from consultancy.demo.cases import HOURS_BY_FORMAT
 from consultancy.demo.common import UNIT_CHILDREN, texts, weekday
 from consultancy.engagements.activity import refresh_activity
-from consultancy.evaluation.services import CODE_ALPHABET, CODE_LENGTH, CODE_PREFIX, default_version
+from consultancy.evaluation.services import (
+    CODE_ALPHABET,
+    CODE_LENGTH,
+    CODE_PREFIX,
+    default_version,
+    refresh_case_scores,
+)
 from consultancy.extensions import db
 from consultancy.flags.services import run_pass
 from consultancy.models import (
@@ -113,8 +119,14 @@ def refresh_case_activity(today: date) -> None:
     refresh_activity(db.session.connection())
 
 
+def refresh_effect_scores(today: date) -> None:
+    """The effect summary's per-case statistics, from the answers loaded by COPY."""
+    refresh_case_scores()
+
+
 DERIVE_HOOKS: list[Callable[[date], object]] = [
     refresh_case_activity,
+    refresh_effect_scores,
 ]
 
 
