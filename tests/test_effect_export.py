@@ -20,10 +20,10 @@ from consultancy.evaluation.effect_data import (
     ACTIVITY_COLUMNS,
     LONG_COLUMNS,
     EffectFilters,
-    long_frames,
+    long_batches,
     parse_filters,
 )
-from consultancy.exchange.exports import Field, drain, write_csv, write_parquet
+from consultancy.exchange.exports import Field, drain, plain_frame, write_csv, write_parquet
 from consultancy.extensions import db
 from consultancy.models import (
     Answer,
@@ -61,7 +61,8 @@ FORMAT_FILES = {
 
 def long_frame(filters: EffectFilters | None = None) -> pd.DataFrame:
     """The whole long table as one DataFrame."""
-    frames = list(long_frames(filters or EffectFilters()))
+    frames = [plain_frame(batch, LONG_COLUMNS)
+              for batch in long_batches(filters or EffectFilters())]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=LONG_COLUMNS)
 
 

@@ -115,6 +115,8 @@ EXTENSIONS = {"csv": "csv", "csv-excel-da": "csv", "xlsx": "xlsx", "parquet": "p
               "dta": "dta", "sav": "sav", "json": "json"}
 XLSX_MAX_ROWS = 1_048_576 - 1  # a worksheet's rows, less the header
 Writing = Generator[None, None, int]
+# A chunk of a table: a pandas DataFrame, or an Arrow RecordBatch (the long table).
+Chunk = object
 
 
 class CsvDialect(NamedTuple):
@@ -217,7 +219,7 @@ def _csv_cells(frame: pd.DataFrame, fields: list[Field]) -> pd.DataFrame:
     return frame.assign(**booleans) if booleans else frame
 
 
-def write_csv(frames: Iterable[pd.DataFrame], fields: list[Field], out: BinaryIO,
+def write_csv(frames: Iterable[Chunk], fields: list[Field], out: BinaryIO,
               dialect: str = "csv") -> Writing:
     """A CSV file in `dialect` (CSV_DIALECTS), header first; empty cells are missing."""
     separator, decimal, bom = CSV_DIALECTS[dialect]
@@ -226,23 +228,95 @@ def write_csv(frames: Iterable[pd.DataFrame], fields: list[Field], out: BinaryIO
     out.write((("\ufeff" if bom else "") + header).encode("utf-8"))
     rows = 0
     for frame in frames:
-        frame = _csv_cells(neutralise_frame(frame[names]), fields)
-        out.write(frame.to_csv(index=False, header=False, sep=separator, decimal=decimal,
-                               lineterminator="\r\n").encode("utf-8"))
+        if isinstance(frame, pd.DataFrame):
+            frame = _csv_cells(neutralise_frame(frame[names]), fields)
+            out.write(frame.to_csv(index=False, header=False, sep=separator, decimal=decimal,
+                                   lineterminator="\r\n").encode("utf-8"))
+        else:
+            out.write(_arrow_csv(frame, names, separator))
         rows += len(frame)
         yield
     return rows
 
 
-def write_json(frames: Iterable[pd.DataFrame], fields: list[Field], out: BinaryIO) -> Writing:
+def _csv_text(value: str, separator: str, alone: bool) -> str:
+    """A text cell as pandas (Python's csv module) writes it: quoted where it holds the
+    separator, a quote or a line break, or where it is the row's only cell and empty."""
+    if any(special in value for special in (separator, '"', "\r", "\n")) or (alone and not value):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+def _arrow_csv(batch, names: list[str], separator: str):
+    """An Arrow batch as CSV lines, byte for byte as `DataFrame.to_csv` writes the same
+    table: text looked at once per distinct value (neutralised, quoted where needed),
+    numbers as digits, booleans as true/false, missing as empty; the lines joined by
+    pyarrow's compute kernels, with no Python object per row."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    alone = len(names) == 1
+    cells = []
+    for name in names:
+        column = batch.column(name)
+        if pa.types.is_boolean(column.type):
+            column = pc.if_else(column, "true", "false")
+        elif _is_text(column):
+            column = _neutralised(column, lambda value: _csv_text(value, separator, alone))
+            column = column.dictionary.take(column.indices)
+        else:
+            column = pc.cast(column, pa.string())
+        cells.append(column.fill_null('""' if alone else ""))
+    lines = pc.binary_join_element_wise(*cells, separator)
+    lines = pc.binary_join_element_wise(lines, "", "\r\n")
+    whole = pc.binary_join(pa.ListArray.from_arrays(pa.array([0, len(lines)], pa.int32()),
+                                                    lines), "")
+    return whole[0].as_buffer() if len(lines) else b""
+
+
+def _is_text(column) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_dictionary(column.type) or pa.types.is_string(column.type)
+
+
+def _neutralised(column, render: Callable[[str], str] = str):
+    """A text column (Arrow, plain or dictionary-encoded) dictionary-encoded, each distinct
+    value neutralised (and rendered by `render`) once."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    encoded = column if pa.types.is_dictionary(column.type) else pc.dictionary_encode(column)
+    values = [render(neutralise(value)) for value in encoded.dictionary.to_pylist()]
+    return pa.DictionaryArray.from_arrays(encoded.indices, pa.array(values, pa.string()))
+
+
+def plain_frame(chunk, names: list[str]) -> pd.DataFrame:
+    """A chunk as a pandas DataFrame of plain columns (Arrow: text as str, whole numbers
+    as Int64, booleans as boolean), for the writers that go row by row."""
+    if isinstance(chunk, pd.DataFrame):
+        return chunk[names]
+    import pyarrow as pa
+
+    plain = {pa.int8(): pd.Int64Dtype(), pa.int16(): pd.Int64Dtype(),
+             pa.int32(): pd.Int64Dtype(), pa.int64(): pd.Int64Dtype(),
+             pa.bool_(): pd.BooleanDtype()}
+    columns = [chunk.column(name) for name in names]
+    columns = [column.dictionary.take(column.indices)
+               if pa.types.is_dictionary(column.type) else column for column in columns]
+    return pa.Table.from_arrays(columns, names=names).to_pandas(types_mapper=plain.get)
+
+
+def write_json(frames: Iterable[Chunk], fields: list[Field], out: BinaryIO) -> Writing:
     """A JSON array of one object per row; missing values are null."""
     names = [f.name for f in fields]
     out.write(b"[")
     rows = 0
     for frame in frames:
-        if frame.empty:
+        if len(frame) == 0:
             continue
-        text = neutralise_frame(frame[names]).to_json(orient="records", force_ascii=False)
+        text = neutralise_frame(plain_frame(frame, names)).to_json(orient="records",
+                                                              force_ascii=False)
         out.write(((",\n" if rows else "\n") + text[1:-1]).encode("utf-8"))
         rows += len(frame)
         yield
@@ -270,7 +344,7 @@ def arrow_schema(fields: list[Field]):
         for f in fields])
 
 
-def write_parquet(frames: Iterable[pd.DataFrame], fields: list[Field], out: BinaryIO) -> Writing:
+def write_parquet(frames: Iterable[Chunk], fields: list[Field], out: BinaryIO) -> Writing:
     """A Parquet file (zstd), one row group per chunk; the labels in the field metadata."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -280,15 +354,29 @@ def write_parquet(frames: Iterable[pd.DataFrame], fields: list[Field], out: Bina
     rows = 0
     with pq.ParquetWriter(out, schema, compression="zstd") as writer:
         for frame in frames:
-            frame = _typed(neutralise_frame(frame[names]), fields)
-            writer.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False))
+            if isinstance(frame, pd.DataFrame):
+                frame = _typed(neutralise_frame(frame[names]), fields)
+                table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+            else:
+                table = pa.Table.from_arrays([_arrow_column(frame.column(field.name), field)
+                                              for field in schema], schema=schema)
+            writer.write_table(table)
             rows += len(frame)
             yield
     return rows
 
 
-def _xlsx_rows(frame: pd.DataFrame, fields: list[Field]) -> Iterator[list]:
-    frame = neutralise_frame(frame[[f.name for f in fields]])
+def _arrow_column(column, field):
+    """An Arrow column as `field` (of `arrow_schema`) types it: text neutralised."""
+    import pyarrow.compute as pc
+
+    if _is_text(column):
+        column = _neutralised(column)
+    return pc.cast(column, field.type)
+
+
+def _xlsx_rows(frame: Chunk, fields: list[Field]) -> Iterator[list]:
+    frame = neutralise_frame(plain_frame(frame, [f.name for f in fields]))
     dates = [f.name for f in fields if f.type == "date"]
     if dates:
         frame = frame.assign(**{name: pd.to_datetime(frame[name], format="%Y-%m-%d").dt.date
@@ -298,7 +386,7 @@ def _xlsx_rows(frame: pd.DataFrame, fields: list[Field]) -> Iterator[list]:
     return zip(*columns)
 
 
-def write_xlsx(sheets: list[tuple[str, list[Field], Iterable[pd.DataFrame]]],
+def write_xlsx(sheets: list[tuple[str, list[Field], Iterable[Chunk]]],
                out: BinaryIO) -> Generator[None, None, dict[str, int]]:
     """A workbook with a sheet per (name, fields, frames), written row by row (openpyxl's
     write-only mode keeps memory flat); header row frozen, each column as wide as its name
@@ -317,7 +405,7 @@ def write_xlsx(sheets: list[tuple[str, list[Field], Iterable[pd.DataFrame]]],
         first = next(chunks, None)
         # A write-only sheet takes its widths before its rows: measured on the first rows.
         sample = None if first is None else neutralise_frame(
-            first[[f.name for f in fields]].head(WIDTH_SAMPLE))
+            plain_frame(first[:WIDTH_SAMPLE], [f.name for f in fields]))
         for index, f in enumerate(fields, start=1):
             values = [] if sample is None else sample[f.name].dropna().astype(str)
             longest = max([len(neutralise(f.name)), *(len(value) for value in values)])
@@ -380,7 +468,7 @@ def _small_numbers(frame: pd.DataFrame, fields: list[Field]) -> dict:
     return types
 
 
-def write_stata(frames: Iterable[pd.DataFrame], fields: list[Field], out: BinaryIO) -> Writing:
+def write_stata(frames: Iterable[Chunk], fields: list[Field], out: BinaryIO) -> Writing:
     """A Stata 14+ file (version 118, Unicode) with variable labels and value labels.
     Stata files are written whole (the chunks are gathered first), into a temporary file,
     since the writer goes back to fill in its map, and then copied to `out`."""
@@ -408,7 +496,7 @@ def _copy(path: str, out: BinaryIO) -> Iterator[None]:
             yield
 
 
-def write_sav(frames: Iterable[pd.DataFrame], fields: list[Field], out: BinaryIO) -> Writing:
+def write_sav(frames: Iterable[Chunk], fields: list[Field], out: BinaryIO) -> Writing:
     """An SPSS file with variable labels, value labels and measurement levels. pyreadstat
     writes to a path: the file is made in a temporary directory and copied to `out`."""
     import pyreadstat
@@ -426,21 +514,73 @@ def write_sav(frames: Iterable[pd.DataFrame], fields: list[Field], out: BinaryIO
     return len(frame)
 
 
-def _gathered_encoded(frames: Iterable[pd.DataFrame], fields: list[Field]
+def _gathered_encoded(frames: Iterable[Chunk], fields: list[Field]
                       ) -> tuple[pd.DataFrame, dict]:
-    """The chunks neutralised and coded (`_encoded`) one by one, then put together: coded
-    as numbers before they are gathered, a million rows take a third of the memory."""
+    """The chunks neutralised, put together and coded (`_encoded`). pandas chunks are coded
+    one by one, before they are gathered (a million rows take a third of the memory);
+    Arrow chunks are gathered compactly (`_Gathered`): text as categoricals."""
     names = [f.name for f in fields]
-    parts, value_labels = [], {}
+    parts, value_labels, arrow = [], {}, None
     for chunk in frames:
-        part, value_labels = _encoded(neutralise_frame(chunk[names]), fields)
-        parts.append(part)
+        if isinstance(chunk, pd.DataFrame):
+            part, value_labels = _encoded(neutralise_frame(chunk[names]), fields)
+            parts.append(part)
+        else:
+            arrow = arrow or _Gathered(fields)
+            arrow.add(chunk)
+    if arrow is not None:
+        return _encoded(arrow.frame(), fields)
     if not parts:
         return _encoded(pd.DataFrame({name: pd.Series(dtype=object) for name in names}), fields)
     return pd.concat(parts, ignore_index=True), value_labels
 
 
-def table_writer(fmt: str) -> Callable[[Iterable[pd.DataFrame], list[Field], BinaryIO], Writing]:
+class _Gathered:
+    """Arrow chunks of a table gathered for a writer that takes it whole (Stata, SPSS):
+    text as categoricals (each distinct value held once, neutralised), the other
+    columns as Arrow arrays, made one DataFrame at the end."""
+
+    def __init__(self, fields: list[Field]):
+        self.fields = fields
+        self.categories: dict[str, dict[str, int]] = {}
+        self.parts: dict[str, list] = {f.name: [] for f in fields}
+
+    def add(self, batch) -> None:
+        import pyarrow as pa
+
+        for f in self.fields:
+            column = batch.column(f.name)
+            if f.type == "date":
+                column = column.cast(pa.date32())
+            elif _is_text(column):
+                column = _neutralised(column)
+                known = self.categories.setdefault(f.name, {})
+                numbers = pa.array([known.setdefault(value, len(known))
+                                    for value in column.dictionary.to_pylist()], pa.int32())
+                column = numbers.take(column.indices)
+            self.parts[f.name].append(column)
+
+    def frame(self) -> pd.DataFrame:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        columns = {}
+        for f in self.fields:
+            parts = self.parts.pop(f.name)
+            if f.name in self.categories:
+                codes = pc.fill_null(pa.chunked_array(parts, pa.int32()), -1).to_numpy()
+                columns[f.name] = pd.Categorical.from_codes(
+                    codes, categories=list(self.categories[f.name]))
+            elif f.type == "date":
+                columns[f.name] = pa.chunked_array(parts, pa.date32()).cast(
+                    pa.timestamp("us")).to_pandas()
+            else:
+                columns[f.name] = pa.chunked_array(parts).to_pandas(types_mapper={
+                    pa.int32(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}.get)
+        return pd.DataFrame(columns)
+
+
+def table_writer(fmt: str) -> Callable[[Iterable[Chunk], list[Field], BinaryIO], Writing]:
     """The writer of one table in `fmt` (not xlsx, which writes several sheets)."""
     if fmt in CSV_DIALECTS:
         return lambda frames, fields, out: write_csv(frames, fields, out, dialect=fmt)

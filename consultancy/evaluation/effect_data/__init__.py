@@ -8,9 +8,9 @@ names of people, units or applicants, no contacts, no free text, no database ids
 respondent codes.
 
 Set-based: a handful of queries for the small tables (cases, units, items), then the
-answers in one query read in chunks of `CHUNK_ROWS` (a server-side cursor on PostgreSQL),
-each chunk turned into a DataFrame and handed to the writer before the next is read, so
-memory stays flat however many rows there are. The file writers are in
+answers in one query (`COPY … TO STDOUT` on PostgreSQL, read in chunks elsewhere), each
+chunk turned into an Arrow batch (pseudonyms and codes dictionary-encoded) and handed to
+the writer before the next is read, so memory stays flat however many rows there are. The file writers are in
 `consultancy.exchange.exports`.
 
 One module per part of an export, each with its variables:
@@ -55,7 +55,7 @@ from consultancy.evaluation.effect_data.filters import (
     count_rows,
     parse_filters,
 )
-from consultancy.evaluation.effect_data.long_table import LONG_COLUMNS, long_fields, long_frames
+from consultancy.evaluation.effect_data.long_table import LONG_COLUMNS, long_fields, long_batches
 from consultancy.evaluation.effect_data.lookups import lookups
 from consultancy.exchange.exports import (
     CSV_DIALECTS,
@@ -77,7 +77,7 @@ from consultancy.services.clock import utcnow
 __all__ = [
     "ACTIVITY_COLUMNS", "API_FORMATS", "EffectFilters", "ExportError", "FORMATS",
     "LONG_COLUMNS", "activity_fields", "activity_frame", "build_export", "codebook_sheets",
-    "codebook_versions", "count_rows", "items_frame", "long_fields", "long_frames",
+    "codebook_versions", "count_rows", "items_frame", "long_fields", "long_batches",
     "lookups", "parse_filters", "variables_frame",
 ]
 
@@ -183,7 +183,7 @@ def build_export(fmt: str, filters: EffectFilters, stem: str = "") -> Export:
                 "datapackage": _("Frictionless Data Package: the CSV files' table schemas.")}
     files: list[BundleFile] = []
     if fmt == "xlsx":
-        sheets = [("data", fields, long_frames(filters, found)),
+        sheets = [("data", fields, long_batches(filters, found)),
                   ("activity", activity, [activity_frame(filters, found)]),
                   *codebook_sheets(found.versions)]
         files.append(BundleFile(names["data"], lambda out: write_xlsx(sheets, out),
@@ -191,7 +191,7 @@ def build_export(fmt: str, filters: EffectFilters, stem: str = "") -> Export:
     else:
         writer = table_writer(fmt)
         files.append(BundleFile(names["data"],
-                                lambda out: writer(long_frames(filters, found), fields, out),
+                                lambda out: writer(long_batches(filters, found), fields, out),
                                 describe["data"], compress=fmt not in ("parquet",)))
         files.append(BundleFile(names["activity"],
                                 lambda out: writer([activity_frame(filters, found)], activity,
