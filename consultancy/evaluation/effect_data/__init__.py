@@ -10,8 +10,8 @@ respondent codes.
 Set-based: a handful of queries for the small tables (cases, units, items), then the
 answers in one query (`COPY … TO STDOUT` on PostgreSQL, read in chunks elsewhere), each
 chunk turned into an Arrow batch (pseudonyms and codes dictionary-encoded) and handed to
-the writer before the next is read, so memory stays flat however many rows there are. The file writers are in
-`consultancy.exchange.exports`.
+the writer before the next is read, so memory stays flat however many rows there are. The
+file writers are in `consultancy.exchange.exports`.
 
 One module per part of an export, each with its variables:
 
@@ -55,7 +55,7 @@ from consultancy.evaluation.effect_data.filters import (
     count_rows,
     parse_filters,
 )
-from consultancy.evaluation.effect_data.long_table import LONG_COLUMNS, long_fields, long_batches
+from consultancy.evaluation.effect_data.long_table import LONG_COLUMNS, long_batches, long_fields
 from consultancy.evaluation.effect_data.lookups import lookups
 from consultancy.exchange.exports import (
     CSV_DIALECTS,
