@@ -82,6 +82,12 @@ class _CopyStream(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def empty(self) -> bool:
+        """Whether COPY sent nothing (pyarrow refuses an empty file)."""
+        if not self.pending:
+            self.pending = memoryview(self.copy.read())
+        return not self.pending
+
     def readinto(self, buffer) -> int:
         if not self.pending:
             self.pending = memoryview(self.copy.read())
@@ -100,8 +106,11 @@ def _copied(query: sa.Select) -> Iterator[pa.RecordBatch]:
     schema = _raw_schema()
     with connection.connection.driver_connection.cursor() as cursor, cursor.copy(
             f"COPY ({compiled}) TO STDOUT (FORMAT csv)", compiled.params) as copy:
+        stream = _CopyStream(copy)
+        if stream.empty():
+            return
         reader = pa_csv.open_csv(
-            io.BufferedReader(_CopyStream(copy), COPY_BLOCK_BYTES),
+            io.BufferedReader(stream, COPY_BLOCK_BYTES),
             read_options=pa_csv.ReadOptions(column_names=RAW_COLUMNS, use_threads=False,
                                             block_size=COPY_BLOCK_BYTES),
             convert_options=pa_csv.ConvertOptions(
