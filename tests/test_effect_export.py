@@ -486,14 +486,14 @@ def test_every_download_is_audited_with_who_filters_and_rows(app, effect_case,
                              "rows": 7}
 
 
-def test_an_xlsx_beyond_a_worksheet_is_refused_with_the_way_out(app, effect_case,
+def test_an_xlsx_beyond_its_rows_is_refused_with_the_way_out(app, effect_case,
                                                                 login_client, monkeypatch):
     effect_case()
     monkeypatch.setattr(effect_data, "XLSX_MAX_ROWS", 5)
     response = login_client(Role.EVALUATOR, language="en").get(
         "/evaluation/export/download?format=xlsx", follow_redirects=True)
     page = response.get_data(as_text=True)
-    assert "7 rows are more than an Excel worksheet holds. Choose CSV or Parquet" in page
+    assert "7 rows are more than an XLSX export holds (5). Choose CSV or Parquet" in page
     assert 'value="xlsx" aria-describedby="format-xlsx-help" checked' in page
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(

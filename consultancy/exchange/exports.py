@@ -113,7 +113,7 @@ FORMAT_MIMETYPES = {
 }
 EXTENSIONS = {"csv": "csv", "csv-excel-da": "csv", "xlsx": "xlsx", "parquet": "parquet",
               "dta": "dta", "sav": "sav", "json": "json"}
-XLSX_MAX_ROWS = 1_048_576 - 1  # a worksheet's rows, less the header
+WORKSHEET_MAX_ROWS = 1_048_576 - 1  # a worksheet's rows, less the header
 Writing = Generator[None, None, int]
 # A chunk of a table: a pandas DataFrame, or an Arrow RecordBatch (the long table).
 Chunk = object
@@ -419,7 +419,7 @@ def write_xlsx(sheets: list[tuple[str, list[Field], Iterable[Chunk]]],
         worksheet.append(header)
         rows = 0
         for frame in itertools.chain([first], chunks) if first is not None else ():
-            if rows + len(frame) > XLSX_MAX_ROWS:
+            if rows + len(frame) > WORKSHEET_MAX_ROWS:
                 raise ValueError(f"sheet {name} has more rows than a worksheet holds")
             for row in _xlsx_rows(frame, fields):
                 worksheet.append(row)

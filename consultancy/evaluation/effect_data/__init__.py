@@ -60,7 +60,6 @@ from consultancy.evaluation.effect_data.lookups import lookups
 from consultancy.exchange.exports import (
     CSV_DIALECTS,
     EXTENSIONS,
-    XLSX_MAX_ROWS,
     BundleFile,
     Field,
     WrittenFile,
@@ -82,6 +81,11 @@ __all__ = [
 ]
 
 PSEUDONYMISED = ["engagement_id", "unit_id", "respondent_id"]
+# The most rows an XLSX export holds: a workbook is written a cell at a time (a hundred
+# thousand rows take most of a minute, a million rows eight), and Excel is slow to open
+# it. Beyond this the export is refused with a pointer to CSV and Parquet, which are
+# written at the speed of the database.
+XLSX_MAX_ROWS = 100_000
 FORMATS = ["csv", "csv-excel-da", "xlsx", "parquet", "dta", "sav"]
 API_FORMATS = ["csv", "parquet", "json"]
 # What never leaves in an export (the manifest says so).
@@ -169,8 +173,9 @@ def build_export(fmt: str, filters: EffectFilters, stem: str = "") -> Export:
     rows = count_rows(filters)
     if fmt == "xlsx" and rows > XLSX_MAX_ROWS:
         raise ExportError(_(
-            "%(rows)s rows are more than an Excel worksheet holds. Choose CSV or Parquet, or "
-            "narrow the filters.", rows=f"{rows:,}".replace(",", ".")), "format")
+            "%(rows)s rows are more than an XLSX export holds (%(limit)s). Choose CSV or "
+            "Parquet, or narrow the filters.", rows=f"{rows:,}".replace(",", "."),
+            limit=f"{XLSX_MAX_ROWS:,}".replace(",", ".")), "format")
     found = lookups(filters)
     names = _file_names(fmt, stem)
     fields = long_fields(found.versions)
