@@ -46,7 +46,7 @@ OCCASION_ORDER = {occasion.value: position for position, occasion in enumerate(O
 
 RAW_COLUMNS = ["case", "unit", "respondent_code", "respondent_role", "occasion", "item_id",
                "value", "missing_code", "response_date"]
-COPY_BLOCK_BYTES = 1 << 21  # of COPY's text parsed at a time: about 50,000 answers
+COPY_BLOCK_BYTES = 1 << 18  # of COPY's text parsed at a time: about 6,000 answers
 
 
 def _answers_query(filters: EffectFilters) -> sa.Select:
