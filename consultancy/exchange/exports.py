@@ -331,6 +331,7 @@ def _typed(frame: pd.DataFrame, fields: list[Field]) -> pd.DataFrame:
     return frame.assign(**dates) if dates else frame
 
 
+PARQUET_GROUP_ROWS = 50_000
 ARROW_TYPES = {"string": "string", "integer": "int32", "number": "float64",
                "boolean": "bool_", "date": "date32"}
 
@@ -345,13 +346,14 @@ def arrow_schema(fields: list[Field]):
 
 
 def write_parquet(frames: Iterable[Chunk], fields: list[Field], out: BinaryIO) -> Writing:
-    """A Parquet file (zstd), one row group per chunk; the labels in the field metadata."""
+    """A Parquet file (zstd), a row group per PARQUET_GROUP_ROWS rows or more (whole
+    chunks); the labels in the field metadata."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     schema = arrow_schema(fields)
     names = [f.name for f in fields]
-    rows = 0
+    rows, pending = 0, []
     with pq.ParquetWriter(out, schema, compression="zstd") as writer:
         for frame in frames:
             if isinstance(frame, pd.DataFrame):
@@ -360,9 +362,14 @@ def write_parquet(frames: Iterable[Chunk], fields: list[Field], out: BinaryIO) -
             else:
                 table = pa.Table.from_arrays([_arrow_column(frame.column(field.name), field)
                                               for field in schema], schema=schema)
-            writer.write_table(table)
+            pending.append(table)
+            if sum(len(part) for part in pending) >= PARQUET_GROUP_ROWS:
+                writer.write_table(pa.concat_tables(pending))
+                pending.clear()
             rows += len(frame)
             yield
+        if pending:
+            writer.write_table(pa.concat_tables(pending))
     return rows
 
 
@@ -430,17 +437,30 @@ def write_xlsx(sheets: list[tuple[str, list[Field], Iterable[Chunk]]],
     return counts
 
 
+def _value_labels(fields: list[Field]) -> dict:
+    """The value labels of Stata and SPSS: coded text as numbers 1, 2, … labelled with
+    their codes, booleans as 0/1, coded numbers with their labels."""
+    labels = {}
+    for f in fields:
+        if f.type == "boolean":
+            labels[f.name] = {0: "false", 1: "true"}
+        elif f.values is not None and f.type == "string":
+            labels[f.name] = {number: str(code) for number, code in enumerate(f.values, start=1)}
+        elif f.values is not None:
+            labels[f.name] = {int(code): str(label) for code, label in f.values.items()}
+    return labels
+
+
 def _encoded(frame: pd.DataFrame, fields: list[Field]) -> tuple[pd.DataFrame, dict]:
     """Coded text columns as numbers 1, 2, … in the order of their values (booleans 0/1),
     each number labelled with its code, so that Stata and SPSS show (and pandas reads
     back) the same codes as the CSV; coded numbers keep their value and get labels."""
     frame = _typed(frame, fields)
-    value_labels, columns = {}, {}
+    columns = {}
     for f in fields:
         column = frame[f.name]
         if f.type == "boolean":
             columns[f.name] = column.map({False: 0, True: 1}).astype("float64")
-            value_labels[f.name] = {0: "false", 1: "true"}
         elif f.values is not None and f.type == "string":
             codes = pd.Categorical(column, categories=list(f.values)).codes
             unknown = (codes == -1) & column.notna().to_numpy()
@@ -448,13 +468,9 @@ def _encoded(frame: pd.DataFrame, fields: list[Field]) -> tuple[pd.DataFrame, di
                 raise ValueError(f"{f.name}: values without a code: "
                                  f"{sorted(set(column[unknown]))}")
             columns[f.name] = np.where(codes == -1, np.nan, codes + 1.0)
-            value_labels[f.name] = {number: str(code)
-                                    for number, code in enumerate(f.values, start=1)}
-        elif f.values is not None:
-            value_labels[f.name] = {int(code): str(label) for code, label in f.values.items()}
         if f.type in ("integer", "number") and f.name not in columns:
             columns[f.name] = column.astype("float64")  # missing as Stata's . / SPSS sysmis
-    return frame.assign(**columns), value_labels
+    return frame.assign(**columns), _value_labels(fields)
 
 
 def _small_numbers(frame: pd.DataFrame, fields: list[Field]) -> dict:
@@ -469,24 +485,40 @@ def _small_numbers(frame: pd.DataFrame, fields: list[Field]) -> dict:
 
 
 def write_stata(frames: Iterable[Chunk], fields: list[Field], out: BinaryIO) -> Writing:
-    """A Stata 14+ file (version 118, Unicode) with variable labels and value labels.
-    Stata files are written whole (the chunks are gathered first), into a temporary file,
-    since the writer goes back to fill in its map, and then copied to `out`."""
-    frame, value_labels = _gathered_encoded(frames, fields)
-    integers = _small_numbers(frame, fields)
-    frame = frame.astype({name: kind for name, kind in integers.items()
-                          if frame[name].notna().all()})
-    strings = {f.name: frame[f.name].astype(object).where(frame[f.name].notna(), "")
-               for f in fields if f.type == "string" and f.name not in value_labels}
-    frame = frame.assign(**strings)
+    """A Stata 14+ file (version 118, Unicode) with variable labels and value labels,
+    written by pandas into a temporary file (the writer goes back to fill in its map), then
+    copied to `out`. pandas chunks are gathered and written whole; Arrow chunks are
+    gathered compactly (`_Gathered`) and their rows written a slice at a time."""
+    first, frames = _peek(frames)
+    options = dict(write_index=False, version=118,
+                   convert_dates={f.name: "td" for f in fields if f.type == "date"},
+                   variable_labels={f.name: f.label[:80] for f in fields},
+                   value_labels=_value_labels(fields))
     with tempfile.TemporaryDirectory() as directory:
         path = os.path.join(directory, "data.dta")
-        frame.to_stata(path, write_index=False, version=118,
-                       convert_dates={f.name: "td" for f in fields if f.type == "date"},
-                       variable_labels={f.name: f.label[:80] for f in fields},
-                       value_labels=value_labels)
+        if first is not None and not isinstance(first, pd.DataFrame):
+            gathered = _Gathered(fields, frames)
+            rows = gathered.rows
+            gathered.write_stata(path, options)
+        else:
+            frame, _labels = _gathered_encoded(frames, fields)
+            integers = _small_numbers(frame, fields)
+            frame = frame.astype({name: kind for name, kind in integers.items()
+                                  if frame[name].notna().all()})
+            strings = {f.name: frame[f.name].astype(object).where(frame[f.name].notna(), "")
+                       for f in fields if f.type == "string" and f.values is None}
+            frame = frame.assign(**strings)
+            rows = len(frame)
+            frame.to_stata(path, **options)
         yield from _copy(path, out)
-    return len(frame)
+    return rows
+
+
+def _peek(chunks: Iterable[Chunk]) -> tuple[Chunk | None, Iterator[Chunk]]:
+    """The first chunk (None: there is none), and all of them."""
+    chunks = iter(chunks)
+    first = next(chunks, None)
+    return first, itertools.chain([first], chunks) if first is not None else chunks
 
 
 def _copy(path: str, out: BinaryIO) -> Iterator[None]:
@@ -498,12 +530,19 @@ def _copy(path: str, out: BinaryIO) -> Iterator[None]:
 
 def write_sav(frames: Iterable[Chunk], fields: list[Field], out: BinaryIO) -> Writing:
     """An SPSS file with variable labels, value labels and measurement levels. pyreadstat
-    writes to a path: the file is made in a temporary directory and copied to `out`."""
+    writes to a path: the file is made in a temporary directory and copied to `out`.
+    Arrow chunks are gathered compactly (`_Gathered`): numbers as float32 and text as
+    categoricals, which pyreadstat writes as it writes float64 and text."""
     import pyreadstat
 
-    frame, value_labels = _gathered_encoded(frames, fields)
-    frame = frame.assign(**{f.name: frame[f.name].astype(object)
-                            for f in fields if f.type == "string" and f.name not in value_labels})
+    first, frames = _peek(frames)
+    if first is not None and not isinstance(first, pd.DataFrame):
+        frame = _Gathered(fields, frames).sav_frame()
+    else:
+        frame, _labels = _gathered_encoded(frames, fields)
+        frame = frame.assign(**{f.name: frame[f.name].astype(object)
+                                for f in fields if f.type == "string" and f.values is None})
+    value_labels = _value_labels(fields)
     measure = {f.name: "nominal" if f.name in value_labels or f.type == "string"
                else "scale" for f in fields}
     with tempfile.TemporaryDirectory() as directory:
@@ -514,70 +553,180 @@ def write_sav(frames: Iterable[Chunk], fields: list[Field], out: BinaryIO) -> Wr
     return len(frame)
 
 
-def _gathered_encoded(frames: Iterable[Chunk], fields: list[Field]
+def _gathered_encoded(frames: Iterable[pd.DataFrame], fields: list[Field]
                       ) -> tuple[pd.DataFrame, dict]:
-    """The chunks neutralised, put together and coded (`_encoded`). pandas chunks are coded
-    one by one, before they are gathered (a million rows take a third of the memory);
-    Arrow chunks are gathered compactly (`_Gathered`): text as categoricals."""
+    """The chunks neutralised and coded (`_encoded`) one by one, then put together: coded
+    as numbers before they are gathered, a million rows take a third of the memory."""
     names = [f.name for f in fields]
-    parts, value_labels, arrow = [], {}, None
+    parts, value_labels = [], {}
     for chunk in frames:
-        if isinstance(chunk, pd.DataFrame):
-            part, value_labels = _encoded(neutralise_frame(chunk[names]), fields)
-            parts.append(part)
-        else:
-            arrow = arrow or _Gathered(fields)
-            arrow.add(chunk)
-    if arrow is not None:
-        return _encoded(arrow.frame(), fields)
+        part, value_labels = _encoded(neutralise_frame(chunk[names]), fields)
+        parts.append(part)
     if not parts:
         return _encoded(pd.DataFrame({name: pd.Series(dtype=object) for name in names}), fields)
     return pd.concat(parts, ignore_index=True), value_labels
 
 
+MISSING_INTEGER = np.iinfo(np.int32).min  # a missing whole number or date, gathered
+STATA_SLICE_ROWS = 50_000
+
+
 class _Gathered:
-    """Arrow chunks of a table gathered for a writer that takes it whole (Stata, SPSS):
-    text as categoricals (each distinct value held once, neutralised), the other
-    columns as Arrow arrays, made one DataFrame at the end."""
+    """Arrow chunks of a table gathered for the writers that take it whole (Stata, SPSS),
+    in as little memory as the values allow, coded as `_encoded` codes them: coded text
+    as its number (int16, 0: missing), other text as an index into its distinct values
+    (int32, -1: missing; each value held once, neutralised), booleans as 0/1 (int8, -1:
+    missing), whole numbers and dates (days) as int32, other numbers as float64."""
 
-    def __init__(self, fields: list[Field]):
+    def __init__(self, fields: list[Field], batches: Iterable):
         self.fields = fields
-        self.categories: dict[str, dict[str, int]] = {}
-        self.parts: dict[str, list] = {f.name: [] for f in fields}
+        self.texts: dict[str, dict[str, int]] = {}
+        parts: dict[str, list[np.ndarray]] = {f.name: [] for f in fields}
+        for batch in batches:
+            for f in fields:
+                parts[f.name].append(self._compact(batch.column(f.name), f))
+        self.columns = {name: np.concatenate(parts.pop(name)) for name in list(parts)}
+        self.rows = len(self.columns[fields[0].name]) if fields else 0
+        self.values = {name: np.array(list(texts), dtype=object)
+                       for name, texts in self.texts.items()}
 
-    def add(self, batch) -> None:
-        import pyarrow as pa
-
-        for f in self.fields:
-            column = batch.column(f.name)
-            if f.type == "date":
-                column = column.cast(pa.date32())
-            elif _is_text(column):
-                column = _neutralised(column)
-                known = self.categories.setdefault(f.name, {})
-                numbers = pa.array([known.setdefault(value, len(known))
-                                    for value in column.dictionary.to_pylist()], pa.int32())
-                column = numbers.take(column.indices)
-            self.parts[f.name].append(column)
-
-    def frame(self) -> pd.DataFrame:
+    def _compact(self, column, f: Field) -> np.ndarray:
         import pyarrow as pa
         import pyarrow.compute as pc
 
+        if f.type == "date":
+            return pc.fill_null(column.cast(pa.date32()).cast(pa.int32()),
+                                MISSING_INTEGER).to_numpy()
+        if f.type == "boolean":
+            return pc.fill_null(column.cast(pa.int8()), -1).to_numpy()
+        if f.type == "integer":
+            return pc.fill_null(column.cast(pa.int32()), MISSING_INTEGER).to_numpy()
+        if f.type == "number":
+            return pc.fill_null(column.cast(pa.float64()), np.nan).to_numpy()
+        column = _neutralised(column)
+        if f.values is not None:
+            numbers = {code: number for number, code in enumerate(f.values, start=1)}
+            unknown = sorted(set(column.dictionary.to_pylist()) - set(numbers))
+            if unknown:
+                raise ValueError(f"{f.name}: values without a code: {unknown}")
+            coded = pa.array([numbers[value] for value in column.dictionary.to_pylist()],
+                             pa.int16())
+            return pc.fill_null(coded.take(column.indices), 0).to_numpy()
+        known = self.texts.setdefault(f.name, {})
+        indices = pa.array([known.setdefault(value, len(known))
+                            for value in column.dictionary.to_pylist()], pa.int32())
+        return pc.fill_null(indices.take(column.indices), -1).to_numpy()
+
+    def _missing(self, f: Field, values: np.ndarray) -> np.ndarray:
+        if f.type in ("integer", "date"):
+            return values == MISSING_INTEGER
+        if f.type == "boolean" or (f.values is None and f.type == "string"):
+            return values == -1
+        if f.type == "string":
+            return values == 0
+        return np.isnan(values)
+
+    def _numbers(self, f: Field, values: np.ndarray, dtype) -> np.ndarray:
+        """Numbers (and codes) as `dtype`, missing as NaN."""
+        numbers = values.astype(dtype)
+        numbers[self._missing(f, values)] = np.nan
+        return numbers
+
+    def _dates(self, f: Field, values: np.ndarray) -> np.ndarray:
+        dates = (values.astype("int64") * 86_400_000_000).view("datetime64[us]")
+        dates[self._missing(f, values)] = np.datetime64("NaT")
+        return dates
+
+    def sav_frame(self) -> pd.DataFrame:
+        """For pyreadstat: numbers as float32 (exact for codes and whole numbers up to 2**24;
+        other numbers float64), text as categoricals, dates as datetimes."""
         columns = {}
         for f in self.fields:
-            parts = self.parts.pop(f.name)
-            if f.name in self.categories:
-                codes = pc.fill_null(pa.chunked_array(parts, pa.int32()), -1).to_numpy()
-                columns[f.name] = pd.Categorical.from_codes(
-                    codes, categories=list(self.categories[f.name]))
-            elif f.type == "date":
-                columns[f.name] = pa.chunked_array(parts, pa.date32()).cast(
-                    pa.timestamp("us")).to_pandas()
+            values = self.columns.pop(f.name)
+            if f.type == "date":
+                columns[f.name] = self._dates(f, values)
+            elif f.values is None and f.type == "string":
+                columns[f.name] = pd.Categorical.from_codes(values, self.values[f.name])
             else:
-                columns[f.name] = pa.chunked_array(parts).to_pandas(types_mapper={
-                    pa.int32(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}.get)
+                present = values[~self._missing(f, values)].astype("float64")
+                exact = f.type != "number" and np.abs(present).max(initial=0) < 2**24
+                columns[f.name] = self._numbers(f, values, "float32" if exact else "float64")
         return pd.DataFrame(columns)
+
+    def _stata_types(self) -> dict:
+        """Each numeric column's type as the whole-frame path gives it: the narrowest
+        integer (`_small_numbers`) where nothing is missing, float64 otherwise."""
+        types = {}
+        for f in self.fields:
+            values = self.columns[f.name]
+            if f.type == "date" or (f.type == "string" and f.values is None):
+                continue
+            missing = self._missing(f, values)
+            if f.type == "number" or missing.any():
+                types[f.name] = "float64"
+            else:
+                top = np.abs(values.astype("int64")).max(initial=0)
+                types[f.name] = "int8" if top < 100 else "int16" if top < 32_000 else "int32"
+        return types
+
+    def _stata_slice(self, rows: slice, types: dict) -> pd.DataFrame:
+        columns = {}
+        for f in self.fields:
+            values = self.columns[f.name][rows]
+            if f.type == "date":
+                columns[f.name] = self._dates(f, values)
+            elif f.type == "string" and f.values is None:
+                text = np.append(self.values[f.name], "")  # index -1: missing, ""
+                columns[f.name] = text[values]
+            elif types[f.name] == "float64":
+                columns[f.name] = self._numbers(f, values, "float64")
+            else:
+                columns[f.name] = values.astype(types[f.name])
+        return pd.DataFrame(columns)
+
+    def _text_widths(self) -> dict[str, int]:
+        """Each text column's width in bytes (UTF-8), over the values it holds."""
+        widths = {}
+        for name, values in self.values.items():
+            used = np.unique(self.columns[name])
+            widths[name] = max([len(values[index].encode("utf-8"))
+                                for index in used[used >= 0]], default=0)
+        return widths
+
+    def write_stata(self, path: str, options: dict) -> None:
+        """The rows a slice at a time through pandas' own writer: the file's header comes
+        from the first slice (with the whole table's row count and text widths), each
+        slice's rows are prepared by a writer of their own."""
+        from pandas.io.stata import StataWriterUTF8
+
+        types = self._stata_types()
+        slices = [slice(start, start + STATA_SLICE_ROWS)
+                  for start in range(0, self.rows, STATA_SLICE_ROWS)] or [slice(0, 0)]
+        gathered = self
+
+        class SlicedWriter(StataWriterUTF8):
+            def _prepare_data(self):
+                return None
+
+            def _write_data(self, records) -> None:
+                self._update_map("data")
+                self._write_bytes(b"<data>")
+                for rows in slices:
+                    part = StataWriterUTF8(io.BytesIO(), gathered._stata_slice(rows, types),
+                                           **options)
+                    part.typlist = self.typlist
+                    part.fmtlist = self.fmtlist
+                    self._write_bytes(part._prepare_data().tobytes())
+                self._write_bytes(b"</data>")
+
+        writer = SlicedWriter(path, self._stata_slice(slices[0], types), **options)
+        writer.nobs = self.rows
+        widths = self._text_widths()
+        for index, name in enumerate(writer.varlist):
+            if name in widths:
+                writer.typlist[index] = max(widths[name], 1)
+                writer.fmtlist[index] = f"%{max(widths[name], 1)}s"
+        writer.write_file()
 
 
 def table_writer(fmt: str) -> Callable[[Iterable[Chunk], list[Field], BinaryIO], Writing]:
