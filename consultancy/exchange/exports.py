@@ -531,8 +531,8 @@ def _copy(path: str, out: BinaryIO) -> Iterator[None]:
 def write_sav(frames: Iterable[Chunk], fields: list[Field], out: BinaryIO) -> Writing:
     """An SPSS file with variable labels, value labels and measurement levels. pyreadstat
     writes to a path: the file is made in a temporary directory and copied to `out`.
-    Arrow chunks are gathered compactly (`_Gathered`): numbers as float32 and text as
-    categoricals, which pyreadstat writes as it writes float64 and text."""
+    Arrow chunks are gathered compactly (`_Gathered`): numbers as float32, which pyreadstat
+    writes as it writes float64."""
     import pyreadstat
 
     first, frames = _peek(frames)
@@ -548,7 +548,9 @@ def write_sav(frames: Iterable[Chunk], fields: list[Field], out: BinaryIO) -> Wr
     with tempfile.TemporaryDirectory() as directory:
         path = os.path.join(directory, "data.sav")
         pyreadstat.write_sav(frame, path, column_labels={f.name: f.label for f in fields},
-                             variable_value_labels=value_labels, variable_measure=measure)
+                             variable_value_labels=value_labels, variable_measure=measure,
+                             variable_format={f.name: SAV_DATE_FORMAT for f in fields
+                                              if f.type == "date"})
         yield from _copy(path, out)
     return len(frame)
 
@@ -567,8 +569,54 @@ def _gathered_encoded(frames: Iterable[pd.DataFrame], fields: list[Field]
     return pd.concat(parts, ignore_index=True), value_labels
 
 
+SPSS_EPOCH_SECONDS = 12_219_379_200  # from 1582-10-14 to 1970-01-01
+SAV_DATE_FORMAT = "DATETIME20"
 MISSING_INTEGER = np.iinfo(np.int32).min  # a missing whole number or date, gathered
 STATA_SLICE_ROWS = 50_000
+
+
+GATHER_BLOCK_ROWS = 1 << 17
+
+
+def _compact_dtype(f: Field) -> str:
+    """How `_Gathered` holds a field's values."""
+    if f.type == "string":
+        return "int16" if f.values is not None else "int32"
+    return {"boolean": "int8", "number": "float64"}.get(f.type, "int32")
+
+
+class _Growing:
+    """A column gathered in blocks of GATHER_BLOCK_ROWS values: large enough to be
+    allocated apart from the heap's small objects, and so given back when freed."""
+
+    def __init__(self, dtype: str):
+        self.dtype = dtype
+        self.blocks: list[np.ndarray] = []
+        self.used = GATHER_BLOCK_ROWS  # of the last block
+
+    def extend(self, values: np.ndarray) -> None:
+        start = 0
+        while start < len(values):
+            if self.used == GATHER_BLOCK_ROWS:
+                self.blocks.append(np.empty(GATHER_BLOCK_ROWS, self.dtype))
+                self.used = 0
+            taken = min(len(values) - start, GATHER_BLOCK_ROWS - self.used)
+            self.blocks[-1][self.used:self.used + taken] = values[start:start + taken]
+            self.used += taken
+            start += taken
+
+    def array(self) -> np.ndarray:
+        """The values in one array; the blocks are let go of one by one."""
+        rows = (len(self.blocks) - 1) * GATHER_BLOCK_ROWS + self.used if self.blocks else 0
+        whole = np.empty(rows, self.dtype)
+        self.blocks.reverse()
+        position = 0
+        while self.blocks:
+            block = self.blocks.pop()
+            part = block if self.blocks else block[:self.used]
+            whole[position:position + len(part)] = part
+            position += len(part)
+        return whole
 
 
 class _Gathered:
@@ -581,11 +629,11 @@ class _Gathered:
     def __init__(self, fields: list[Field], batches: Iterable):
         self.fields = fields
         self.texts: dict[str, dict[str, int]] = {}
-        parts: dict[str, list[np.ndarray]] = {f.name: [] for f in fields}
+        growing = {f.name: _Growing(_compact_dtype(f)) for f in fields}
         for batch in batches:
             for f in fields:
-                parts[f.name].append(self._compact(batch.column(f.name), f))
-        self.columns = {name: np.concatenate(parts.pop(name)) for name in list(parts)}
+                growing[f.name].extend(self._compact(batch.column(f.name), f))
+        self.columns = {name: growing.pop(name).array() for name in list(growing)}
         self.rows = len(self.columns[fields[0].name]) if fields else 0
         self.values = {name: np.array(list(texts), dtype=object)
                        for name, texts in self.texts.items()}
@@ -626,6 +674,11 @@ class _Gathered:
             return values == 0
         return np.isnan(values)
 
+    def _texts(self, name: str, indices: np.ndarray, missing) -> pd.Series:
+        """Text as objects, each distinct value one object that every row refers to."""
+        texts = np.append(self.values[name], missing)[indices]  # index -1: `missing`
+        return pd.Series(texts, dtype=object, copy=False)  # not inferred as str
+
     def _numbers(self, f: Field, values: np.ndarray, dtype) -> np.ndarray:
         """Numbers (and codes) as `dtype`, missing as NaN."""
         numbers = values.astype(dtype)
@@ -639,19 +692,23 @@ class _Gathered:
 
     def sav_frame(self) -> pd.DataFrame:
         """For pyreadstat: numbers as float32 (exact for codes and whole numbers up to 2**24;
-        other numbers float64), text as categoricals, dates as datetimes."""
+        other numbers float64), text as objects (one per distinct value; pyreadstat copies
+        categoricals), dates as SPSS's seconds since
+        1582-10-14 (SAV_DATE_FORMAT, as pyreadstat writes a datetime column; given as
+        datetimes, pyreadstat would copy the whole frame to convert them)."""
         columns = {}
         for f in self.fields:
             values = self.columns.pop(f.name)
             if f.type == "date":
-                columns[f.name] = self._dates(f, values)
+                columns[f.name] = self._numbers(f, values, "float64") * 86_400 \
+                    + SPSS_EPOCH_SECONDS
             elif f.values is None and f.type == "string":
-                columns[f.name] = pd.Categorical.from_codes(values, self.values[f.name])
+                columns[f.name] = self._texts(f.name, values, missing=np.nan)
             else:
                 present = values[~self._missing(f, values)].astype("float64")
                 exact = f.type != "number" and np.abs(present).max(initial=0) < 2**24
                 columns[f.name] = self._numbers(f, values, "float32" if exact else "float64")
-        return pd.DataFrame(columns)
+        return pd.DataFrame(columns, copy=False)
 
     def _stata_types(self) -> dict:
         """Each numeric column's type as the whole-frame path gives it: the narrowest
@@ -676,13 +733,12 @@ class _Gathered:
             if f.type == "date":
                 columns[f.name] = self._dates(f, values)
             elif f.type == "string" and f.values is None:
-                text = np.append(self.values[f.name], "")  # index -1: missing, ""
-                columns[f.name] = text[values]
+                columns[f.name] = self._texts(f.name, values, missing="")
             elif types[f.name] == "float64":
                 columns[f.name] = self._numbers(f, values, "float64")
             else:
                 columns[f.name] = values.astype(types[f.name])
-        return pd.DataFrame(columns)
+        return pd.DataFrame(columns, copy=False)
 
     def _text_widths(self) -> dict[str, int]:
         """Each text column's width in bytes (UTF-8), over the values it holds."""
