@@ -277,7 +277,8 @@ def _arrow_csv(batch, names: list[str], separator: str):
 def _is_text(column) -> bool:
     import pyarrow as pa
 
-    return pa.types.is_dictionary(column.type) or pa.types.is_string(column.type)
+    return (pa.types.is_dictionary(column.type) or pa.types.is_string(column.type)
+            or pa.types.is_large_string(column.type))
 
 
 def _neutralised(column, render: Callable[[str], str] = str):
