@@ -581,8 +581,10 @@ GATHER_BLOCK_ROWS = 1 << 17
 
 def _compact_dtype(f: Field) -> str:
     """How `_Gathered` holds a field's values."""
+    if f.type == "string" and f.values is not None:
+        return "int8" if len(f.values) < 127 else "int16"
     if f.type == "string":
-        return "int16" if f.values is not None else "int32"
+        return "int32"
     return {"boolean": "int8", "number": "float64"}.get(f.type, "int32")
 
 
@@ -623,9 +625,9 @@ class _Growing:
 class _Gathered:
     """Arrow chunks of a table gathered for the writers that take it whole (Stata, SPSS),
     in as little memory as the values allow, coded as `_encoded` codes them: coded text
-    as its number (int16, 0: missing), other text as an index into its distinct values
-    (int32, -1: missing; each value held once, neutralised), booleans as 0/1 (int8, -1:
-    missing), whole numbers and dates (days) as int32, other numbers as float64."""
+    as its number (int8 or int16, 0: missing), other text as an index into its distinct
+    values (int32, -1: missing; each value held once, neutralised), booleans as 0/1 (int8,
+    -1: missing), whole numbers and dates (days) as int32, other numbers as float64."""
 
     def __init__(self, fields: list[Field], batches: Iterable):
         self.fields = fields
@@ -659,7 +661,7 @@ class _Gathered:
             if unknown:
                 raise ValueError(f"{f.name}: values without a code: {unknown}")
             coded = pa.array([numbers[value] for value in column.dictionary.to_pylist()],
-                             pa.int16())
+                             pa.from_numpy_dtype(np.dtype(_compact_dtype(f))))
             return pc.fill_null(coded.take(column.indices), 0).to_numpy()
         known = self.texts.setdefault(f.name, {})
         indices = pa.array([known.setdefault(value, len(known))
