@@ -241,8 +241,9 @@ def test_a_million_rows_export_in_bounded_memory_at_the_speed_of_copy(national):
     for fmt, (seconds, peak, error) in [*results.items(), ("xlsx-small", small_xlsx)]:
         anchor_seconds = small_copy if fmt == "xlsx-small" else copy_seconds
         if error:
+            message = [line for line in error.splitlines() if "Parquet" in line] or [error]
             lines.append(f"{fmt:<13}refused after {seconds:.1f} s, peak {peak:.0f} MiB: "
-                         f"{error.strip().splitlines()[-1][:80]}")
+                         f"{message[0].strip()[:90]}")
             continue
         lines.append(f"{fmt:<13}{seconds:>8.1f}{anchor_seconds:>8.1f}"
                      f"{seconds / anchor_seconds:>6.1f}×"
@@ -266,9 +267,10 @@ def test_a_million_rows_export_in_bounded_memory_at_the_speed_of_copy(national):
 
 
 def test_memory_does_not_grow_with_the_rows(national):
-    """A tenth of the rows takes hardly less memory than all of them."""
+    """A tenth of the rows takes hardly less memory than all of them, in the formats
+    written as the rows are read (Stata and SPSS gather the table, compactly)."""
     url, tmp_path = national
-    for fmt in ("csv", "parquet", "dta", "sav"):
+    for fmt in ("csv", "csv-excel-da", "parquet"):
         small = export(url, fmt, tmp_path / f"small-{fmt}" / f"data.{_extension(fmt)}",
                        "--year", str(SMALL_YEAR))
         full = export(url, fmt, tmp_path / f"full-{fmt}" / f"data.{_extension(fmt)}")
