@@ -17,8 +17,8 @@ from consultancy.evaluation.effect_data import (
     codebook_versions,
     count_rows,
     items_frame,
+    long_batches,
     long_fields,
-    long_frames,
     lookups,
     parse_filters,
     variables_frame,
@@ -64,7 +64,7 @@ def effect_data():
     """The long table: one row per case, unit, respondent, occasion and item; `format`
     csv (default), parquet or json; filters type, round, year, municipality, instrument."""
     return _table("effect-data", lambda filters, found: (
-        long_frames(filters, found), long_fields(found.versions), count_rows(filters)))
+        long_batches(filters, found), long_fields(found.versions), count_rows(filters)))
 
 
 @bp.route("/activity")

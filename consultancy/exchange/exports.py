@@ -113,8 +113,10 @@ FORMAT_MIMETYPES = {
 }
 EXTENSIONS = {"csv": "csv", "csv-excel-da": "csv", "xlsx": "xlsx", "parquet": "parquet",
               "dta": "dta", "sav": "sav", "json": "json"}
-XLSX_MAX_ROWS = 1_048_576 - 1  # a worksheet's rows, less the header
+WORKSHEET_MAX_ROWS = 1_048_576 - 1  # a worksheet's rows, less the header
 Writing = Generator[None, None, int]
+# A chunk of a table: a pandas DataFrame, or an Arrow RecordBatch (the long table).
+Chunk = object
 
 
 class CsvDialect(NamedTuple):
@@ -217,7 +219,7 @@ def _csv_cells(frame: pd.DataFrame, fields: list[Field]) -> pd.DataFrame:
     return frame.assign(**booleans) if booleans else frame
 
 
-def write_csv(frames: Iterable[pd.DataFrame], fields: list[Field], out: BinaryIO,
+def write_csv(frames: Iterable[Chunk], fields: list[Field], out: BinaryIO,
               dialect: str = "csv") -> Writing:
     """A CSV file in `dialect` (CSV_DIALECTS), header first; empty cells are missing."""
     separator, decimal, bom = CSV_DIALECTS[dialect]
@@ -226,23 +228,96 @@ def write_csv(frames: Iterable[pd.DataFrame], fields: list[Field], out: BinaryIO
     out.write((("\ufeff" if bom else "") + header).encode("utf-8"))
     rows = 0
     for frame in frames:
-        frame = _csv_cells(neutralise_frame(frame[names]), fields)
-        out.write(frame.to_csv(index=False, header=False, sep=separator, decimal=decimal,
-                               lineterminator="\r\n").encode("utf-8"))
+        if isinstance(frame, pd.DataFrame):
+            frame = _csv_cells(neutralise_frame(frame[names]), fields)
+            out.write(frame.to_csv(index=False, header=False, sep=separator, decimal=decimal,
+                                   lineterminator="\r\n").encode("utf-8"))
+        else:
+            out.write(_arrow_csv(frame, names, separator))
         rows += len(frame)
         yield
     return rows
 
 
-def write_json(frames: Iterable[pd.DataFrame], fields: list[Field], out: BinaryIO) -> Writing:
+def _csv_text(value: str, separator: str, alone: bool) -> str:
+    """A text cell as pandas (Python's csv module) writes it: quoted where it holds the
+    separator, a quote or a line break, or where it is the row's only cell and empty."""
+    if any(special in value for special in (separator, '"', "\r", "\n")) or (alone and not value):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+def _arrow_csv(batch, names: list[str], separator: str):
+    """An Arrow batch as CSV lines, byte for byte as `DataFrame.to_csv` writes the same
+    table: text looked at once per distinct value (neutralised, quoted where needed),
+    numbers as digits, booleans as true/false, missing as empty; the lines joined by
+    pyarrow's compute kernels, with no Python object per row."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    alone = len(names) == 1
+    cells = []
+    for name in names:
+        column = batch.column(name)
+        if pa.types.is_boolean(column.type):
+            column = pc.if_else(column, "true", "false")
+        elif _is_text(column):
+            column = _neutralised(column, lambda value: _csv_text(value, separator, alone))
+            column = column.dictionary.take(column.indices)
+        else:
+            column = pc.cast(column, pa.string())
+        cells.append(column.fill_null('""' if alone else ""))
+    lines = pc.binary_join_element_wise(*cells, separator)
+    lines = pc.binary_join_element_wise(lines, "", "\r\n")
+    whole = pc.binary_join(pa.ListArray.from_arrays(pa.array([0, len(lines)], pa.int32()),
+                                                    lines), "")
+    return whole[0].as_buffer() if len(lines) else b""
+
+
+def _is_text(column) -> bool:
+    import pyarrow as pa
+
+    return (pa.types.is_dictionary(column.type) or pa.types.is_string(column.type)
+            or pa.types.is_large_string(column.type))
+
+
+def _neutralised(column, render: Callable[[str], str] = str):
+    """A text column (Arrow, plain or dictionary-encoded) dictionary-encoded, each distinct
+    value neutralised (and rendered by `render`) once."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    encoded = column if pa.types.is_dictionary(column.type) else pc.dictionary_encode(column)
+    values = [render(neutralise(value)) for value in encoded.dictionary.to_pylist()]
+    return pa.DictionaryArray.from_arrays(encoded.indices, pa.array(values, pa.string()))
+
+
+def plain_frame(chunk, names: list[str]) -> pd.DataFrame:
+    """A chunk as a pandas DataFrame of plain columns (Arrow: text as str, whole numbers
+    as Int64, booleans as boolean), for the writers that go row by row."""
+    if isinstance(chunk, pd.DataFrame):
+        return chunk[names]
+    import pyarrow as pa
+
+    plain = {pa.int8(): pd.Int64Dtype(), pa.int16(): pd.Int64Dtype(),
+             pa.int32(): pd.Int64Dtype(), pa.int64(): pd.Int64Dtype(),
+             pa.bool_(): pd.BooleanDtype()}
+    columns = [chunk.column(name) for name in names]
+    columns = [column.dictionary.take(column.indices)
+               if pa.types.is_dictionary(column.type) else column for column in columns]
+    return pa.Table.from_arrays(columns, names=names).to_pandas(types_mapper=plain.get)
+
+
+def write_json(frames: Iterable[Chunk], fields: list[Field], out: BinaryIO) -> Writing:
     """A JSON array of one object per row; missing values are null."""
     names = [f.name for f in fields]
     out.write(b"[")
     rows = 0
     for frame in frames:
-        if frame.empty:
+        if len(frame) == 0:
             continue
-        text = neutralise_frame(frame[names]).to_json(orient="records", force_ascii=False)
+        text = neutralise_frame(plain_frame(frame, names)).to_json(orient="records",
+                                                              force_ascii=False)
         out.write(((",\n" if rows else "\n") + text[1:-1]).encode("utf-8"))
         rows += len(frame)
         yield
@@ -257,6 +332,7 @@ def _typed(frame: pd.DataFrame, fields: list[Field]) -> pd.DataFrame:
     return frame.assign(**dates) if dates else frame
 
 
+PARQUET_GROUP_ROWS = 50_000
 ARROW_TYPES = {"string": "string", "integer": "int32", "number": "float64",
                "boolean": "bool_", "date": "date32"}
 
@@ -270,25 +346,45 @@ def arrow_schema(fields: list[Field]):
         for f in fields])
 
 
-def write_parquet(frames: Iterable[pd.DataFrame], fields: list[Field], out: BinaryIO) -> Writing:
-    """A Parquet file (zstd), one row group per chunk; the labels in the field metadata."""
+def write_parquet(frames: Iterable[Chunk], fields: list[Field], out: BinaryIO) -> Writing:
+    """A Parquet file (zstd), a row group per PARQUET_GROUP_ROWS rows or more (whole
+    chunks); the labels in the field metadata."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     schema = arrow_schema(fields)
     names = [f.name for f in fields]
-    rows = 0
+    rows, pending = 0, []
     with pq.ParquetWriter(out, schema, compression="zstd") as writer:
         for frame in frames:
-            frame = _typed(neutralise_frame(frame[names]), fields)
-            writer.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False))
+            if isinstance(frame, pd.DataFrame):
+                frame = _typed(neutralise_frame(frame[names]), fields)
+                table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+            else:
+                table = pa.Table.from_arrays([_arrow_column(frame.column(field.name), field)
+                                              for field in schema], schema=schema)
+            pending.append(table)
+            if sum(len(part) for part in pending) >= PARQUET_GROUP_ROWS:
+                writer.write_table(pa.concat_tables(pending))
+                pending.clear()
             rows += len(frame)
             yield
+        if pending:
+            writer.write_table(pa.concat_tables(pending))
     return rows
 
 
-def _xlsx_rows(frame: pd.DataFrame, fields: list[Field]) -> Iterator[list]:
-    frame = neutralise_frame(frame[[f.name for f in fields]])
+def _arrow_column(column, field):
+    """An Arrow column as `field` (of `arrow_schema`) types it: text neutralised."""
+    import pyarrow.compute as pc
+
+    if _is_text(column):
+        column = _neutralised(column)
+    return pc.cast(column, field.type)
+
+
+def _xlsx_rows(frame: Chunk, fields: list[Field]) -> Iterator[list]:
+    frame = neutralise_frame(plain_frame(frame, [f.name for f in fields]))
     dates = [f.name for f in fields if f.type == "date"]
     if dates:
         frame = frame.assign(**{name: pd.to_datetime(frame[name], format="%Y-%m-%d").dt.date
@@ -298,7 +394,7 @@ def _xlsx_rows(frame: pd.DataFrame, fields: list[Field]) -> Iterator[list]:
     return zip(*columns)
 
 
-def write_xlsx(sheets: list[tuple[str, list[Field], Iterable[pd.DataFrame]]],
+def write_xlsx(sheets: list[tuple[str, list[Field], Iterable[Chunk]]],
                out: BinaryIO) -> Generator[None, None, dict[str, int]]:
     """A workbook with a sheet per (name, fields, frames), written row by row (openpyxl's
     write-only mode keeps memory flat); header row frozen, each column as wide as its name
@@ -317,7 +413,7 @@ def write_xlsx(sheets: list[tuple[str, list[Field], Iterable[pd.DataFrame]]],
         first = next(chunks, None)
         # A write-only sheet takes its widths before its rows: measured on the first rows.
         sample = None if first is None else neutralise_frame(
-            first[[f.name for f in fields]].head(WIDTH_SAMPLE))
+            plain_frame(first[:WIDTH_SAMPLE], [f.name for f in fields]))
         for index, f in enumerate(fields, start=1):
             values = [] if sample is None else sample[f.name].dropna().astype(str)
             longest = max([len(neutralise(f.name)), *(len(value) for value in values)])
@@ -331,7 +427,7 @@ def write_xlsx(sheets: list[tuple[str, list[Field], Iterable[pd.DataFrame]]],
         worksheet.append(header)
         rows = 0
         for frame in itertools.chain([first], chunks) if first is not None else ():
-            if rows + len(frame) > XLSX_MAX_ROWS:
+            if rows + len(frame) > WORKSHEET_MAX_ROWS:
                 raise ValueError(f"sheet {name} has more rows than a worksheet holds")
             for row in _xlsx_rows(frame, fields):
                 worksheet.append(row)
@@ -342,17 +438,30 @@ def write_xlsx(sheets: list[tuple[str, list[Field], Iterable[pd.DataFrame]]],
     return counts
 
 
+def _value_labels(fields: list[Field]) -> dict:
+    """The value labels of Stata and SPSS: coded text as numbers 1, 2, … labelled with
+    their codes, booleans as 0/1, coded numbers with their labels."""
+    labels = {}
+    for f in fields:
+        if f.type == "boolean":
+            labels[f.name] = {0: "false", 1: "true"}
+        elif f.values is not None and f.type == "string":
+            labels[f.name] = {number: str(code) for number, code in enumerate(f.values, start=1)}
+        elif f.values is not None:
+            labels[f.name] = {int(code): str(label) for code, label in f.values.items()}
+    return labels
+
+
 def _encoded(frame: pd.DataFrame, fields: list[Field]) -> tuple[pd.DataFrame, dict]:
     """Coded text columns as numbers 1, 2, … in the order of their values (booleans 0/1),
     each number labelled with its code, so that Stata and SPSS show (and pandas reads
     back) the same codes as the CSV; coded numbers keep their value and get labels."""
     frame = _typed(frame, fields)
-    value_labels, columns = {}, {}
+    columns = {}
     for f in fields:
         column = frame[f.name]
         if f.type == "boolean":
             columns[f.name] = column.map({False: 0, True: 1}).astype("float64")
-            value_labels[f.name] = {0: "false", 1: "true"}
         elif f.values is not None and f.type == "string":
             codes = pd.Categorical(column, categories=list(f.values)).codes
             unknown = (codes == -1) & column.notna().to_numpy()
@@ -360,13 +469,9 @@ def _encoded(frame: pd.DataFrame, fields: list[Field]) -> tuple[pd.DataFrame, di
                 raise ValueError(f"{f.name}: values without a code: "
                                  f"{sorted(set(column[unknown]))}")
             columns[f.name] = np.where(codes == -1, np.nan, codes + 1.0)
-            value_labels[f.name] = {number: str(code)
-                                    for number, code in enumerate(f.values, start=1)}
-        elif f.values is not None:
-            value_labels[f.name] = {int(code): str(label) for code, label in f.values.items()}
         if f.type in ("integer", "number") and f.name not in columns:
             columns[f.name] = column.astype("float64")  # missing as Stata's . / SPSS sysmis
-    return frame.assign(**columns), value_labels
+    return frame.assign(**columns), _value_labels(fields)
 
 
 def _small_numbers(frame: pd.DataFrame, fields: list[Field]) -> dict:
@@ -380,25 +485,41 @@ def _small_numbers(frame: pd.DataFrame, fields: list[Field]) -> dict:
     return types
 
 
-def write_stata(frames: Iterable[pd.DataFrame], fields: list[Field], out: BinaryIO) -> Writing:
-    """A Stata 14+ file (version 118, Unicode) with variable labels and value labels.
-    Stata files are written whole (the chunks are gathered first), into a temporary file,
-    since the writer goes back to fill in its map, and then copied to `out`."""
-    frame, value_labels = _gathered_encoded(frames, fields)
-    integers = _small_numbers(frame, fields)
-    frame = frame.astype({name: kind for name, kind in integers.items()
-                          if frame[name].notna().all()})
-    strings = {f.name: frame[f.name].astype(object).where(frame[f.name].notna(), "")
-               for f in fields if f.type == "string" and f.name not in value_labels}
-    frame = frame.assign(**strings)
+def write_stata(frames: Iterable[Chunk], fields: list[Field], out: BinaryIO) -> Writing:
+    """A Stata 14+ file (version 118, Unicode) with variable labels and value labels,
+    written by pandas into a temporary file (the writer goes back to fill in its map), then
+    copied to `out`. pandas chunks are gathered and written whole; Arrow chunks are
+    gathered compactly (`_Gathered`) and their rows written a slice at a time."""
+    first, frames = _peek(frames)
+    options = dict(write_index=False, version=118,
+                   convert_dates={f.name: "td" for f in fields if f.type == "date"},
+                   variable_labels={f.name: f.label[:80] for f in fields},
+                   value_labels=_value_labels(fields))
     with tempfile.TemporaryDirectory() as directory:
         path = os.path.join(directory, "data.dta")
-        frame.to_stata(path, write_index=False, version=118,
-                       convert_dates={f.name: "td" for f in fields if f.type == "date"},
-                       variable_labels={f.name: f.label[:80] for f in fields},
-                       value_labels=value_labels)
+        if first is not None and not isinstance(first, pd.DataFrame):
+            gathered = _Gathered(fields, frames)
+            rows = gathered.rows
+            gathered.write_stata(path, options)
+        else:
+            frame, _labels = _gathered_encoded(frames, fields)
+            integers = _small_numbers(frame, fields)
+            frame = frame.astype({name: kind for name, kind in integers.items()
+                                  if frame[name].notna().all()})
+            strings = {f.name: frame[f.name].astype(object).where(frame[f.name].notna(), "")
+                       for f in fields if f.type == "string" and f.values is None}
+            frame = frame.assign(**strings)
+            rows = len(frame)
+            frame.to_stata(path, **options)
         yield from _copy(path, out)
-    return len(frame)
+    return rows
+
+
+def _peek(chunks: Iterable[Chunk]) -> tuple[Chunk | None, Iterator[Chunk]]:
+    """The first chunk (None: there is none), and all of them."""
+    chunks = iter(chunks)
+    first = next(chunks, None)
+    return first, itertools.chain([first], chunks) if first is not None else chunks
 
 
 def _copy(path: str, out: BinaryIO) -> Iterator[None]:
@@ -408,20 +529,29 @@ def _copy(path: str, out: BinaryIO) -> Iterator[None]:
             yield
 
 
-def write_sav(frames: Iterable[pd.DataFrame], fields: list[Field], out: BinaryIO) -> Writing:
+def write_sav(frames: Iterable[Chunk], fields: list[Field], out: BinaryIO) -> Writing:
     """An SPSS file with variable labels, value labels and measurement levels. pyreadstat
-    writes to a path: the file is made in a temporary directory and copied to `out`."""
+    writes to a path: the file is made in a temporary directory and copied to `out`.
+    Arrow chunks are gathered compactly (`_Gathered`): numbers as float32, which pyreadstat
+    writes as it writes float64."""
     import pyreadstat
 
-    frame, value_labels = _gathered_encoded(frames, fields)
-    frame = frame.assign(**{f.name: frame[f.name].astype(object)
-                            for f in fields if f.type == "string" and f.name not in value_labels})
+    first, frames = _peek(frames)
+    if first is not None and not isinstance(first, pd.DataFrame):
+        frame = _Gathered(fields, frames).sav_frame()
+    else:
+        frame, _labels = _gathered_encoded(frames, fields)
+        frame = frame.assign(**{f.name: frame[f.name].astype(object)
+                                for f in fields if f.type == "string" and f.values is None})
+    value_labels = _value_labels(fields)
     measure = {f.name: "nominal" if f.name in value_labels or f.type == "string"
                else "scale" for f in fields}
     with tempfile.TemporaryDirectory() as directory:
         path = os.path.join(directory, "data.sav")
         pyreadstat.write_sav(frame, path, column_labels={f.name: f.label for f in fields},
-                             variable_value_labels=value_labels, variable_measure=measure)
+                             variable_value_labels=value_labels, variable_measure=measure,
+                             variable_format={f.name: SAV_DATE_FORMAT for f in fields
+                                              if f.type == "date"})
         yield from _copy(path, out)
     return len(frame)
 
@@ -440,7 +570,225 @@ def _gathered_encoded(frames: Iterable[pd.DataFrame], fields: list[Field]
     return pd.concat(parts, ignore_index=True), value_labels
 
 
-def table_writer(fmt: str) -> Callable[[Iterable[pd.DataFrame], list[Field], BinaryIO], Writing]:
+SPSS_EPOCH_SECONDS = 12_219_379_200  # from 1582-10-14 to 1970-01-01
+SAV_DATE_FORMAT = "DATETIME20"
+MISSING_INTEGER = np.iinfo(np.int32).min  # a missing whole number or date, gathered
+STATA_SLICE_ROWS = 50_000
+
+
+GATHER_BLOCK_ROWS = 1 << 17
+
+
+def _compact_dtype(f: Field) -> str:
+    """How `_Gathered` holds a field's values."""
+    if f.type == "string" and f.values is not None:
+        return "int8" if len(f.values) < 127 else "int16"
+    if f.type == "string":
+        return "int32"
+    return {"boolean": "int8", "number": "float64"}.get(f.type, "int32")
+
+
+class _Growing:
+    """A column gathered in blocks of GATHER_BLOCK_ROWS values: large enough to be
+    allocated apart from the heap's small objects, and so given back when freed."""
+
+    def __init__(self, dtype: str):
+        self.dtype = dtype
+        self.blocks: list[np.ndarray] = []
+        self.used = GATHER_BLOCK_ROWS  # of the last block
+
+    def extend(self, values: np.ndarray) -> None:
+        start = 0
+        while start < len(values):
+            if self.used == GATHER_BLOCK_ROWS:
+                self.blocks.append(np.empty(GATHER_BLOCK_ROWS, self.dtype))
+                self.used = 0
+            taken = min(len(values) - start, GATHER_BLOCK_ROWS - self.used)
+            self.blocks[-1][self.used:self.used + taken] = values[start:start + taken]
+            self.used += taken
+            start += taken
+
+    def array(self) -> np.ndarray:
+        """The values in one array; the blocks are let go of one by one."""
+        rows = (len(self.blocks) - 1) * GATHER_BLOCK_ROWS + self.used if self.blocks else 0
+        whole = np.empty(rows, self.dtype)
+        self.blocks.reverse()
+        position = 0
+        while self.blocks:
+            block = self.blocks.pop()
+            part = block if self.blocks else block[:self.used]
+            whole[position:position + len(part)] = part
+            position += len(part)
+        return whole
+
+
+class _Gathered:
+    """Arrow chunks of a table gathered for the writers that take it whole (Stata, SPSS),
+    in as little memory as the values allow, coded as `_encoded` codes them: coded text
+    as its number (int8 or int16, 0: missing), other text as an index into its distinct
+    values (int32, -1: missing; each value held once, neutralised), booleans as 0/1 (int8,
+    -1: missing), whole numbers and dates (days) as int32, other numbers as float64."""
+
+    def __init__(self, fields: list[Field], batches: Iterable):
+        self.fields = fields
+        self.texts: dict[str, dict[str, int]] = {}
+        growing = {f.name: _Growing(_compact_dtype(f)) for f in fields}
+        for batch in batches:
+            for f in fields:
+                growing[f.name].extend(self._compact(batch.column(f.name), f))
+        self.columns = {name: growing.pop(name).array() for name in list(growing)}
+        self.rows = len(self.columns[fields[0].name]) if fields else 0
+        self.values = {name: np.array(list(texts), dtype=object)
+                       for name, texts in self.texts.items()}
+
+    def _compact(self, column, f: Field) -> np.ndarray:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if f.type == "date":
+            return pc.fill_null(column.cast(pa.date32()).cast(pa.int32()),
+                                MISSING_INTEGER).to_numpy()
+        if f.type == "boolean":
+            return pc.fill_null(column.cast(pa.int8()), -1).to_numpy()
+        if f.type == "integer":
+            return pc.fill_null(column.cast(pa.int32()), MISSING_INTEGER).to_numpy()
+        if f.type == "number":
+            return pc.fill_null(column.cast(pa.float64()), np.nan).to_numpy()
+        column = _neutralised(column)
+        if f.values is not None:
+            numbers = {code: number for number, code in enumerate(f.values, start=1)}
+            unknown = sorted(set(column.dictionary.to_pylist()) - set(numbers))
+            if unknown:
+                raise ValueError(f"{f.name}: values without a code: {unknown}")
+            coded = pa.array([numbers[value] for value in column.dictionary.to_pylist()],
+                             pa.from_numpy_dtype(np.dtype(_compact_dtype(f))))
+            return pc.fill_null(coded.take(column.indices), 0).to_numpy()
+        known = self.texts.setdefault(f.name, {})
+        indices = pa.array([known.setdefault(value, len(known))
+                            for value in column.dictionary.to_pylist()], pa.int32())
+        return pc.fill_null(indices.take(column.indices), -1).to_numpy()
+
+    def _missing(self, f: Field, values: np.ndarray) -> np.ndarray:
+        if f.type in ("integer", "date"):
+            return values == MISSING_INTEGER
+        if f.type == "boolean" or (f.values is None and f.type == "string"):
+            return values == -1
+        if f.type == "string":
+            return values == 0
+        return np.isnan(values)
+
+    def _texts(self, name: str, indices: np.ndarray, missing) -> pd.Series:
+        """Text as objects, each distinct value one object that every row refers to."""
+        texts = np.append(self.values[name], missing)[indices]  # index -1: `missing`
+        return pd.Series(texts, dtype=object, copy=False)  # not inferred as str
+
+    def _numbers(self, f: Field, values: np.ndarray, dtype) -> np.ndarray:
+        """Numbers (and codes) as `dtype`, missing as NaN."""
+        numbers = values.astype(dtype)
+        numbers[self._missing(f, values)] = np.nan
+        return numbers
+
+    def _dates(self, f: Field, values: np.ndarray) -> np.ndarray:
+        dates = (values.astype("int64") * 86_400_000_000).view("datetime64[us]")
+        dates[self._missing(f, values)] = np.datetime64("NaT")
+        return dates
+
+    def sav_frame(self) -> pd.DataFrame:
+        """For pyreadstat: numbers as float32 (exact for codes and whole numbers up to 2**24;
+        other numbers float64), text as objects (one per distinct value; pyreadstat copies
+        categoricals), dates as SPSS's seconds since
+        1582-10-14 (SAV_DATE_FORMAT, as pyreadstat writes a datetime column; given as
+        datetimes, pyreadstat would copy the whole frame to convert them)."""
+        columns = {}
+        for f in self.fields:
+            values = self.columns.pop(f.name)
+            if f.type == "date":
+                columns[f.name] = self._numbers(f, values, "float64") * 86_400 \
+                    + SPSS_EPOCH_SECONDS
+            elif f.values is None and f.type == "string":
+                columns[f.name] = self._texts(f.name, values, missing=np.nan)
+            else:
+                present = values[~self._missing(f, values)].astype("float64")
+                exact = f.type != "number" and np.abs(present).max(initial=0) < 2**24
+                columns[f.name] = self._numbers(f, values, "float32" if exact else "float64")
+        return pd.DataFrame(columns, copy=False)
+
+    def _stata_types(self) -> dict:
+        """Each numeric column's type as the whole-frame path gives it: the narrowest
+        integer (`_small_numbers`) where nothing is missing, float64 otherwise."""
+        types = {}
+        for f in self.fields:
+            values = self.columns[f.name]
+            if f.type == "date" or (f.type == "string" and f.values is None):
+                continue
+            missing = self._missing(f, values)
+            if f.type == "number" or missing.any():
+                types[f.name] = "float64"
+            else:
+                top = np.abs(values.astype("int64")).max(initial=0)
+                types[f.name] = "int8" if top < 100 else "int16" if top < 32_000 else "int32"
+        return types
+
+    def _stata_slice(self, rows: slice, types: dict) -> pd.DataFrame:
+        columns = {}
+        for f in self.fields:
+            values = self.columns[f.name][rows]
+            if f.type == "date":
+                columns[f.name] = self._dates(f, values)
+            elif f.type == "string" and f.values is None:
+                columns[f.name] = self._texts(f.name, values, missing="")
+            elif types[f.name] == "float64":
+                columns[f.name] = self._numbers(f, values, "float64")
+            else:
+                columns[f.name] = values.astype(types[f.name])
+        return pd.DataFrame(columns, copy=False)
+
+    def _text_widths(self) -> dict[str, int]:
+        """Each text column's width in bytes (UTF-8), over the values it holds."""
+        widths = {}
+        for name, values in self.values.items():
+            used = np.unique(self.columns[name])
+            widths[name] = max([len(values[index].encode("utf-8"))
+                                for index in used[used >= 0]], default=0)
+        return widths
+
+    def write_stata(self, path: str, options: dict) -> None:
+        """The rows a slice at a time through pandas' own writer: the file's header comes
+        from the first slice (with the whole table's row count and text widths), each
+        slice's rows are prepared by a writer of their own."""
+        from pandas.io.stata import StataWriterUTF8
+
+        types = self._stata_types()
+        slices = [slice(start, start + STATA_SLICE_ROWS)
+                  for start in range(0, self.rows, STATA_SLICE_ROWS)] or [slice(0, 0)]
+        gathered = self
+
+        class SlicedWriter(StataWriterUTF8):
+            def _prepare_data(self):
+                return None
+
+            def _write_data(self, records) -> None:
+                self._update_map("data")
+                self._write_bytes(b"<data>")
+                for rows in slices:
+                    part = StataWriterUTF8(io.BytesIO(), gathered._stata_slice(rows, types),
+                                           **options)
+                    part.typlist = self.typlist
+                    part.fmtlist = self.fmtlist
+                    self._write_bytes(part._prepare_data().tobytes())
+                self._write_bytes(b"</data>")
+
+        writer = SlicedWriter(path, self._stata_slice(slices[0], types), **options)
+        writer.nobs = self.rows
+        widths = self._text_widths()
+        for index, name in enumerate(writer.varlist):
+            if name in widths:
+                writer.typlist[index] = max(widths[name], 1)
+                writer.fmtlist[index] = f"%{max(widths[name], 1)}s"
+        writer.write_file()
+
+
+def table_writer(fmt: str) -> Callable[[Iterable[Chunk], list[Field], BinaryIO], Writing]:
     """The writer of one table in `fmt` (not xlsx, which writes several sheets)."""
     if fmt in CSV_DIALECTS:
         return lambda frames, fields, out: write_csv(frames, fields, out, dialect=fmt)

@@ -18,6 +18,7 @@ from flask import current_app
 
 PREFIXES = {"engagement": "E", "unit": "U", "respondent": "R"}
 DIGITS = 12
+RESPONDENT_SEPARATOR = ":"  # between the case and the respondent code (`respondent_value`)
 
 
 def pseudonymisation_key() -> bytes:
@@ -43,8 +44,9 @@ def key_id(key: bytes | None = None) -> str:
 
 def respondent_value(engagement_id, code):
     """What a respondent's pseudonym is made from: the case and the respondent code,
-    "12:R-7K2F3", as strings. Works alike on two pandas Series of strings (the exports)."""
-    return engagement_id + ":" + code
+    "12:R-7K2F3", as strings. Works alike on two pandas Series of strings; the exports join
+    Arrow arrays with RESPONDENT_SEPARATOR alike."""
+    return engagement_id + RESPONDENT_SEPARATOR + code
 
 
 def pseudonym(kind: str, value, key: bytes | None = None) -> str:

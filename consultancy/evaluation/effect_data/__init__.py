@@ -8,10 +8,10 @@ names of people, units or applicants, no contacts, no free text, no database ids
 respondent codes.
 
 Set-based: a handful of queries for the small tables (cases, units, items), then the
-answers in one query read in chunks of `CHUNK_ROWS` (a server-side cursor on PostgreSQL),
-each chunk turned into a DataFrame and handed to the writer before the next is read, so
-memory stays flat however many rows there are. The file writers are in
-`consultancy.exchange.exports`.
+answers in one query (`COPY … TO STDOUT` on PostgreSQL, read in chunks elsewhere), each
+chunk turned into an Arrow batch (pseudonyms and codes dictionary-encoded) and handed to
+the writer before the next is read, so memory stays flat however many rows there are. The
+file writers are in `consultancy.exchange.exports`.
 
 One module per part of an export, each with its variables:
 
@@ -55,12 +55,11 @@ from consultancy.evaluation.effect_data.filters import (
     count_rows,
     parse_filters,
 )
-from consultancy.evaluation.effect_data.long_table import LONG_COLUMNS, long_fields, long_frames
+from consultancy.evaluation.effect_data.long_table import LONG_COLUMNS, long_batches, long_fields
 from consultancy.evaluation.effect_data.lookups import lookups
 from consultancy.exchange.exports import (
     CSV_DIALECTS,
     EXTENSIONS,
-    XLSX_MAX_ROWS,
     BundleFile,
     Field,
     WrittenFile,
@@ -77,11 +76,16 @@ from consultancy.services.clock import utcnow
 __all__ = [
     "ACTIVITY_COLUMNS", "API_FORMATS", "EffectFilters", "ExportError", "FORMATS",
     "LONG_COLUMNS", "activity_fields", "activity_frame", "build_export", "codebook_sheets",
-    "codebook_versions", "count_rows", "items_frame", "long_fields", "long_frames",
+    "codebook_versions", "count_rows", "items_frame", "long_fields", "long_batches",
     "lookups", "parse_filters", "variables_frame",
 ]
 
 PSEUDONYMISED = ["engagement_id", "unit_id", "respondent_id"]
+# The most rows an XLSX export holds: a workbook is written a cell at a time (a hundred
+# thousand rows take most of a minute, a million rows eight), and Excel is slow to open
+# it. Beyond this the export is refused with a pointer to CSV and Parquet, which are
+# written at the speed of the database.
+XLSX_MAX_ROWS = 100_000
 FORMATS = ["csv", "csv-excel-da", "xlsx", "parquet", "dta", "sav"]
 API_FORMATS = ["csv", "parquet", "json"]
 # What never leaves in an export (the manifest says so).
@@ -169,8 +173,9 @@ def build_export(fmt: str, filters: EffectFilters, stem: str = "") -> Export:
     rows = count_rows(filters)
     if fmt == "xlsx" and rows > XLSX_MAX_ROWS:
         raise ExportError(_(
-            "%(rows)s rows are more than an Excel worksheet holds. Choose CSV or Parquet, or "
-            "narrow the filters.", rows=f"{rows:,}".replace(",", ".")), "format")
+            "%(rows)s rows are more than an XLSX export holds (%(limit)s). Choose CSV or "
+            "Parquet, or narrow the filters.", rows=f"{rows:,}".replace(",", "."),
+            limit=f"{XLSX_MAX_ROWS:,}".replace(",", ".")), "format")
     found = lookups(filters)
     names = _file_names(fmt, stem)
     fields = long_fields(found.versions)
@@ -183,7 +188,7 @@ def build_export(fmt: str, filters: EffectFilters, stem: str = "") -> Export:
                 "datapackage": _("Frictionless Data Package: the CSV files' table schemas.")}
     files: list[BundleFile] = []
     if fmt == "xlsx":
-        sheets = [("data", fields, long_frames(filters, found)),
+        sheets = [("data", fields, long_batches(filters, found)),
                   ("activity", activity, [activity_frame(filters, found)]),
                   *codebook_sheets(found.versions)]
         files.append(BundleFile(names["data"], lambda out: write_xlsx(sheets, out),
@@ -191,7 +196,7 @@ def build_export(fmt: str, filters: EffectFilters, stem: str = "") -> Export:
     else:
         writer = table_writer(fmt)
         files.append(BundleFile(names["data"],
-                                lambda out: writer(long_frames(filters, found), fields, out),
+                                lambda out: writer(long_batches(filters, found), fields, out),
                                 describe["data"], compress=fmt not in ("parquet",)))
         files.append(BundleFile(names["activity"],
                                 lambda out: writer([activity_frame(filters, found)], activity,
