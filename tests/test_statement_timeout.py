@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 from consultancy.extensions import db
 from consultancy.models import DaycareUnit, Ownership, UnitKind
 from consultancy.security.permissions import public
-from consultancy.web.timeouts import statement_timeout
+from consultancy.web.timeouts import request_timeout_ms, statement_timeout
 from tests.conftest import ON_POSTGRES
 
 # Seconds of work for the database, however fast the machine: a sleep on PostgreSQL, a
@@ -113,3 +113,13 @@ def test_without_a_setting_there_is_no_limit(make_app):
         return "done"
     app.add_url_rule("/test/brief", view_func=brief)
     assert app.test_client().get("/test/brief").status_code == 200
+
+
+@pytest.mark.parametrize("url", ["/evaluation/export/download", "/api/v1/effect-data",
+                                 "/api/v1/activity", "/engagements/sessions/export.csv"])
+def test_the_exports_run_under_the_longer_limit(timed_app, url):
+    """An export of a million answers reads for tens of seconds: past the pages' limit."""
+    with timed_app.test_request_context(url):
+        assert request_timeout_ms() == 60_000
+    with timed_app.test_request_context("/engagements/"):
+        assert request_timeout_ms() == 20

@@ -28,6 +28,7 @@ from consultancy.extensions import db
 from consultancy.security import audit
 from consultancy.security.permissions import current_token, token_required
 from consultancy.web.errors import json_error
+from consultancy.web.timeouts import statement_timeout
 
 EXTENSIONS = {"csv": "csv", "parquet": "parquet", "json": "json"}
 
@@ -59,6 +60,7 @@ def _table(name: str, frames_and_fields):
 
 
 @bp.route("/effect-data")
+@statement_timeout("EXPORT_STATEMENT_TIMEOUT_MS")
 @token_required(*TOKEN_ROLES)
 def effect_data():
     """The long table: one row per case, unit, respondent, occasion and item; `format`
@@ -68,6 +70,7 @@ def effect_data():
 
 
 @bp.route("/activity")
+@statement_timeout("EXPORT_STATEMENT_TIMEOUT_MS")
 @token_required(*TOKEN_ROLES)
 def activity():
     """One row per case: sessions held and hours, in all and per format."""

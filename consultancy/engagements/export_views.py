@@ -9,9 +9,11 @@ from consultancy.models import Role
 from consultancy.security import audit
 from consultancy.security.permissions import role_required
 from consultancy.web.errors import render_error
+from consultancy.web.timeouts import statement_timeout
 
 
 @bp.route("/sessions/export.<fmt>")
+@statement_timeout("EXPORT_STATEMENT_TIMEOUT_MS")
 @role_required(Role.TEAM, Role.ADMIN)
 def sessions_export(fmt: str):
     if fmt not in MIMETYPES:

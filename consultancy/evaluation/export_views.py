@@ -34,6 +34,7 @@ from consultancy.models import Role
 from consultancy.security import audit
 from consultancy.security.permissions import role_required
 from consultancy.services.clock import local_today
+from consultancy.web.timeouts import statement_timeout
 
 EVALUATION_READERS = (Role.EVALUATOR, Role.TEAM, Role.ADMIN)
 FILTER_NAMES = ("type", "round", "year", "municipality", "instrument")
@@ -64,6 +65,7 @@ def export():
 
 
 @bp.route("/export/download")
+@statement_timeout("EXPORT_STATEMENT_TIMEOUT_MS")
 @role_required(*EVALUATION_READERS)
 def export_download():
     """The ZIP of the chosen format: streamed while the answers are read."""
