@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 from consultancy.enums import EngagementStatus as E, SessionFormat as F, SubFormat as Sub
 
@@ -109,6 +110,7 @@ def can_change_status(current: E, new: E) -> bool:
     return new in STATUS_TRANSITIONS[current]
 
 
+@lru_cache(maxsize=65536)  # the flag pass asks it for every case, of few distinct days
 def add_months(day: date, months: int) -> date:
     """The same day `months` later, or the month's last day when it has no such day."""
     month_index = day.month - 1 + months
