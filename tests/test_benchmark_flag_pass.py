@@ -4,7 +4,7 @@ pass under 1 s, the daily pass with nothing new under 0.4 s, on SQLite and Postg
 Outside the default run: `make benchmark` (or `pytest -m benchmark -s`); set
 TEST_DATABASE_URL to measure PostgreSQL. The data is written with bulk inserts on a
 database of its own, then two passes are timed: the first raises the flags and stores
-every phase, the second (the next day's pass when nothing happened) finds nothing to change.
+every phase, the second (a daily pass with nothing new) finds nothing to change.
 """
 from __future__ import annotations
 

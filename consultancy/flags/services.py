@@ -319,6 +319,7 @@ def evaluate(today: date, engagement_ids: Iterable[int] | None = None) -> PassCo
 
 
 def _evaluate(today: date, engagement_ids: Iterable[int] | None) -> PassCounts:
+    db.session.flush()  # the facts are read on the connection, which does not autoflush
     ids = None if engagement_ids is None else list(engagement_ids)
     rows = case_rows(today, ids)
     applications = application_facts() if ids is None else {}
