@@ -70,65 +70,62 @@ class CaseRow:
     facts: CaseFacts
 
 
+NO_SESSION = (0, None, None, None, None, None)  # hours, first, last, milestones by format
+NO_ANSWER = (None, None, None)  # milestones by occasion
+
+
 def case_rows(today: date, engagement_ids: Iterable[int] | None = None) -> list[CaseRow]:
-    """The facts of every case (or of the given ones), from one aggregate query read as
-    plain rows on the session's connection."""
+    """The facts of every case (or of the given ones): the cases, and by case the
+    aggregates of its held sessions, of its answers and of its team, each one grouped query
+    read as plain rows on the session's connection and joined here by case (which costs
+    less than having SQLite join the grouped subqueries)."""
+    ids = None if engagement_ids is None else list(engagement_ids)
+
+    def by_case(query: sa.Select, case_id: sa.ColumnElement) -> sa.Select:
+        return query if ids is None else query.where(case_id.in_(ids))
+
     s = EngagementSession
     # Over held sessions only: the one sum of hours (`held_hours`), grouped by case.
-    sessions = sa.select(
-        s.engagement_id,
-        sa.func.min(s.held_on).label("first_held"),
-        sa.func.max(sa.case((s.held_on <= today, s.held_on))).label("last_held"),
-        sa.func.sum(s.hours).label("hours"),
-        *[sa.func.min(sa.case((s.format == session_format, s.held_on))).label(name)
-          for name, session_format in MILESTONE_FORMATS.items()],
-    ).where(s.status == SessionStatus.HELD).group_by(s.engagement_id)
-    responses = sa.select(
+    sessions = by_case(sa.select(
+        s.engagement_id, sa.func.sum(s.hours), sa.func.min(s.held_on),
+        sa.func.max(sa.case((s.held_on <= today, s.held_on))),
+        *[sa.func.min(sa.case((s.format == session_format, s.held_on)))
+          for session_format in MILESTONE_FORMATS.values()],
+    ).where(s.status == SessionStatus.HELD).group_by(s.engagement_id), s.engagement_id)
+    answers = by_case(sa.select(
         Response.engagement_id,
         *[sa.func.min(sa.case((Response.occasion == occasion, Response.responded_on)))
-          .label(name) for name, occasion in MILESTONE_OCCASIONS.items()],
-    ).where(Response.responded_on <= today).group_by(Response.engagement_id)
-    team = (sa.select(EngagementMember.engagement_id, sa.func.count().label("consultants"))
-            .where(EngagementMember.is_current(today)).group_by(EngagementMember.engagement_id))
-    cases = sa.select(
+          for occasion in MILESTONE_OCCASIONS.values()],
+    ).where(Response.responded_on <= today).group_by(Response.engagement_id),
+        Response.engagement_id)
+    team = by_case(sa.select(EngagementMember.engagement_id, sa.func.count())
+                   .where(EngagementMember.is_current(today))
+                   .group_by(EngagementMember.engagement_id), EngagementMember.engagement_id)
+    cases = by_case(sa.select(
         Engagement.id, Engagement.phase, Engagement.status, Engagement.start_date,
-        Engagement.planned_end, Engagement.hour_budget, Engagement.engagement_type_id)
-    if engagement_ids is not None:
-        ids = list(engagement_ids)
-        sessions = sessions.where(s.engagement_id.in_(ids))
-        responses = responses.where(Response.engagement_id.in_(ids))
-        team = team.where(EngagementMember.engagement_id.in_(ids))
-        cases = cases.where(Engagement.id.in_(ids))
-    sessions, team = sessions.subquery("s"), team.subquery("t")
-    responses = responses.subquery("r")
-    query = (cases.add_columns(sa.func.coalesce(sessions.c.hours, 0).label("hours_used"),
-                               sessions.c.first_held, sessions.c.last_held,
-                               *[sessions.c[name] for name in MILESTONE_FORMATS],
-                               team.c.consultants,
-                               *[responses.c[name].label(f"answered_{name}")
-                                 for name in MILESTONE_OCCASIONS])
-             .outerjoin(sessions, sessions.c.engagement_id == Engagement.id)
-             .outerjoin(responses, responses.c.engagement_id == Engagement.id)
-             .outerjoin(team, team.c.engagement_id == Engagement.id))
+        Engagement.planned_end, Engagement.hour_budget, Engagement.engagement_type_id),
+        Engagement.id)
     connection = db.session.connection()
+    held = {case_id: rest for case_id, *rest in connection.execute(sessions).all()}
+    answered = {case_id: rest for case_id, *rest in connection.execute(answers).all()}
+    consultants = dict(connection.execute(team).all())
     types = {row.id: row for row in connection.execute(sa.select(
         EngagementType.id, EngagementType.code, EngagementType.phase_template,
         EngagementType.min_consultants))}
     cancelled, completed = EngagementStatus.CANCELLED, EngagementStatus.COMPLETED
     rows = []
-    for (case_id, phase, status, start_date, planned_end, hour_budget, type_id, hours_used,
-         first_held, last_held, baseline_on, midway_on, end_on, consultants,
-         answered_baseline_on, answered_midway_on, answered_end_on,
-         ) in connection.execute(query).all():
+    for case_id, phase, status, start_date, planned_end, hour_budget, type_id \
+            in connection.execute(cases).all():
         kind = types[type_id]
+        hours_used, first_held, last_held, *by_format = held.get(case_id, NO_SESSION)
+        baseline_on, midway_on, end_on = (
+            _first(*days) for days in zip(by_format, answered.get(case_id, NO_ANSWER)))
         rows.append(CaseRow(case_id, phase, kind.phase_template, CaseFacts(
             start_date, planned_end, hour_budget, hours_used, first_held,
             cancelled=status is cancelled, completed=status is completed,
             engagement_type=kind.code, last_session_on=last_held,
-            baseline_on=_first(baseline_on, answered_baseline_on),
-            midway_on=_first(midway_on, answered_midway_on),
-            end_on=_first(end_on, answered_end_on),
-            consultants=consultants or 0, min_consultants=kind.min_consultants)))
+            baseline_on=baseline_on, midway_on=midway_on, end_on=end_on,
+            consultants=consultants.get(case_id, 0), min_consultants=kind.min_consultants)))
     return rows
 
 
