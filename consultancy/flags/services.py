@@ -1,11 +1,16 @@
 """The flag pass: store every case's phase and raise or resolve flags, set-based.
 
-One query gathers the facts of all cases (aggregates over sessions and team), one the
-facts of undecided applications and one the open flags; the rules of the catalogue
-(`consultancy.flags.catalogue`) and `phase_of` judge them; a few bulk statements write the
-difference. The same `evaluate` serves the daily pass (all cases, under the job claim) and
-the refresh after a change to one case, so a consultant who logs the kick-off sees the
-baseline flag go at once.
+A few grouped queries gather the facts of all cases (aggregates over sessions, answers and
+team), one the facts of undecided applications and one the open flags, all read as plain
+rows on the session's connection; the rules of the catalogue (`consultancy.flags.catalogue`),
+their thresholds resolved once per rule and type of course, and `phase_of` judge them; one
+statement per kind of change writes the difference through Core on the connection (an
+UPDATE … FROM of the phases that moved, an INSERT … SELECT of their history, an INSERT …
+SELECT … ON CONFLICT DO NOTHING of the new flags per kind of subject, an UPDATE of those
+resolved), each recorded in the audit trail as one summary with its row count, as the
+session records an ORM bulk statement. The same `evaluate` serves the daily pass (all cases,
+under the job claim) and the refresh after a change to one case, so a consultant who logs
+the kick-off sees the baseline flag go at once.
 """
 from __future__ import annotations
 
@@ -273,8 +278,8 @@ def _resolve(flag_ids: list[int], today: date) -> int:
 
 
 def _store_phases(rows: list[CaseRow], today: date) -> int:
-    """Store the phases that moved (one UPDATE … FROM) and their history (one INSERT …
-    SELECT)."""
+    """Store the phases that moved (one UPDATE … FROM the moved rows) and their history
+    (one INSERT … SELECT from the same rows)."""
     moves = [{"id": row.id, "from_phase": row.phase, "phase": phase,
               "entered_on": entered_on(row.template, row.facts, phase, today).isoformat()}
              for row in rows
