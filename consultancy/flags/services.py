@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -75,7 +76,7 @@ class CaseRow:
     facts: CaseFacts
 
 
-NO_SESSION = (0, None, None, None, None, None)  # hours, first, last, milestones by format
+NO_SESSION = (Decimal(0), None, None, None, None, None)  # hours, first, last, by format
 NO_ANSWER = (None, None, None)  # milestones by occasion
 
 
