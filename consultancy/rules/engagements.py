@@ -110,7 +110,7 @@ def can_change_status(current: E, new: E) -> bool:
     return new in STATUS_TRANSITIONS[current]
 
 
-@lru_cache(maxsize=65536)  # the flag pass asks it for every case, of few distinct days
+@lru_cache(maxsize=16384)  # the flag pass asks for every case, of a few thousand days
 def add_months(day: date, months: int) -> date:
     """The same day `months` later, or the month's last day when it has no such day."""
     month_index = day.month - 1 + months
