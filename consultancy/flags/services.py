@@ -77,7 +77,6 @@ class CaseRow:
 
 
 NO_SESSION = (Decimal(0), None, None, None, None, None)  # hours, first, last, by format
-NO_ANSWER = (None, None, None)  # milestones by occasion
 
 
 def case_rows(today: date, engagement_ids: Iterable[int] | None = None) -> list[CaseRow]:
@@ -124,8 +123,9 @@ def case_rows(today: date, engagement_ids: Iterable[int] | None = None) -> list[
             in connection.execute(cases).all():
         kind = types[type_id]
         hours_used, first_held, last_held, *by_format = held.get(case_id, NO_SESSION)
-        baseline_on, midway_on, end_on = (
-            _first(*days) for days in zip(by_format, answered.get(case_id, NO_ANSWER)))
+        if case_id in answered:  # a milestone is the first of its session and its answers
+            by_format = [_first(*days) for days in zip(by_format, answered[case_id])]
+        baseline_on, midway_on, end_on = by_format
         rows.append(CaseRow(case_id, phase, kind.phase_template, CaseFacts(
             start_date, planned_end, hour_budget, hours_used, first_held,
             cancelled=status is cancelled, completed=status is completed,
