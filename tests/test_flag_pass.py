@@ -224,6 +224,30 @@ def test_raising_and_resolving_are_in_the_audit_log(app, runner, make_case):
     assert "bulk statement, 1 rows" in notes
 
 
+def test_each_statement_of_a_pass_leaves_one_summary_in_the_audit_log(app, runner, make_case):
+    def summaries() -> list[tuple[str, str, str]]:
+        with app.app_context():
+            return sorted(tuple(row) for row in db.session.execute(
+                sa.select(AuditEntry.action, AuditEntry.table_name, AuditEntry.note)
+                .where(AuditEntry.id > last, AuditEntry.record_id.is_(None))))
+
+    first, second = make_case(**active_case()), make_case(**active_case())
+    with app.app_context():
+        last = db.session.scalar(sa.select(sa.func.max(AuditEntry.id)))
+    flags_run(runner, days(40))  # both gone quiet and into their second month
+    assert summaries() == [
+        ("create", "engagement_phase_changes", "bulk statement, 2 rows"),
+        ("create", "flags", "bulk statement, 2 rows"),
+        ("update", "engagements", "bulk statement, 2 rows")]
+    with app.app_context():
+        db.session.get(Engagement, first).status = EngagementStatus.CANCELLED
+        db.session.commit()  # the refresh resolves its flag and ends its phase
+        last = db.session.scalar(sa.select(sa.func.max(AuditEntry.id)))
+    flags_run(runner, days(41))  # nothing new: nothing written, nothing recorded
+    assert summaries() == []
+    assert open_flags(app) == open_flags(app, second) == ["no_recent_activity"]
+
+
 def test_a_failed_pass_is_recorded_and_releases_the_job(app, runner, make_case, monkeypatch):
     make_case(**active_case())
 

@@ -1,19 +1,25 @@
 """The flag pass: store every case's phase and raise or resolve flags, set-based.
 
-One query gathers the facts of all cases (aggregates over sessions and team), one the
-facts of undecided applications and one the open flags; the rules of the catalogue
-(`consultancy.flags.catalogue`) and `phase_of` judge them; a few bulk statements write the
-difference. The same `evaluate` serves the daily pass (all cases, under the job claim) and
-the refresh after a change to one case, so a consultant who logs the kick-off sees the
-baseline flag go at once.
+A few grouped queries gather the facts of all cases (aggregates over sessions, answers and
+team), one the facts of undecided applications and one the open flags, all read as plain
+rows on the session's connection; the rules of the catalogue (`consultancy.flags.catalogue`),
+their thresholds resolved once per rule and type of course, and `phase_of` judge them; one
+statement per kind of change writes the difference through Core on the connection (an
+UPDATE … FROM of the phases that moved, an INSERT … SELECT of their history, an INSERT …
+SELECT … ON CONFLICT DO NOTHING of the new flags per kind of subject, an UPDATE of those
+resolved), each recorded in the audit trail as one summary with its row count, as the
+session records an ORM bulk statement. The same `evaluate` serves the daily pass (all cases,
+under the job claim) and the refresh after a change to one case, so a consultant who logs
+the kick-off sees the baseline flag go at once.
 """
 from __future__ import annotations
 
-from collections import defaultdict
+import gc
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -42,13 +48,13 @@ from consultancy.models import (
 )
 from consultancy.rules.flags import MILESTONE_FORMATS, MILESTONE_OCCASIONS, ApplicationFacts
 from consultancy.rules.phases import CaseFacts, entered_on, phase_of
+from consultancy.security.audit import record_bulk
 from consultancy.services import Refusal
 from consultancy.services.clock import local_zone, utcnow
 from consultancy.services.jobs import run_job
 
 UNDECIDED = (ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW)
 MAX_SNOOZE = timedelta(days=90)
-CHUNK = 900  # ids per IN (...) list, below every database's limit on parameters
 JUDGE_ON = "flags_judge_on"  # in the session's info: the day of `judging_as_of`
 
 # A flag's subject: (rule code, engagement id, application id), one of the ids None.
@@ -70,61 +76,62 @@ class CaseRow:
     facts: CaseFacts
 
 
-def _chunks(values: list, size: int = CHUNK) -> Iterator[list]:
-    for start in range(0, len(values), size):
-        yield values[start:start + size]
+NO_SESSION = (Decimal(0), None, None, None, None, None)  # hours, first, last, by format
 
 
 def case_rows(today: date, engagement_ids: Iterable[int] | None = None) -> list[CaseRow]:
-    """The facts of every case (or of the given ones), from one aggregate query."""
+    """The facts of every case (or of the given ones): the cases, and by case the
+    aggregates of its held sessions, of its answers and of its team, each one grouped query
+    read as plain rows on the session's connection and joined here by case (which costs
+    less than having SQLite join the grouped subqueries)."""
+    ids = None if engagement_ids is None else list(engagement_ids)
+
+    def by_case(query: sa.Select, case_id: sa.ColumnElement) -> sa.Select:
+        return query if ids is None else query.where(case_id.in_(ids))
+
     s = EngagementSession
-    held = s.status == SessionStatus.HELD
-    sessions = sa.select(
-        s.engagement_id,
-        sa.func.min(sa.case((held, s.held_on))).label("first_held"),
-        sa.func.max(sa.case((sa.and_(held, s.held_on <= today), s.held_on))).label("last_held"),
-        *[sa.func.min(sa.case((sa.and_(held, s.format == session_format), s.held_on)))
-          .label(name) for name, session_format in MILESTONE_FORMATS.items()],
-    ).group_by(s.engagement_id)
-    responses = sa.select(
+    # Over held sessions only: the one sum of hours (`held_hours`), grouped by case.
+    sessions = by_case(sa.select(
+        s.engagement_id, sa.func.sum(s.hours), sa.func.min(s.held_on),
+        sa.func.max(sa.case((s.held_on <= today, s.held_on))),
+        *[sa.func.min(sa.case((s.format == session_format, s.held_on)))
+          for session_format in MILESTONE_FORMATS.values()],
+    ).where(s.status == SessionStatus.HELD).group_by(s.engagement_id), s.engagement_id)
+    answers = by_case(sa.select(
         Response.engagement_id,
         *[sa.func.min(sa.case((Response.occasion == occasion, Response.responded_on)))
-          .label(name) for name, occasion in MILESTONE_OCCASIONS.items()],
-    ).where(Response.responded_on <= today).group_by(Response.engagement_id)
-    team = (sa.select(EngagementMember.engagement_id, sa.func.count().label("consultants"))
-            .where(EngagementMember.is_current(today)).group_by(EngagementMember.engagement_id))
-    cases = sa.select(
+          for occasion in MILESTONE_OCCASIONS.values()],
+    ).where(Response.responded_on <= today).group_by(Response.engagement_id),
+        Response.engagement_id)
+    team = by_case(sa.select(EngagementMember.engagement_id, sa.func.count())
+                   .where(EngagementMember.is_current(today))
+                   .group_by(EngagementMember.engagement_id), EngagementMember.engagement_id)
+    cases = by_case(sa.select(
         Engagement.id, Engagement.phase, Engagement.status, Engagement.start_date,
-        Engagement.planned_end, Engagement.hour_budget, Engagement.hours_used,
-        Engagement.engagement_type_id)
-    if engagement_ids is not None:
-        ids = list(engagement_ids)
-        sessions = sessions.where(s.engagement_id.in_(ids))
-        responses = responses.where(Response.engagement_id.in_(ids))
-        team = team.where(EngagementMember.engagement_id.in_(ids))
-        cases = cases.where(Engagement.id.in_(ids))
-    sessions, team = sessions.subquery("s"), team.subquery("t")
-    responses = responses.subquery("r")
-    query = (cases.add_columns(sessions, team.c.consultants,
-                               *[responses.c[name].label(f"answered_{name}")
-                                 for name in MILESTONE_OCCASIONS])
-             .outerjoin(sessions, sessions.c.engagement_id == Engagement.id)
-             .outerjoin(responses, responses.c.engagement_id == Engagement.id)
-             .outerjoin(team, team.c.engagement_id == Engagement.id))
-    types = {t.id: t for t in db.session.scalars(sa.select(EngagementType))}
+        Engagement.planned_end, Engagement.hour_budget, Engagement.engagement_type_id),
+        Engagement.id)
+    connection = db.session.connection()
+    held = {case_id: rest for case_id, *rest in connection.execute(sessions).all()}
+    answered = {case_id: rest for case_id, *rest in connection.execute(answers).all()}
+    consultants = dict(connection.execute(team).all())
+    types = {row.id: row for row in connection.execute(sa.select(
+        EngagementType.id, EngagementType.code, EngagementType.phase_template,
+        EngagementType.min_consultants))}
+    cancelled, completed = EngagementStatus.CANCELLED, EngagementStatus.COMPLETED
     rows = []
-    for row in db.session.execute(query):
-        kind = types[row.engagement_type_id]
-        rows.append(CaseRow(row.id, row.phase, kind.phase_template, CaseFacts(
-            start_date=row.start_date, planned_end=row.planned_end,
-            hour_budget=row.hour_budget, hours_used=row.hours_used,
-            first_session_on=row.first_held,
-            cancelled=row.status is EngagementStatus.CANCELLED,
-            completed=row.status is EngagementStatus.COMPLETED,
-            engagement_type=kind.code, last_session_on=row.last_held,
-            **{name: _first(getattr(row, name), getattr(row, f"answered_{name}"))
-               for name in MILESTONE_OCCASIONS},
-            consultants=row.consultants or 0, min_consultants=kind.min_consultants)))
+    for case_id, phase, status, start_date, planned_end, hour_budget, type_id \
+            in connection.execute(cases).all():
+        kind = types[type_id]
+        hours_used, first_held, last_held, *by_format = held.get(case_id, NO_SESSION)
+        if case_id in answered:  # a milestone is the first of its session and its answers
+            by_format = [_first(*days) for days in zip(by_format, answered[case_id])]
+        baseline_on, midway_on, end_on = by_format
+        rows.append(CaseRow(case_id, phase, kind.phase_template, CaseFacts(
+            start_date, planned_end, hour_budget, hours_used, first_held,
+            cancelled=status is cancelled, completed=status is completed,
+            engagement_type=kind.code, last_session_on=last_held,
+            baseline_on=baseline_on, midway_on=midway_on, end_on=end_on,
+            consultants=consultants.get(case_id, 0), min_consultants=kind.min_consultants)))
     return rows
 
 
@@ -133,37 +140,39 @@ def _first(*days: date | None) -> date | None:
 
 
 def application_facts() -> dict[int, ApplicationFacts]:
-    rows = db.session.execute(
+    rows = db.session.connection().execute(
         sa.select(Application.id, Application.submitted_at, Round.closes_on)
         .outerjoin(Round, Round.id == Application.round_id)
         .where(Application.status.in_(UNDECIDED)))
-    return {row.id: ApplicationFacts(
+    return {application_id: ApplicationFacts(
         undecided=True,
-        waiting_since=row.closes_on or row.submitted_at.astimezone(local_zone()).date())
-        for row in rows}
+        waiting_since=closes_on or submitted_at.astimezone(local_zone()).date())
+        for application_id, submitted_at, closes_on in rows}
 
 
 def _holding(rows: list[CaseRow], applications: dict[int, ApplicationFacts],
              rules: dict[str, FlagRule], today: date) -> dict[Key, dict]:
+    """What holds, by subject: each enabled rule's thresholds resolved once per type of
+    course (once for applications), then its condition judged on every subject."""
     holding: dict[Key, dict] = {}
+    kinds = {row.facts.engagement_type for row in rows}
     for code, spec in CASE_RULES.items():
         setting = rules[code]
         if not setting.enabled:
             continue
-        params: dict[str, dict] = {}  # by type of course
+        params = {kind: spec.params(setting, kind) for kind in kinds}
+        condition = spec.condition
         for row in rows:
-            kind = row.facts.engagement_type
-            if kind not in params:
-                params[kind] = spec.params(setting, kind)
-            if (detail := spec(row.facts, params[kind], today)) is not None:
+            facts = row.facts
+            if (detail := condition(facts, params[facts.engagement_type], today)) is not None:
                 holding[code, row.id, None] = detail
     for code, spec in APPLICATION_RULES.items():
         setting = rules[code]
         if not setting.enabled:
             continue
-        params = spec.params(setting)
+        params, condition = spec.params(setting), spec.condition
         for application_id, facts in applications.items():
-            if (detail := spec(facts, params, today)) is not None:
+            if (detail := condition(facts, params, today)) is not None:
                 holding[code, None, application_id] = detail
     return holding
 
@@ -199,78 +208,132 @@ def stored_rules() -> dict[str, FlagRule]:
 
 
 def _open_flags(engagement_ids: list[int] | None) -> dict[Key, int]:
-    query = sa.select(Flag.id, Flag.rule_code, Flag.engagement_id, Flag.application_id).where(
+    query = sa.select(Flag.rule_code, Flag.engagement_id, Flag.application_id, Flag.id).where(
         Flag.is_open)
     if engagement_ids is not None:
         query = query.where(Flag.engagement_id.in_(engagement_ids))
-    return {(row.rule_code, row.engagement_id, row.application_id): row.id
-            for row in db.session.execute(query)}
+    return {(code, engagement_id, application_id): flag_id
+            for code, engagement_id, application_id, flag_id
+            in db.session.connection().execute(query)}
+
+
+# --- writing: one statement per kind of change, on the connection ----------------------------
+
+def _rows(rows: list[dict], **columns: sa.types.TypeEngine) -> sa.FromClause:
+    """`rows` as a table with `columns`, from one JSON parameter read by the database
+    (PostgreSQL's jsonb_to_recordset, SQLite's json_each): a statement reading it is
+    compiled once whatever the number of rows, and no list of VALUES runs into a
+    database's limit on parameters."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return sa.func.jsonb_to_recordset(sa.bindparam("rows", rows, postgresql.JSONB)) \
+            .table_valued(*(sa.column(name, type_) for name, type_ in columns.items())) \
+            .render_derived("v", with_types=True)
+    each = sa.func.json_each(sa.bindparam("rows", rows, sa.JSON)).table_valued("value")
+    return sa.select(*(sa.type_coerce(sa.func.json_extract(each.c.value, f"$.{name}"), type_)
+                       .label(name) for name, type_ in columns.items())) \
+        .select_from(each).subquery("v")
+
+
+def _write(statement, table: sa.Table, action: str) -> int:
+    """Execute a bulk statement on the session's connection and record it in the audit
+    trail as the session records an ORM bulk statement: one summary with its row count."""
+    connection = db.session.connection()
+    count = connection.execute(statement.execution_options(preserve_rowcount=True)).rowcount
+    record_bulk(connection, action, table.name, count)
+    return count
 
 
 def _raise(keys: list[Key], holding: dict[Key, dict], today: date) -> int:
-    """Insert new open flags; one already opened by a simultaneous refresh is left alone."""
-    if not keys:
-        return 0
-    insert = _insert()
+    """Insert new open flags, one statement per kind of subject (case, application); one
+    already opened by a simultaneous refresh is left alone (ON CONFLICT DO NOTHING)."""
+    flags = Flag.__table__
     now = utcnow()
     raised = 0
     for subject in ("engagement_id", "application_id"):
-        rows = [{"rule_code": code, "engagement_id": engagement_id,
-                 "application_id": application_id, "raised_on": today, "raised_at": now,
+        rows = [{"rule_code": code, "subject": engagement_id or application_id,
                  "detail": holding[code, engagement_id, application_id]}
                 for code, engagement_id, application_id in keys
                 if (engagement_id is not None) == (subject == "engagement_id")]
-        if rows:
-            statement = insert(Flag).on_conflict_do_nothing(
-                index_elements=["rule_code", subject],
-                index_where=Flag.resolved_on.is_(None)).returning(Flag.id)
-            raised += len(db.session.execute(statement, rows).all())
+        if not rows:
+            continue
+        new = _rows(rows, rule_code=sa.String(), subject=sa.Integer(),
+                    detail=flags.c.detail.type)
+        source = sa.select(new.c.rule_code, new.c.subject,
+                           sa.literal(today, flags.c.raised_on.type),
+                           sa.literal(now, flags.c.raised_at.type), new.c.detail
+                           ).where(sa.true())  # SQLite: ON CONFLICT after a SELECT's WHERE
+        statement = _insert()(flags).from_select(
+            ["rule_code", subject, "raised_on", "raised_at", "detail"], source
+        ).on_conflict_do_nothing(index_elements=["rule_code", subject],
+                                 index_where=flags.c.resolved_on.is_(None))
+        raised += _write(statement, flags, "create")
     return raised
 
 
 def _resolve(flag_ids: list[int], today: date) -> int:
-    resolved = 0
-    for chunk in _chunks(sorted(flag_ids)):
-        resolved += db.session.execute(
-            sa.update(Flag).where(Flag.id.in_(chunk), Flag.is_open)
-            .values(resolved_on=today).execution_options(synchronize_session=False)).rowcount
-    return resolved
+    flags = Flag.__table__
+    ids = _rows([{"id": flag_id} for flag_id in sorted(flag_ids)], id=sa.Integer())
+    return _write(sa.update(flags).where(flags.c.id.in_(sa.select(ids.c.id)),
+                                         flags.c.resolved_on.is_(None))
+                  .values(resolved_on=today), flags, "update")
 
 
 def _store_phases(rows: list[CaseRow], today: date) -> int:
-    moves = [(row, phase) for row in rows
+    """Store the phases that moved (one UPDATE … FROM the moved rows) and their history
+    (one INSERT … SELECT from the same rows)."""
+    moves = [{"id": row.id, "from_phase": row.phase, "phase": phase,
+              "entered_on": entered_on(row.template, row.facts, phase, today).isoformat()}
+             for row in rows
              if (phase := phase_of(row.template, row.facts, today)) != row.phase]
-    by_phase: dict[str | None, list[int]] = defaultdict(list)
-    for row, phase in moves:
-        by_phase[phase].append(row.id)
-    for phase, ids in by_phase.items():
-        for chunk in _chunks(ids):
-            db.session.execute(sa.update(Engagement).where(Engagement.id.in_(chunk))
-                               .values(phase=phase)
-                               .execution_options(synchronize_session=False))
-    if moves:
-        now = utcnow()
-        db.session.execute(sa.insert(EngagementPhaseChange), [
-            {"engagement_id": row.id, "from_phase": row.phase, "phase": phase,
-             "entered_on": entered_on(row.template, row.facts, phase, today),
-             "recorded_at": now}
-            for row, phase in moves])
+    if not moves:
+        return 0
+    engagements, changes = Engagement.__table__, EngagementPhaseChange.__table__
+    moved = _rows(moves, id=sa.Integer(), from_phase=sa.String(), phase=sa.String(),
+                  entered_on=sa.Date())
+    _write(sa.update(engagements).where(engagements.c.id == moved.c.id)
+           .values(phase=moved.c.phase), engagements, "update")
+    _write(sa.insert(changes).from_select(
+        ["engagement_id", "from_phase", "phase", "entered_on", "recorded_at"],
+        sa.select(moved.c.id, moved.c.from_phase, moved.c.phase, moved.c.entered_on,
+                  sa.literal(utcnow(), changes.c.recorded_at.type))), changes, "create")
     return len(moves)
+
+
+@contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """Hold Python's cycle collector for the block. A pass over every case builds tens of
+    thousands of small objects that live until it ends (facts, details, keys) and makes no
+    cycles; the collector, triggered by their number, would walk the app's whole heap
+    several times over and take a third of the pass."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def evaluate(today: date, engagement_ids: Iterable[int] | None = None) -> PassCounts:
     """Bring phases and flags up to date for `today`: for every case and application, or
     only for the given cases. Running it again changes nothing."""
+    with _without_cycle_collection():
+        return _evaluate(today, engagement_ids)
+
+
+def _evaluate(today: date, engagement_ids: Iterable[int] | None) -> PassCounts:
+    db.session.flush()  # the facts are read on the connection, which does not autoflush
     ids = None if engagement_ids is None else list(engagement_ids)
     rows = case_rows(today, ids)
     applications = application_facts() if ids is None else {}
     holding = _holding(rows, applications, stored_rules(), today)
     open_flags = _open_flags(ids)
     counts = PassCounts(phases=_store_phases(rows, today))
-    counts.raised = _raise(sorted(holding.keys() - open_flags.keys(),
-                                  key=lambda k: (k[0], k[1] or 0, k[2] or 0)), holding, today)
-    counts.resolved = _resolve([open_flags[k] for k in open_flags.keys() - holding.keys()],
-                               today)
+    if new := holding.keys() - open_flags.keys():
+        counts.raised = _raise(sorted(new, key=lambda k: (k[0], k[1] or 0, k[2] or 0)),
+                               holding, today)
+    if gone := open_flags.keys() - holding.keys():
+        counts.resolved = _resolve([open_flags[k] for k in gone], today)
     return counts
 
 

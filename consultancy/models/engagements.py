@@ -284,6 +284,9 @@ class EngagementSession(db.Model):
         sa.CheckConstraint("leaders >= 0 AND pedagogical_staff >= 0 AND assistants >= 0 "
                            "AND municipal_consultants >= 0", name="participants"),
         sa.Index("ix_engagement_sessions_engagement_day", "engagement_id", "held_on"),
+        # Holds every column the flag pass aggregates, so it reads no session row.
+        sa.Index("ix_engagement_sessions_case_facts", "engagement_id", "status", "held_on",
+                 "format", "hours"),
     )
     version: Mapped[int] = mapped_column(server_default="1")
     __mapper_args__ = {"version_id_col": version}

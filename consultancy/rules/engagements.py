@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 from consultancy.enums import (
     EngagementStatus as E,
@@ -121,6 +122,7 @@ def can_change_status(current: E, new: E) -> bool:
     return new in STATUS_TRANSITIONS[current]
 
 
+@lru_cache(maxsize=16384)  # the flag pass asks for every case, of a few thousand days
 def add_months(day: date, months: int) -> date:
     """The same day `months` later, or the month's last day when it has no such day."""
     month_index = day.month - 1 + months

@@ -80,11 +80,10 @@ def phase_of(template: list[dict], facts: CaseFacts, today: date) -> str | None:
         return None
     if facts.completed:
         return template[-1]["code"]
-    current = template[0]["code"]
-    for phase in template[1:]:
+    for phase in reversed(template[1:]):  # the latest phase entered, so from the last
         if any(_holds(condition, facts, today) for condition in phase["enters"]):
-            current = phase["code"]
-    return current
+            return phase["code"]
+    return template[0]["code"]
 
 
 def entered_on(template: list[dict], facts: CaseFacts, code: str | None, today: date) -> date:

@@ -241,11 +241,18 @@ def _bulk_statement(state) -> None:
         rows = len(state.parameters) if isinstance(state.parameters, list) else 1
     else:
         rows = result.rowcount
-    state.session.connection().execute(sa.insert(AuditEntry), [{
-        "actor_id": _actor_id(), "client_address": _client_address(), "action": action,
-        "table_name": mapper.local_table.name, "note": f"bulk statement, {rows} rows",
-    }])
+    record_bulk(state.session.connection(), action, mapper.local_table.name, rows)
     return result
+
+
+def record_bulk(connection, action: str, table_name: str, rows: int) -> None:
+    """Record one bulk statement (create, update or delete) on an audited table by its row
+    count, on the connection that ran it. The session does this for ORM bulk statements;
+    code writing through Core on the connection (the flag pass) calls it itself."""
+    connection.execute(sa.insert(AuditEntry), [{
+        "actor_id": _actor_id(), "client_address": _client_address(), "action": action,
+        "table_name": table_name, "note": f"bulk statement, {rows} rows",
+    }])
 
 
 def _noop(*_args):
