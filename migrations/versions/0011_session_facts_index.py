@@ -1,16 +1,16 @@
 """An index holding every column of a session the flag pass aggregates (case, status, day,
 format, hours), so that the pass reads the index and no session row.
 
-Revision ID: 0009_session_facts_index
-Revises: 0008
+Revision ID: 0011_session_facts_index
+Revises: 0010_case_scores
 Create Date: 2026-12-07 14:15:00
 
 """
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0009_session_facts_index'
-down_revision = '0008'
+revision = "0011_session_facts_index"
+down_revision = "0010_case_scores"
 branch_labels = None
 depends_on = None
 
