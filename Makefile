@@ -91,10 +91,19 @@ benchmark: install
 # status, SQL statements, rows and median time beside /healthz, and a load test of 20 people
 # (locust, NATIONAL_LOAD_SECONDS=60) against gunicorn with 3 workers. Minutes; not in CI.
 # NATIONAL_ARGS passes options, e.g. --reuse (measure again without generating), --no-load.
+# Then the flag pass (10,000 cases, 300,000 sessions) on SQLite and PostgreSQL and the effect
+# exports (1,000,000 answers) beside PostgreSQL's COPY, each in a scratch database; every part
+# runs and prints even when an earlier one misses its limit, and the target fails if any did.
 NATIONAL_ARGS ?=
+NATIONAL_SCRATCH = postgresql+psycopg://$${PGUSER:-postgres}@$${PGHOST:-127.0.0.1}:$${PGPORT:-5432}/$${NATIONAL_DATABASE:-consultancy_national}
 benchmark-national: install
 	$(BIN)/pip install --quiet -e '.[test,benchmark]'
-	$(BIN)/python -m tests.national.run $(NATIONAL_ARGS)
+	@status=0; \
+	$(BIN)/python -m tests.national.run $(NATIONAL_ARGS) || status=1; \
+	$(BIN)/python -m pytest -m benchmark -s -p no:randomly tests/test_benchmark_flag_pass.py || status=1; \
+	TEST_DATABASE_URL="$(NATIONAL_SCRATCH)" $(BIN)/python -m pytest -m benchmark -s -p no:randomly \
+	  tests/test_benchmark_flag_pass.py tests/test_benchmark_effect_export.py || status=1; \
+	exit $$status
 
 translations: install
 	$(FLASK) translate update
