@@ -22,9 +22,20 @@ def upgrade():
                                       server_default='0', nullable=False))
         batch_op.add_column(sa.Column('last_session_on', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('next_session_on', sa.Date(), nullable=True))
-    # Filled in by the one function that keeps them (the definition lives there).
-    from consultancy.engagements.activity import refresh_activity
-    refresh_activity(op.get_bind())
+    # Filled in as `consultancy.engagements.activity.refresh_activity` keeps them, written
+    # out here so that this step stays what it was when the app's code moves on.
+    op.execute(BACK_FILL)
+
+
+BACK_FILL = """
+UPDATE engagements SET
+  hours_used = COALESCE((SELECT SUM(s.hours) FROM engagement_sessions s
+                         WHERE s.engagement_id = engagements.id AND s.status = 'held'), 0),
+  last_session_on = (SELECT MAX(s.held_on) FROM engagement_sessions s
+                     WHERE s.engagement_id = engagements.id AND s.status = 'held'),
+  next_session_on = (SELECT MIN(s.held_on) FROM engagement_sessions s
+                     WHERE s.engagement_id = engagements.id AND s.status = 'planned')
+"""
 
 
 def downgrade():
