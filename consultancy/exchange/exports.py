@@ -533,8 +533,7 @@ def _copy(path: str, out: BinaryIO) -> Iterator[None]:
 def write_sav(frames: Iterable[Chunk], fields: list[Field], out: BinaryIO) -> Writing:
     """An SPSS file with variable labels, value labels and measurement levels. pyreadstat
     writes to a path: the file is made in a temporary directory and copied to `out`.
-    Arrow chunks are gathered compactly (`_Gathered`): numbers as float32, which pyreadstat
-    writes as it writes float64."""
+    Arrow chunks are gathered compactly (`_Gathered`) and handed over as they are held."""
     import pyreadstat
 
     first, frames = _peek(frames)
@@ -547,12 +546,13 @@ def write_sav(frames: Iterable[Chunk], fields: list[Field], out: BinaryIO) -> Wr
     value_labels = _value_labels(fields)
     measure = {f.name: "nominal" if f.name in value_labels or f.type == "string"
                else "scale" for f in fields}
+    formats = {f.name: SAV_DATE_FORMAT if f.type == "date" else SAV_NUMBER_FORMAT
+               for f in fields if f.type == "date" or pd.api.types.is_integer_dtype(frame[f.name])}
     with tempfile.TemporaryDirectory() as directory:
         path = os.path.join(directory, "data.sav")
         pyreadstat.write_sav(frame, path, column_labels={f.name: f.label for f in fields},
                              variable_value_labels=value_labels, variable_measure=measure,
-                             variable_format={f.name: SAV_DATE_FORMAT for f in fields
-                                              if f.type == "date"})
+                             variable_format=formats)
         yield from _copy(path, out)
     return len(frame)
 
@@ -573,6 +573,7 @@ def _gathered_encoded(frames: Iterable[pd.DataFrame], fields: list[Field]
 
 SPSS_EPOCH_SECONDS = 12_219_379_200  # from 1582-10-14 to 1970-01-01
 SAV_DATE_FORMAT = "DATETIME20"
+SAV_NUMBER_FORMAT = "F8.2"  # pyreadstat's for a float column; an integer one would get F8.0
 MISSING_INTEGER = np.iinfo(np.int32).min  # a missing whole number or date, gathered
 STATA_SLICE_ROWS = 50_000
 
@@ -705,11 +706,13 @@ class _Gathered:
         return dates
 
     def sav_frame(self) -> pd.DataFrame:
-        """For pyreadstat: numbers as float32 (exact for codes and whole numbers up to 2**24;
-        other numbers float64), text as objects (one per distinct value; pyreadstat copies
-        categoricals), dates as SPSS's seconds since
-        1582-10-14 (SAV_DATE_FORMAT, as pyreadstat writes a datetime column; given as
-        datetimes, pyreadstat would copy the whole frame to convert them)."""
+        """For pyreadstat: codes, booleans and whole numbers as the integers they are
+        gathered in (missing values masked: pandas' nullable integers), which pyreadstat
+        writes as it writes the same numbers as floats, if told their format
+        (SAV_NUMBER_FORMAT); other numbers float64; text as objects (one per distinct value;
+        pyreadstat copies categoricals), dates as SPSS's seconds since 1582-10-14
+        (SAV_DATE_FORMAT, as pyreadstat writes a datetime column; given as datetimes,
+        pyreadstat would copy the whole frame to convert them)."""
         columns = {}
         for f in self.fields:
             values = self.columns.pop(f.name)
@@ -718,11 +721,12 @@ class _Gathered:
                     + SPSS_EPOCH_SECONDS
             elif f.values is None and f.type == "string":
                 columns[f.name] = self._texts(f.name, values, missing=np.nan)
+            elif f.type == "number":
+                columns[f.name] = values
             else:
-                present = values[~self._missing(f, values)]  # not as float64: 8 MB a million
-                exact = f.type != "number" and (present.size == 0 or max(
-                    -int(present.min()), int(present.max())) < 2**24)
-                columns[f.name] = self._numbers(f, values, "float32" if exact else "float64")
+                missing = self._missing(f, values)
+                columns[f.name] = pd.arrays.IntegerArray(values, missing) \
+                    if missing.any() else values
         return pd.DataFrame(columns, copy=False)
 
     def _stata_types(self) -> dict:
