@@ -18,16 +18,19 @@ Every CSV file is UTF-8 with a header row and CRLF line ends, in one of three di
 """
 from __future__ import annotations
 
+import datetime
 import hashlib
 import io
 import itertools
 import json
 import mmap
+import numbers
 import os
 import tempfile
 import zipfile
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import BinaryIO, Literal, NamedTuple
 
 import numpy as np
@@ -383,59 +386,86 @@ def _arrow_column(column, field):
     return pc.cast(column, field.type)
 
 
-def _xlsx_rows(frame: Chunk, fields: list[Field]) -> Iterator[list]:
+def _xlsx_columns(frame: Chunk, fields: list[Field]) -> list[list]:
+    """A chunk's columns as lists of cells for `write_xlsx`: text neutralised, dates as
+    dates, missing as None."""
     frame = neutralise_frame(plain_frame(frame, [f.name for f in fields]))
     dates = [f.name for f in fields if f.type == "date"]
     if dates:
         frame = frame.assign(**{name: pd.to_datetime(frame[name], format="%Y-%m-%d").dt.date
                                 for name in dates})
-    columns = [frame[f.name].astype(object).where(frame[f.name].notna(), None).tolist()
-               for f in fields]
-    return zip(*columns)
+    return [frame[f.name].astype(object).where(frame[f.name].notna(), None).tolist()
+            for f in fields]
+
+
+XLSX_DATE_FORMAT = "yyyy-mm-dd"
+XLSX_TIME_FORMAT = "yyyy-mm-dd h:mm:ss"
+
+
+def _xlsx_cell(worksheet, dated, timed, row: int, column: int, value, _style) -> None:
+    """A cell of a text column, written as its value's type."""
+    if isinstance(value, str):
+        worksheet.write_string(row, column, value)
+    elif isinstance(value, datetime.datetime):
+        worksheet.write_datetime(row, column, value, timed)
+    elif isinstance(value, datetime.date):
+        worksheet.write_datetime(row, column, value, dated)
+    elif isinstance(value, bool):
+        worksheet.write_boolean(row, column, value)
+    elif isinstance(value, numbers.Number):
+        worksheet.write_number(row, column, value)
+    else:
+        worksheet.write_string(row, column, str(value))
 
 
 def write_xlsx(sheets: list[tuple[str, list[Field], Iterable[Chunk]]],
                out: BinaryIO) -> Generator[None, None, dict[str, int]]:
-    """A workbook with a sheet per (name, fields, frames), written row by row (openpyxl's
-    write-only mode keeps memory flat); header row frozen, each column as wide as its name
-    and the values of the first rows. Returns rows per sheet."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+    """A workbook with a sheet per (name, fields, frames), written row by row by
+    xlsxwriter in its constant-memory mode (each row goes to a temporary file as soon as
+    the next begins); header row bold and frozen, each column as wide as its name and the
+    values of the first rows. Returns rows per sheet."""
+    import xlsxwriter
 
-    workbook = Workbook(write_only=True)
+    workbook = xlsxwriter.Workbook(out, {"constant_memory": True})
+    bold = workbook.add_format({"bold": True})
+    dated = workbook.add_format({"num_format": XLSX_DATE_FORMAT})
+    timed = workbook.add_format({"num_format": XLSX_TIME_FORMAT})
     counts = {}
-    bold = Font(bold=True)
     for name, fields, frames in sheets:
-        worksheet = workbook.create_sheet(name)
-        worksheet.freeze_panes = "A2"
-        chunks = iter(frames)
-        first = next(chunks, None)
-        # A write-only sheet takes its widths before its rows: measured on the first rows.
+        worksheet = workbook.add_worksheet(name)
+        worksheet.freeze_panes(1, 0)
+        first, chunks = _peek(frames)
+        # Measured on the first rows: the widths are written before the rows.
         sample = None if first is None else neutralise_frame(
             plain_frame(first[:WIDTH_SAMPLE], [f.name for f in fields]))
-        for index, f in enumerate(fields, start=1):
+        for index, f in enumerate(fields):
             values = [] if sample is None else sample[f.name].dropna().astype(str)
             longest = max([len(neutralise(f.name)), *(len(value) for value in values)])
-            worksheet.column_dimensions[get_column_letter(index)].width = min(
-                max(longest, 8) + 2, MAX_WIDTH)
-        header = []
-        for f in fields:
-            cell = WriteOnlyCell(worksheet, value=neutralise(f.name))
-            cell.font = bold
-            header.append(cell)
-        worksheet.append(header)
+            worksheet.set_column(index, index, min(max(longest, 8) + 2, MAX_WIDTH))
+        for index, f in enumerate(fields):
+            worksheet.write_string(0, index, neutralise(f.name), bold)
+        # Each column's cells by their type: text as text, never as a formula or a link.
+        typed = [(worksheet.write_datetime, dated) if f.type == "date"
+                 else (worksheet.write_boolean, None) if f.type == "boolean"
+                 else (worksheet.write_number, None) if f.type in ("integer", "number")
+                 else (worksheet.write_string, None) for f in fields]
+        # A DataFrame's text columns may hold dates, times or numbers too (the staff's
+        # tables): each cell by its value's type.
+        loose = [(partial(_xlsx_cell, worksheet, dated, timed), None)
+                 if f.type == "string" else cell for f, cell in zip(fields, typed)]
         rows = 0
-        for frame in itertools.chain([first], chunks) if first is not None else ():
+        for frame in chunks:
             if rows + len(frame) > WORKSHEET_MAX_ROWS:
                 raise ValueError(f"sheet {name} has more rows than a worksheet holds")
-            for row in _xlsx_rows(frame, fields):
-                worksheet.append(row)
+            cells = loose if isinstance(frame, pd.DataFrame) else typed
+            for row, values in enumerate(zip(*_xlsx_columns(frame, fields)), start=rows + 1):
+                for column, (value, (write, style)) in enumerate(zip(values, cells)):
+                    if value is not None:
+                        write(row, column, value, style)
             rows += len(frame)
             yield
         counts[name] = rows
-    workbook.save(out)
+    workbook.close()
     return counts
 
 
