@@ -135,7 +135,7 @@ def parsing_forbidden(monkeypatch):
     """Fail the test if the workbook gets as far as openpyxl."""
     def refuse(*_args, **_kwargs):
         raise AssertionError("the workbook was parsed")
-    monkeypatch.setattr(spreadsheets, "load_workbook", refuse)
+    monkeypatch.setattr("openpyxl.load_workbook", refuse)  # imported where it is used
 
 
 def test_a_zip_bomb_is_refused_before_it_is_parsed(app, setup, parsing_forbidden):

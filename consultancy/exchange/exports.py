@@ -18,20 +18,23 @@ Every CSV file is UTF-8 with a header row and CRLF line ends, in one of three di
 """
 from __future__ import annotations
 
+import datetime
 import hashlib
 import io
 import itertools
 import json
+import mmap
+import numbers
 import os
 import tempfile
 import zipfile
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import BinaryIO, Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
-from openpyxl.utils import get_column_letter
 
 FORMULA_STARTS = frozenset("=+-@")
 CONTROL_STARTS = frozenset("\t\r")
@@ -383,58 +386,86 @@ def _arrow_column(column, field):
     return pc.cast(column, field.type)
 
 
-def _xlsx_rows(frame: Chunk, fields: list[Field]) -> Iterator[list]:
+def _xlsx_columns(frame: Chunk, fields: list[Field]) -> list[list]:
+    """A chunk's columns as lists of cells for `write_xlsx`: text neutralised, dates as
+    dates, missing as None."""
     frame = neutralise_frame(plain_frame(frame, [f.name for f in fields]))
     dates = [f.name for f in fields if f.type == "date"]
     if dates:
         frame = frame.assign(**{name: pd.to_datetime(frame[name], format="%Y-%m-%d").dt.date
                                 for name in dates})
-    columns = [frame[f.name].astype(object).where(frame[f.name].notna(), None).tolist()
-               for f in fields]
-    return zip(*columns)
+    return [frame[f.name].astype(object).where(frame[f.name].notna(), None).tolist()
+            for f in fields]
+
+
+XLSX_DATE_FORMAT = "yyyy-mm-dd"
+XLSX_TIME_FORMAT = "yyyy-mm-dd h:mm:ss"
+
+
+def _xlsx_cell(worksheet, dated, timed, row: int, column: int, value, _style) -> None:
+    """A cell of a text column, written as its value's type."""
+    if isinstance(value, str):
+        worksheet.write_string(row, column, value)
+    elif isinstance(value, datetime.datetime):
+        worksheet.write_datetime(row, column, value, timed)
+    elif isinstance(value, datetime.date):
+        worksheet.write_datetime(row, column, value, dated)
+    elif isinstance(value, bool):
+        worksheet.write_boolean(row, column, value)
+    elif isinstance(value, numbers.Number):
+        worksheet.write_number(row, column, value)
+    else:
+        worksheet.write_string(row, column, str(value))
 
 
 def write_xlsx(sheets: list[tuple[str, list[Field], Iterable[Chunk]]],
                out: BinaryIO) -> Generator[None, None, dict[str, int]]:
-    """A workbook with a sheet per (name, fields, frames), written row by row (openpyxl's
-    write-only mode keeps memory flat); header row frozen, each column as wide as its name
-    and the values of the first rows. Returns rows per sheet."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
+    """A workbook with a sheet per (name, fields, frames), written row by row by
+    xlsxwriter in its constant-memory mode (each row goes to a temporary file as soon as
+    the next begins); header row bold and frozen, each column as wide as its name and the
+    values of the first rows. Returns rows per sheet."""
+    import xlsxwriter
 
-    workbook = Workbook(write_only=True)
+    workbook = xlsxwriter.Workbook(out, {"constant_memory": True})
+    bold = workbook.add_format({"bold": True})
+    dated = workbook.add_format({"num_format": XLSX_DATE_FORMAT})
+    timed = workbook.add_format({"num_format": XLSX_TIME_FORMAT})
     counts = {}
-    bold = Font(bold=True)
     for name, fields, frames in sheets:
-        worksheet = workbook.create_sheet(name)
-        worksheet.freeze_panes = "A2"
-        chunks = iter(frames)
-        first = next(chunks, None)
-        # A write-only sheet takes its widths before its rows: measured on the first rows.
+        worksheet = workbook.add_worksheet(name)
+        worksheet.freeze_panes(1, 0)
+        first, chunks = _peek(frames)
+        # Measured on the first rows: the widths are written before the rows.
         sample = None if first is None else neutralise_frame(
             plain_frame(first[:WIDTH_SAMPLE], [f.name for f in fields]))
-        for index, f in enumerate(fields, start=1):
+        for index, f in enumerate(fields):
             values = [] if sample is None else sample[f.name].dropna().astype(str)
             longest = max([len(neutralise(f.name)), *(len(value) for value in values)])
-            worksheet.column_dimensions[get_column_letter(index)].width = min(
-                max(longest, 8) + 2, MAX_WIDTH)
-        header = []
-        for f in fields:
-            cell = WriteOnlyCell(worksheet, value=neutralise(f.name))
-            cell.font = bold
-            header.append(cell)
-        worksheet.append(header)
+            worksheet.set_column(index, index, min(max(longest, 8) + 2, MAX_WIDTH))
+        for index, f in enumerate(fields):
+            worksheet.write_string(0, index, neutralise(f.name), bold)
+        # Each column's cells by their type: text as text, never as a formula or a link.
+        typed = [(worksheet.write_datetime, dated) if f.type == "date"
+                 else (worksheet.write_boolean, None) if f.type == "boolean"
+                 else (worksheet.write_number, None) if f.type in ("integer", "number")
+                 else (worksheet.write_string, None) for f in fields]
+        # A DataFrame's text columns may hold dates, times or numbers too (the staff's
+        # tables): each cell by its value's type.
+        loose = [(partial(_xlsx_cell, worksheet, dated, timed), None)
+                 if f.type == "string" else cell for f, cell in zip(fields, typed)]
         rows = 0
-        for frame in itertools.chain([first], chunks) if first is not None else ():
+        for frame in chunks:
             if rows + len(frame) > WORKSHEET_MAX_ROWS:
                 raise ValueError(f"sheet {name} has more rows than a worksheet holds")
-            for row in _xlsx_rows(frame, fields):
-                worksheet.append(row)
+            cells = loose if isinstance(frame, pd.DataFrame) else typed
+            for row, values in enumerate(zip(*_xlsx_columns(frame, fields)), start=rows + 1):
+                for column, (value, (write, style)) in enumerate(zip(values, cells)):
+                    if value is not None:
+                        write(row, column, value, style)
             rows += len(frame)
             yield
         counts[name] = rows
-    workbook.save(out)
+    workbook.close()
     return counts
 
 
@@ -532,8 +563,7 @@ def _copy(path: str, out: BinaryIO) -> Iterator[None]:
 def write_sav(frames: Iterable[Chunk], fields: list[Field], out: BinaryIO) -> Writing:
     """An SPSS file with variable labels, value labels and measurement levels. pyreadstat
     writes to a path: the file is made in a temporary directory and copied to `out`.
-    Arrow chunks are gathered compactly (`_Gathered`): numbers as float32, which pyreadstat
-    writes as it writes float64."""
+    Arrow chunks are gathered compactly (`_Gathered`) and handed over as they are held."""
     import pyreadstat
 
     first, frames = _peek(frames)
@@ -546,12 +576,13 @@ def write_sav(frames: Iterable[Chunk], fields: list[Field], out: BinaryIO) -> Wr
     value_labels = _value_labels(fields)
     measure = {f.name: "nominal" if f.name in value_labels or f.type == "string"
                else "scale" for f in fields}
+    formats = {f.name: SAV_DATE_FORMAT if f.type == "date" else SAV_NUMBER_FORMAT
+               for f in fields if f.type == "date" or pd.api.types.is_integer_dtype(frame[f.name])}
     with tempfile.TemporaryDirectory() as directory:
         path = os.path.join(directory, "data.sav")
         pyreadstat.write_sav(frame, path, column_labels={f.name: f.label for f in fields},
                              variable_value_labels=value_labels, variable_measure=measure,
-                             variable_format={f.name: SAV_DATE_FORMAT for f in fields
-                                              if f.type == "date"})
+                             variable_format=formats)
         yield from _copy(path, out)
     return len(frame)
 
@@ -572,6 +603,7 @@ def _gathered_encoded(frames: Iterable[pd.DataFrame], fields: list[Field]
 
 SPSS_EPOCH_SECONDS = 12_219_379_200  # from 1582-10-14 to 1970-01-01
 SAV_DATE_FORMAT = "DATETIME20"
+SAV_NUMBER_FORMAT = "F8.2"  # pyreadstat's for a float column; an integer one would get F8.0
 MISSING_INTEGER = np.iinfo(np.int32).min  # a missing whole number or date, gathered
 STATA_SLICE_ROWS = 50_000
 
@@ -588,9 +620,19 @@ def _compact_dtype(f: Field) -> str:
     return {"boolean": "int8", "number": "float64"}.get(f.type, "int32")
 
 
+def _mapped(rows: int, dtype: str) -> np.ndarray:
+    """An array in memory of its own (an anonymous memory map), given back to the system
+    when it is let go of: malloc would place it in the heap among the small objects
+    allocated meanwhile, where freed it stays part of the process."""
+    dtype = np.dtype(dtype)
+    if rows == 0:
+        return np.empty(0, dtype)
+    return np.frombuffer(mmap.mmap(-1, rows * dtype.itemsize), dtype)
+
+
 class _Growing:
-    """A column gathered in blocks of GATHER_BLOCK_ROWS values: large enough to be
-    allocated apart from the heap's small objects, and so given back when freed."""
+    """A column gathered in blocks of GATHER_BLOCK_ROWS values, each in memory of its own
+    (`_mapped`)."""
 
     def __init__(self, dtype: str):
         self.dtype = dtype
@@ -601,7 +643,7 @@ class _Growing:
         start = 0
         while start < len(values):
             if self.used == GATHER_BLOCK_ROWS:
-                self.blocks.append(np.empty(GATHER_BLOCK_ROWS, self.dtype))
+                self.blocks.append(_mapped(GATHER_BLOCK_ROWS, self.dtype))
                 self.used = 0
             taken = min(len(values) - start, GATHER_BLOCK_ROWS - self.used)
             self.blocks[-1][self.used:self.used + taken] = values[start:start + taken]
@@ -611,7 +653,7 @@ class _Growing:
     def array(self) -> np.ndarray:
         """The values in one array; the blocks are let go of one by one."""
         rows = (len(self.blocks) - 1) * GATHER_BLOCK_ROWS + self.used if self.blocks else 0
-        whole = np.empty(rows, self.dtype)
+        whole = _mapped(rows, self.dtype)
         self.blocks.reverse()
         position = 0
         while self.blocks:
@@ -694,11 +736,13 @@ class _Gathered:
         return dates
 
     def sav_frame(self) -> pd.DataFrame:
-        """For pyreadstat: numbers as float32 (exact for codes and whole numbers up to 2**24;
-        other numbers float64), text as objects (one per distinct value; pyreadstat copies
-        categoricals), dates as SPSS's seconds since
-        1582-10-14 (SAV_DATE_FORMAT, as pyreadstat writes a datetime column; given as
-        datetimes, pyreadstat would copy the whole frame to convert them)."""
+        """For pyreadstat: codes, booleans and whole numbers as the integers they are
+        gathered in (missing values masked: pandas' nullable integers), which pyreadstat
+        writes as it writes the same numbers as floats, if told their format
+        (SAV_NUMBER_FORMAT); other numbers float64; text as objects (one per distinct value;
+        pyreadstat copies categoricals), dates as SPSS's seconds since 1582-10-14
+        (SAV_DATE_FORMAT, as pyreadstat writes a datetime column; given as datetimes,
+        pyreadstat would copy the whole frame to convert them)."""
         columns = {}
         for f in self.fields:
             values = self.columns.pop(f.name)
@@ -707,10 +751,12 @@ class _Gathered:
                     + SPSS_EPOCH_SECONDS
             elif f.values is None and f.type == "string":
                 columns[f.name] = self._texts(f.name, values, missing=np.nan)
+            elif f.type == "number":
+                columns[f.name] = values
             else:
-                present = values[~self._missing(f, values)].astype("float64")
-                exact = f.type != "number" and np.abs(present).max(initial=0) < 2**24
-                columns[f.name] = self._numbers(f, values, "float32" if exact else "float64")
+                missing = self._missing(f, values)
+                columns[f.name] = pd.arrays.IntegerArray(values, missing) \
+                    if missing.any() else values
         return pd.DataFrame(columns, copy=False)
 
     def _stata_types(self) -> dict:

@@ -33,8 +33,6 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
-from openpyxl import load_workbook
-from openpyxl.utils import get_column_letter
 
 from consultancy.web.inputs import megabytes
 
@@ -80,6 +78,8 @@ def first_sheet(names: Sequence[str]) -> list[str]:
 
 def cell_name(row: int, column: int) -> str:
     """A cell as a spreadsheet names it: row 7, column 2 is B7."""
+    from openpyxl.utils import get_column_letter  # openpyxl is loaded where it is used
+
     return f"{get_column_letter(column)}{row}"
 
 
@@ -233,6 +233,8 @@ def _value_text(cell) -> str:
 def _xlsx_sheets(data: bytes, limits: Limits, sheets, cell_text) -> list[Sheet]:
     check_archive(data, limits.unpacked_bytes)
     try:
+        from openpyxl import load_workbook
+
         # Formulas as formulas (not their cached values), so they can be refused.
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except SpreadsheetError:

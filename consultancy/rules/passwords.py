@@ -6,8 +6,6 @@ from __future__ import annotations
 import enum
 import re
 
-from zxcvbn import zxcvbn
-
 # zxcvbn refuses longer input; the first characters of a long password decide.
 JUDGED_LENGTH = 72
 # Shorter parts of an e-mail address or a name ("jo", "dk") are too common to refuse.
@@ -50,6 +48,8 @@ def weakness(password: str, *, min_length: int, min_score: int, email: str = "",
         parts += words
     # The parts count as known words: a password built on one of them scores lower.
     known = _long_enough([email, local, name]) + parts
+    from zxcvbn import zxcvbn  # 13 MB of word lists: loaded when a password is judged
+
     if zxcvbn(password[:JUDGED_LENGTH], user_inputs=known)["score"] < min_score:
         return Weakness.GUESSABLE
     return None

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from flask_babel import lazy_gettext as _l
-from openpyxl.utils import get_column_letter
 from wtforms.validators import ValidationError
 
 from consultancy.rules.text import contains_cpr, has_control_characters, storable
@@ -43,6 +42,8 @@ def cell_problems(records: Sequence[Sequence[str]]) -> list[tuple[int, str, str]
     """(row, column, message) for every cell of an imported table that may not be stored;
     the header is row 1. A column is named by its header, or by its letter (A, B, ...)
     when the header cell itself may not be repeated. The value is never repeated."""
+    from openpyxl.utils import get_column_letter  # openpyxl is loaded where it is used
+
     header = records[0] if records else []
     found = []
     for row, record in enumerate(records, start=1):
