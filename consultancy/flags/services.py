@@ -19,7 +19,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -43,9 +42,9 @@ from consultancy.models import (
     JobRun,
     Response,
     Round,
-    SessionStatus,
     User,
 )
+from consultancy.models.engagements import COUNTS
 from consultancy.rules.flags import MILESTONE_FORMATS, MILESTONE_OCCASIONS, ApplicationFacts
 from consultancy.rules.phases import CaseFacts, entered_on, phase_of
 from consultancy.security.audit import record_bulk
@@ -76,7 +75,7 @@ class CaseRow:
     facts: CaseFacts
 
 
-NO_SESSION = (Decimal(0), None, None, None, None, None)  # hours, first, last, by format
+NO_SESSION = (None, None, None, None, None)  # first, last, by format
 
 
 def case_rows(today: date, engagement_ids: Iterable[int] | None = None) -> list[CaseRow]:
@@ -90,13 +89,13 @@ def case_rows(today: date, engagement_ids: Iterable[int] | None = None) -> list[
         return query if ids is None else query.where(case_id.in_(ids))
 
     s = EngagementSession
-    # Over held sessions only: the one sum of hours (`held_hours`), grouped by case.
+    # Over held sessions only; their hours are the case's kept `hours_used`.
     sessions = by_case(sa.select(
-        s.engagement_id, sa.func.sum(s.hours), sa.func.min(s.held_on),
+        s.engagement_id, sa.func.min(s.held_on),
         sa.func.max(sa.case((s.held_on <= today, s.held_on))),
         *[sa.func.min(sa.case((s.format == session_format, s.held_on)))
           for session_format in MILESTONE_FORMATS.values()],
-    ).where(s.status == SessionStatus.HELD).group_by(s.engagement_id), s.engagement_id)
+    ).where(COUNTS).group_by(s.engagement_id), s.engagement_id)
     answers = by_case(sa.select(
         Response.engagement_id,
         *[sa.func.min(sa.case((Response.occasion == occasion, Response.responded_on)))
@@ -108,7 +107,8 @@ def case_rows(today: date, engagement_ids: Iterable[int] | None = None) -> list[
                    .group_by(EngagementMember.engagement_id), EngagementMember.engagement_id)
     cases = by_case(sa.select(
         Engagement.id, Engagement.phase, Engagement.status, Engagement.start_date,
-        Engagement.planned_end, Engagement.hour_budget, Engagement.engagement_type_id),
+        Engagement.planned_end, Engagement.hour_budget, Engagement.hours_used,
+        Engagement.engagement_type_id),
         Engagement.id)
     connection = db.session.connection()
     held = {case_id: rest for case_id, *rest in connection.execute(sessions).all()}
@@ -119,10 +119,10 @@ def case_rows(today: date, engagement_ids: Iterable[int] | None = None) -> list[
         EngagementType.min_consultants))}
     cancelled, completed = EngagementStatus.CANCELLED, EngagementStatus.COMPLETED
     rows = []
-    for case_id, phase, status, start_date, planned_end, hour_budget, type_id \
+    for case_id, phase, status, start_date, planned_end, hour_budget, hours_used, type_id \
             in connection.execute(cases).all():
         kind = types[type_id]
-        hours_used, first_held, last_held, *by_format = held.get(case_id, NO_SESSION)
+        first_held, last_held, *by_format = held.get(case_id, NO_SESSION)
         if case_id in answered:  # a milestone is the first of its session and its answers
             by_format = [_first(*days) for days in zip(by_format, answered[case_id])]
         baseline_on, midway_on, end_on = by_format

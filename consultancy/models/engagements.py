@@ -284,7 +284,8 @@ class EngagementSession(db.Model):
         sa.CheckConstraint("leaders >= 0 AND pedagogical_staff >= 0 AND assistants >= 0 "
                            "AND municipal_consultants >= 0", name="participants"),
         sa.Index("ix_engagement_sessions_engagement_day", "engagement_id", "held_on"),
-        # Holds every column the flag pass aggregates, so it reads no session row.
+        # Holds every column the flag pass and the kept figures (`case_activity`)
+        # aggregate, so they read no session row.
         sa.Index("ix_engagement_sessions_case_facts", "engagement_id", "status", "held_on",
                  "format", "hours"),
     )

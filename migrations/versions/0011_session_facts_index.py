@@ -1,5 +1,5 @@
-"""An index holding every column of a session the flag pass aggregates (case, status, day,
-format, hours), so that the pass reads the index and no session row.
+"""An index holding every column of a session the flag pass and the figures kept on a case
+aggregate (case, status, day, format, hours), so that they read the index and no session row.
 
 Revision ID: 0011_session_facts_index
 Revises: 0010_case_scores
