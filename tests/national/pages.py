@@ -20,7 +20,6 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import Flask
 
-from consultancy.auth import sessions
 from consultancy.extensions import db
 from consultancy.models import (
     Engagement,
@@ -30,7 +29,7 @@ from consultancy.models import (
     Role,
     User,
 )
-from consultancy.services.clock import utcnow
+from tests.conftest import BrowserClient
 
 WARM_UPS = 2
 TIMED = 15
@@ -154,20 +153,13 @@ def users_by_role(lead_of: int | None = None) -> dict[Role, int]:
 
 @contextmanager
 def signed_in_clients(app: Flask, users: dict[Role, int]) -> Iterator[dict]:
-    """A test client per role, signed in with a server-side session of its own."""
-    clients = {None: app.test_client()}
-    for role, user_id in users.items():
-        client = app.test_client()
-        with app.test_request_context():
-            user = db.session.get(User, user_id)
-            sessions.start(user, "127.0.0.1", "national benchmark", utcnow())
-            login_id = user.get_id()
-            db.session.commit()
-        with client.session_transaction() as session:
-            session["_user_id"] = login_id
-            session["_fresh"] = True
-        clients[role] = client
-    yield clients
+    """A test client per role, signed in with a server-side session of its own (the test
+    suite's `BrowserClient`)."""
+    app.test_client_class = BrowserClient
+    with app.app_context():
+        signed_in = {role: db.session.get(User, user_id) for role, user_id in users.items()}
+    yield {None: app.test_client(),
+           **{role: app.test_client(user=user) for role, user in signed_in.items()}}
 
 
 def measure(app: Flask, page_list: list[Page], users: dict[Role, int],
