@@ -219,7 +219,6 @@ class Answer(db.Model):
     item: Mapped[Item] = relationship(lazy="joined")
 
 
-
 class CaseScore(db.Model):
     """Derived: the moments of a case's unit scores on one instrument, overall (dimension
     "") and per dimension code, so the effect summary sums a row per case instead of reading
